@@ -1,0 +1,69 @@
+/* addr.c - IPv4/IPv6 address comparison and text forms. */
+#include "sipladder/addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sipladder/status.h"
+
+bool sl_addr_equal(const sl_addr *a, const sl_addr *b)
+{
+    return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
+
+int sl_addr_cmp(const sl_addr *a, const sl_addr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
+const char *sl_addr_format(const sl_addr *a, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    if (a->family == 4)
+        inet_ntop(AF_INET, a->bytes, buf, (socklen_t)len);
+    else if (a->family == 6)
+        inet_ntop(AF_INET6, a->bytes, buf, (socklen_t)len);
+    else
+        snprintf(buf, len, "?");
+    return buf;
+}
+
+const char *sl_addr_port_format(const sl_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN];
+    sl_addr_format(a, ip, sizeof ip);
+    if (a->family == 6)
+        snprintf(buf, len, "[%s]:%u", ip, (unsigned)port);
+    else
+        snprintf(buf, len, "%s:%u", ip, (unsigned)port);
+    return buf;
+}
+
+int sl_addr_parse(const char *text, sl_addr *out)
+{
+    char tmp[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(text);
+    memset(out, 0, sizeof *out);
+    if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+        text++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof tmp)
+        return -SL_EUSAGE;
+    memcpy(tmp, text, n);
+    tmp[n] = '\0';
+    if (inet_pton(AF_INET, tmp, out->bytes) == 1) {
+        out->family = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, tmp, out->bytes) == 1) {
+        out->family = 6;
+        return 0;
+    }
+    return -SL_EUSAGE;
+}
