@@ -21,6 +21,8 @@ typedef struct sl_analysis_hooks {
     /* Every dissector event, with the flow it came from.  Both borrowed for
      * the call.  May be NULL. */
     void (*event)(void *ctx, const sl_flow_info *flow, const sl_event *ev);
+    /* Now and then during a run: bytes of the files read so far.  May be NULL. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
 } sl_analysis_hooks;
 
 /* A new analysis with the built-in dissectors, or with `registry` (borrowed,

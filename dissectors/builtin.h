@@ -1,0 +1,12 @@
+/* builtin.h - the dissectors compiled into sipladder, in probe order.
+ * Adding a protocol: one file in dissectors/, one declaration and one list
+ * entry here. */
+#ifndef SIPLADDER_DISSECTORS_BUILTIN_H
+#define SIPLADDER_DISSECTORS_BUILTIN_H
+
+#include "sipladder/dissector.h"
+
+/* Each entry ends with a comma. */
+#define SL_BUILTIN_DISSECTORS
+
+#endif

@@ -1,0 +1,111 @@
+/* model.h - what one pass over a capture found, compact and owned:
+ * the capture itself, every TCP connection and UDP flow with its events,
+ * anomalies with their frames, and (from the dissectors) TLS sessions and
+ * SIP messages.  Renderers read it; nothing here touches packet bytes. */
+#ifndef SIPLADDER_MODEL_H
+#define SIPLADDER_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipladder/dissector.h"
+#include "sipladder/time.h"
+
+#define SL_MAX_SYN_FRAMES 8
+
+enum { SL_SIDE_CLIENT = 0, SL_SIDE_SERVER = 1 };
+
+/* A FIN or RST: who sent it, when, and whether its IP TTL is not that
+ * side's usual one (a hint that a middlebox forged it). */
+typedef struct sl_close_event {
+    uint64_t frame; /* 0: none */
+    sl_time_ns ts;
+    uint8_t side;   /* SL_SIDE_* */
+    uint8_t ttl;
+    uint8_t usual_ttl;
+    bool ttl_differs;
+} sl_close_event;
+
+typedef struct sl_conn {
+    uint32_t index; /* 1-based, in order of first packet */
+    sl_flow_info info;
+    uint64_t first_frame, last_frame;
+    sl_time_ns first_ts, last_ts;
+    uint64_t packets[2];   /* per side */
+    uint64_t bytes[2];     /* payload bytes on the wire, per side */
+    const char *dissector; /* name of the claiming dissector, or NULL */
+    /* TCP only */
+    bool syn_seen;          /* the capture saw the connection open */
+    uint32_t syn_count;     /* SYNs from the client, retransmissions included */
+    uint64_t syn_frames[SL_MAX_SYN_FRAMES];
+    sl_time_ns syn_ts[SL_MAX_SYN_FRAMES];
+    uint32_t synack_count;
+    uint64_t synack_frame;  /* first SYN-ACK */
+    sl_time_ns synack_ts;
+    uint64_t established_frame; /* the client's ACK of the SYN-ACK */
+    sl_time_ns handshake_rtt;   /* SYN to that ACK */
+    sl_close_event fin[2];      /* first FIN of each side */
+    sl_close_event rst;         /* first RST */
+    uint32_t rst_count;
+    bool refused;               /* a SYN answered by RST */
+    uint64_t zero_windows[2];
+    uint64_t retransmissions[2];
+    uint64_t conflicts[2];      /* retransmitted bytes that differed */
+    uint64_t out_of_order[2];
+    uint64_t gaps[2], gap_bytes[2];
+    uint64_t buffer_cap_hits[2];
+    uint32_t anomalies;         /* anomaly events on this connection */
+    uint32_t events[4];         /* dissector events by sl_event_kind */
+} sl_conn;
+
+/* One malformed or unexpected thing, with the frame that shows it. */
+typedef struct sl_model_anomaly {
+    uint64_t frame;
+    uint32_t conn_index; /* 0: not tied to a connection */
+    const char *source;  /* "decode", "ipfrag", "tcp", a dissector name: static */
+    char *text;          /* owned */
+} sl_model_anomaly;
+
+typedef struct sl_capture_info {
+    const char **files; /* borrowed from the caller of sl_analysis_run */
+    size_t n_files;
+    int *linktypes;     /* per file, owned */
+    uint64_t frames;
+    uint64_t bytes;     /* captured bytes */
+    sl_time_ns first_ts, last_ts;
+    uint64_t skipped;   /* frames with nothing we follow (ARP, ICMP, ...) */
+    uint64_t malformed; /* frames whose headers were malformed */
+    uint64_t cut;       /* frames whose headers were cut by the snaplen */
+    bool truncated;     /* a file ended early */
+} sl_capture_info;
+
+typedef struct sl_model {
+    sl_capture_info capture;
+    sl_conn *conns;
+    size_t n_conns, cap_conns;
+    sl_model_anomaly *anomalies; /* the first max_anomalies, in frame order */
+    size_t n_anomalies, cap_anomalies;
+    uint64_t anomalies_total;    /* including those not kept */
+    size_t max_anomalies;
+    char **warnings;             /* capture-level problems, owned */
+    size_t n_warnings;
+    uint64_t flows_evicted_cap;  /* flows closed early because max_flows was reached */
+    uint64_t flow_cap_frame;
+    uint64_t frags_dropped;      /* IP fragments given up */
+} sl_model;
+
+sl_model *sl_model_new(void);
+void sl_model_free(sl_model *m); /* NULL-safe */
+
+/* A new connection record; its index is n_conns after the call.  NULL when
+ * out of memory.  The pointer is valid until the next sl_model_add_conn. */
+sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts);
+static inline sl_conn *sl_model_conn(sl_model *m, uint32_t index) { return &m->conns[index - 1]; }
+
+/* Record an anomaly (text copied).  0 or -SL_ENOMEM. */
+int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text);
+/* Record a capture-level warning (copied). */
+int sl_model_add_warning(sl_model *m, const char *text);
+
+#endif

@@ -1,0 +1,26 @@
+/* render.h - text views of the model.  Renderers never parse bytes; any
+ * string that came from a capture is escaped before it reaches a terminal. */
+#ifndef SIPLADDER_RENDER_H
+#define SIPLADDER_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sipladder/labels.h"
+#include "sipladder/model.h"
+
+typedef struct sl_render_opts {
+    FILE *out;
+    bool color;
+    bool quiet;   /* -q: the table only */
+    int verbose;  /* -v: every anomaly */
+    const sl_labels *labels;
+} sl_render_opts;
+
+/* One line per TCP connection and UDP flow, then warnings and anomalies. */
+void sl_render_summary(const sl_model *m, const sl_render_opts *o);
+
+/* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
+const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,300 @@
+/* main.c - the command line: parse options, run the analysis once, render
+ * the chosen view.  Exit codes are documented in --help and sipladder(1). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sipladder/analysis.h"
+#include "sipladder/labels.h"
+#include "sipladder/model.h"
+#include "sipladder/render.h"
+#include "sipladder/status.h"
+
+#ifndef SIPLADDER_VERSION
+#define SIPLADDER_VERSION "unknown"
+#endif
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,  /* out of memory or a bug */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_UNREADABLE = 3,/* a capture cannot be opened or is not a capture */
+    EXIT_TRUNCATED = 4, /* a capture is cut short or damaged: what came before was analysed */
+    EXIT_OUTPUT = 5,    /* the output cannot be written */
+};
+
+#define MAX_DECODE 64
+
+typedef struct cli {
+    const char *command;
+    const char **files;
+    size_t n_files;
+    const char *output;
+    struct { uint16_t port; const char *proto; } decode[MAX_DECODE];
+    size_t n_decode;
+    sl_labels labels;
+    int color; /* -1 auto, 0 never, 1 always */
+    bool quiet;
+    int verbose;
+    sl_config cfg;
+} cli;
+
+static const char *const commands[] = {"summary"};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: sipladder [COMMAND] [OPTIONS] CAPTURE...\n"
+          "Find which side rejected a SIP call, and why, in pcap/pcapng captures.\n"
+          "\n"
+          "Commands:\n"
+          "  summary              one line per TCP connection and UDP flow (default)\n"
+          "\n"
+          "Options:\n"
+          "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
+          "                       files are one capture merged by timestamp.\n"
+          "  -o, --output FILE    write to FILE instead of standard output\n"
+          "      --decode PORT=PROTO  dissect TCP/UDP PORT as PROTO (like Decode As)\n"
+          "      --name ADDR[:PORT]=LABEL  call an address (and port) LABEL\n"
+          "      --color[=WHEN]   auto (default), always or never; NO_COLOR disables auto\n"
+          "  -q, --quiet          no progress, only the table\n"
+          "  -v, --verbose        more detail (every anomaly kept)\n"
+          "      --max-flows N    open flows at once (default 200000)\n"
+          "      --max-tcp-buffer BYTES  buffered bytes per TCP direction (default 1048576)\n"
+          "      --max-sip-message BYTES  largest SIP message (default 65536)\n"
+          "      --max-tls-handshake BYTES  largest TLS handshake message (default 65536)\n"
+          "      --max-fragments N  IP fragments held in flight (default 10000)\n"
+          "  -h, --help           this help\n"
+          "  -V, --version        version\n"
+          "\n"
+          "Exit status:\n"
+          "  0  success\n"
+          "  1  internal error (out of memory)\n"
+          "  2  usage error\n"
+          "  3  a capture cannot be read (missing, not pcap/pcapng)\n"
+          "  4  a capture is cut short or damaged; everything before the damage was analysed\n"
+          "  5  the output cannot be written\n",
+          out);
+}
+
+__attribute__((format(printf, 1, 2))) static int fail_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sipladder: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'sipladder --help'.\n", stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int parse_size(const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *text == '\0' || *text == '-' || *end != '\0' || v == 0 || v > (1ull << 40))
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_decode(cli *c, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    char *end;
+    long port = eq ? strtol(spec, &end, 10) : 0;
+    if (!eq || end != eq || port < 1 || port > 65535 || eq[1] == '\0')
+        return fail_usage("--decode wants PORT=PROTO, e.g. 7003=tls, not '%s'", spec);
+    if (c->n_decode == MAX_DECODE)
+        return fail_usage("too many --decode options (at most 64): '%s'", spec);
+    c->decode[c->n_decode].port = (uint16_t)port;
+    c->decode[c->n_decode].proto = eq + 1;
+    c->n_decode++;
+    return 0;
+}
+
+static int add_file(cli *c, const char *name)
+{
+    const char **f = realloc(c->files, (c->n_files + 1) * sizeof *f);
+    if (!f)
+        return EXIT_INTERNAL;
+    c->files = f;
+    c->files[c->n_files++] = name;
+    return 0;
+}
+
+enum long_only {
+    OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
+};
+
+static int parse_limit(const char *arg, size_t *field, const char *option)
+{
+    if (parse_size(arg, field) < 0)
+        return fail_usage("%s wants a positive number, not '%s'", option, arg);
+    return 0;
+}
+
+static int parse_option(cli *c, int opt, const char *arg)
+{
+    sl_limits *l = &c->cfg.limits;
+    switch (opt) {
+    case 'r': return add_file(c, arg);
+    case 'o': c->output = arg; return 0;
+    case 'q': c->quiet = true; return 0;
+    case 'v': c->verbose++; return 0;
+    case OPT_DECODE: return parse_decode(c, arg);
+    case OPT_NAME:
+        if (sl_labels_add(&c->labels, arg) < 0)
+            return fail_usage("--name wants ADDR[:PORT]=LABEL (IPv6 as [ADDR]:PORT), not '%s'", arg);
+        return 0;
+    case OPT_COLOR:
+        if (!arg || strcmp(arg, "always") == 0)
+            c->color = 1;
+        else if (strcmp(arg, "never") == 0)
+            c->color = 0;
+        else if (strcmp(arg, "auto") == 0)
+            c->color = -1;
+        else
+            return fail_usage("--color wants auto, always or never, not '%s'", arg);
+        return 0;
+    case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
+    case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
+    case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
+    case OPT_MAX_TLS: return parse_limit(arg, &l->max_tls_handshake, "--max-tls-handshake");
+    case OPT_MAX_FRAG: return parse_limit(arg, &l->max_ip_fragments, "--max-fragments");
+    default: return fail_usage("%s", "unknown option");
+    }
+}
+
+/* 0 to go on, or an exit code (-1 for a clean exit after --help/--version). */
+static int parse_cli(cli *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {"read", required_argument, NULL, 'r'},    {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
+        {"decode", required_argument, NULL, OPT_DECODE}, {"name", required_argument, NULL, OPT_NAME},
+        {"color", optional_argument, NULL, OPT_COLOR},   {"colour", optional_argument, NULL, OPT_COLOR},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"max-tcp-buffer", required_argument, NULL, OPT_MAX_TCP},
+        {"max-sip-message", required_argument, NULL, OPT_MAX_SIP},
+        {"max-tls-handshake", required_argument, NULL, OPT_MAX_TLS},
+        {"max-fragments", required_argument, NULL, OPT_MAX_FRAG},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hVr:o:qv", longopts, NULL)) != -1) {
+        int rc;
+        switch (opt) {
+        case 'h': usage(stdout); return -1;
+        case 'V': printf("sipladder %s\n", SIPLADDER_VERSION); return -1;
+        case '?': return fail_usage("unknown option '%s'", argv[optind - 1]);
+        case ':': return fail_usage("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if ((rc = parse_option(c, opt, optarg)) != 0)
+                return rc;
+        }
+    }
+    int i = optind;
+    c->command = "summary";
+    for (size_t k = 0; i < argc && k < sizeof commands / sizeof *commands; k++) {
+        if (strcmp(argv[i], commands[k]) == 0) {
+            c->command = commands[k];
+            i++;
+            break;
+        }
+    }
+    for (; i < argc; i++)
+        if (add_file(c, argv[i]) != 0)
+            return EXIT_INTERNAL;
+    if (c->n_files == 0)
+        return fail_usage("%s", "no capture file given");
+    return 0;
+}
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (total)
+        fprintf(stderr, "\rsipladder: %3u%% (%llu of %llu MB)", (unsigned)(done * 100 / total),
+                (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+}
+
+static bool want_color(const cli *c, FILE *out)
+{
+    if (c->color >= 0)
+        return c->color == 1;
+    const char *no = getenv("NO_COLOR");
+    return out == stdout && isatty(STDOUT_FILENO) && !(no && *no);
+}
+
+static int run(cli *c)
+{
+    sl_analysis_hooks hooks = {0};
+    bool progress = !c->quiet && isatty(STDERR_FILENO);
+    if (progress)
+        hooks.progress = show_progress;
+    sl_analysis *a = sl_analysis_new(&c->cfg, NULL, &hooks);
+    if (!a) {
+        fputs("sipladder: out of memory\n", stderr);
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < c->n_decode; i++) {
+        if (sl_analysis_decode_as(a, c->decode[i].port, c->decode[i].proto) < 0) {
+            sl_analysis_free(a);
+            return fail_usage("--decode: no dissector named '%s'", c->decode[i].proto);
+        }
+    }
+    int rc = sl_analysis_run(a, c->files, c->n_files);
+    if (progress)
+        fputs("\r\033[K", stderr);
+    const sl_model *m = sl_analysis_model(a);
+    if (rc == -SL_EIO || rc == -SL_EUSAGE) {
+        fprintf(stderr, "sipladder: %s\n", m->n_warnings ? m->warnings[0] : "cannot read the capture");
+        sl_analysis_free(a);
+        return EXIT_UNREADABLE;
+    }
+    if (rc == -SL_ENOMEM) {
+        fputs("sipladder: out of memory\n", stderr);
+        sl_analysis_free(a);
+        return EXIT_INTERNAL;
+    }
+    FILE *out = stdout;
+    if (c->output && !(out = fopen(c->output, "w"))) {
+        fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output, strerror(errno));
+        sl_analysis_free(a);
+        return EXIT_OUTPUT;
+    }
+    sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
+                         .labels = &c->labels};
+    sl_render_summary(m, &ro);
+    for (size_t i = 0; i < m->n_warnings; i++)
+        fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
+    int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
+    if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
+        fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output ? c->output : "standard output",
+                strerror(errno));
+        exit_code = EXIT_OUTPUT;
+    }
+    sl_analysis_free(a);
+    return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {.color = -1};
+    sl_limits_default(&c.cfg.limits);
+    int rc = parse_cli(&c, argc, argv);
+    if (rc == 0)
+        rc = run(&c);
+    else if (rc < 0)
+        rc = EXIT_OK;
+    sl_labels_clear(&c.labels);
+    free(c.files);
+    return rc;
+}

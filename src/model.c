@@ -1,0 +1,89 @@
+/* model.c - storage of what the analysis found. */
+#include "sipladder/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/status.h"
+
+#define DEFAULT_MAX_ANOMALIES 10000
+
+sl_model *sl_model_new(void)
+{
+    sl_model *m = calloc(1, sizeof *m);
+    if (m)
+        m->max_anomalies = DEFAULT_MAX_ANOMALIES;
+    return m;
+}
+
+void sl_model_free(sl_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_anomalies; i++)
+        free(m->anomalies[i].text);
+    for (size_t i = 0; i < m->n_warnings; i++)
+        free(m->warnings[i]);
+    free(m->anomalies);
+    free(m->warnings);
+    free(m->conns);
+    free(m->capture.linktypes);
+    free(m);
+}
+
+/* Grow *arr (of *cap elements of size `size`) to hold n+1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *p = realloc(*arr, ncap * size);
+    if (!p)
+        return -SL_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts)
+{
+    if (grow((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns) < 0)
+        return NULL;
+    sl_conn *c = &m->conns[m->n_conns++];
+    memset(c, 0, sizeof *c);
+    c->index = (uint32_t)m->n_conns;
+    c->info = *info;
+    c->info.conn_index = c->index;
+    c->first_frame = c->last_frame = frame;
+    c->first_ts = c->last_ts = ts;
+    return c;
+}
+
+int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text)
+{
+    m->anomalies_total++;
+    if (conn_index)
+        sl_model_conn(m, conn_index)->anomalies++;
+    if (m->n_anomalies >= m->max_anomalies)
+        return 0;
+    if (grow((void **)&m->anomalies, &m->cap_anomalies, m->n_anomalies, sizeof *m->anomalies) < 0)
+        return -SL_ENOMEM;
+    char *copy = strdup(text);
+    if (!copy)
+        return -SL_ENOMEM;
+    m->anomalies[m->n_anomalies++] =
+        (sl_model_anomaly){.frame = frame, .conn_index = conn_index, .source = source, .text = copy};
+    return 0;
+}
+
+int sl_model_add_warning(sl_model *m, const char *text)
+{
+    char **w = realloc(m->warnings, (m->n_warnings + 1) * sizeof *w);
+    if (!w)
+        return -SL_ENOMEM;
+    m->warnings = w;
+    if (!(w[m->n_warnings] = strdup(text)))
+        return -SL_ENOMEM;
+    m->n_warnings++;
+    return 0;
+}

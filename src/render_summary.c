@@ -1,0 +1,170 @@
+/* render_summary.c - the `summary` view: the capture, one line per
+ * connection or flow (endpoints, start, duration, SYN tries, how it ended,
+ * bytes each way, dissector), then what went wrong while reading. */
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sipladder/render.h"
+
+#define SHOWN_ANOMALIES 20
+
+enum color { C_NONE, C_RED, C_GREEN, C_YELLOW, C_DIM };
+
+static const char *color_on(const sl_render_opts *o, enum color c)
+{
+    static const char *const codes[] = {"", "\033[31m", "\033[32m", "\033[33m", "\033[2m"};
+    return o->color ? codes[c] : "";
+}
+static const char *color_off(const sl_render_opts *o, enum color c) { return o->color && c ? "\033[0m" : ""; }
+
+const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ap[SL_ADDR_PORT_STRLEN];
+    sl_addr_port_format(a, port, ap, sizeof ap);
+    const char *label = o->labels ? sl_labels_find(o->labels, a, port) : NULL;
+    if (label)
+        snprintf(buf, len, "%s (%s)", ap, label);
+    else
+        snprintf(buf, len, "%s", ap);
+    return buf;
+}
+
+static const char *side_name(uint8_t side) { return side == SL_SIDE_CLIENT ? "client" : "server"; }
+
+/* How a TCP connection ended, and how alarming that is. */
+static enum color tcp_outcome(const sl_conn *c, char *buf, size_t len)
+{
+    if (c->refused) {
+        snprintf(buf, len, "refused: RST from server (f%" PRIu64 ")", c->rst.frame);
+        return C_RED;
+    }
+    if (c->syn_count && !c->synack_count && !c->rst_count) {
+        snprintf(buf, len, "no answer to %u SYN%s", c->syn_count, c->syn_count > 1 ? "s" : "");
+        return C_RED;
+    }
+    if (c->rst_count) {
+        int n = snprintf(buf, len, "reset by %s (f%" PRIu64 ")", side_name(c->rst.side), c->rst.frame);
+        if (c->rst.ttl_differs && n > 0 && (size_t)n < len)
+            snprintf(buf + n, len - (size_t)n, ", TTL %u not %u: injected?", c->rst.ttl, c->rst.usual_ttl);
+        return C_RED;
+    }
+    const sl_close_event *fin = NULL;
+    if (c->fin[0].frame && (!c->fin[1].frame || c->fin[0].frame < c->fin[1].frame))
+        fin = &c->fin[0];
+    else if (c->fin[1].frame)
+        fin = &c->fin[1];
+    if (fin) {
+        snprintf(buf, len, "closed by %s (f%" PRIu64 ")", side_name(fin->side), fin->frame);
+        return C_GREEN;
+    }
+    snprintf(buf, len, "open at capture end");
+    return C_NONE;
+}
+
+static void print_capture(const sl_model *m, const sl_render_opts *o)
+{
+    const sl_capture_info *cap = &m->capture;
+    char t0[48], t1[48];
+    for (size_t i = 0; i < cap->n_files; i++) {
+        const char *lt = cap->linktypes ? pcap_datalink_val_to_name(cap->linktypes[i]) : NULL;
+        fprintf(o->out, "capture: %s (%s)\n", cap->files[i], lt ? lt : "unknown link type");
+    }
+    if (cap->frames == 0) {
+        fprintf(o->out, "frames: 0\n");
+        return;
+    }
+    fprintf(o->out, "frames: %" PRIu64 ", %s to %s UTC (%.3f s)\n", cap->frames,
+            sl_time_format(cap->first_ts, t0, sizeof t0), sl_time_format(cap->last_ts, t1, sizeof t1),
+            sl_time_seconds(cap->last_ts - cap->first_ts));
+    if (cap->skipped || cap->malformed || cap->cut)
+        fprintf(o->out, "not followed: %" PRIu64 " frames not TCP/UDP over IP, %" PRIu64 " malformed, %" PRIu64
+                        " cut inside their headers\n",
+                cap->skipped, cap->malformed, cap->cut);
+}
+
+static void print_conn(const sl_conn *c, const sl_render_opts *o)
+{
+    char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64], start[48], outcome[128];
+    enum color col = C_NONE;
+    bool tcp = c->info.transport == SL_TRANSPORT_TCP;
+    sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], cli, sizeof cli);
+    sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], srv, sizeof srv);
+    sl_time_format(c->first_ts, start, sizeof start);
+    if (tcp)
+        col = tcp_outcome(c, outcome, sizeof outcome);
+    else
+        snprintf(outcome, sizeof outcome, "-");
+    fprintf(o->out, "%-4u %-3s %-24s %-24s %s %9.3f %3u  %s%-36s%s %8" PRIu64 " %8" PRIu64 "  %s%s\n", c->index,
+            tcp ? "tcp" : "udp", cli, srv, start + 11, sl_time_seconds(c->last_ts - c->first_ts),
+            tcp ? c->syn_count : 0, color_on(o, col), outcome, color_off(o, col), c->bytes[0], c->bytes[1],
+            c->dissector ? c->dissector : "-", tcp && !c->syn_seen ? " (mid-stream)" : "");
+    if (!tcp || o->quiet)
+        return;
+    /* What TCP did beyond the plain story, on a second line when anything. */
+    uint64_t retr = c->retransmissions[0] + c->retransmissions[1];
+    uint64_t gaps = c->gap_bytes[0] + c->gap_bytes[1];
+    uint64_t zw = c->zero_windows[0] + c->zero_windows[1];
+    uint64_t caps = c->buffer_cap_hits[0] + c->buffer_cap_hits[1];
+    if (c->syn_count > 1 || retr || gaps || zw || caps || c->conflicts[0] || c->conflicts[1] || c->anomalies) {
+        fprintf(o->out, "%s     ", color_on(o, C_DIM));
+        if (c->syn_count > 1) {
+            fprintf(o->out, " SYN frames");
+            for (uint32_t i = 0; i < c->syn_count && i < SL_MAX_SYN_FRAMES; i++)
+                fprintf(o->out, "%s%" PRIu64, i ? "," : " ", c->syn_frames[i]);
+            fprintf(o->out, ";");
+        }
+        if (retr)
+            fprintf(o->out, " retransmissions %" PRIu64 ";", retr);
+        if (c->conflicts[0] || c->conflicts[1])
+            fprintf(o->out, " retransmitted bytes that differ %" PRIu64 ";", c->conflicts[0] + c->conflicts[1]);
+        if (gaps)
+            fprintf(o->out, " bytes not captured %" PRIu64 ";", gaps);
+        if (zw)
+            fprintf(o->out, " zero windows %" PRIu64 ";", zw);
+        if (caps)
+            fprintf(o->out, " buffer cap hit %" PRIu64 ";", caps);
+        if (c->anomalies)
+            fprintf(o->out, " anomalies %u;", c->anomalies);
+        fprintf(o->out, "%s\n", color_off(o, C_DIM));
+    } else if (c->established_frame) {
+        fprintf(o->out, "%s      handshake %.3f ms (SYN f%" PRIu64 ", SYN-ACK f%" PRIu64 ", ACK f%" PRIu64 ")%s\n",
+                color_on(o, C_DIM), (double)c->handshake_rtt / 1e6, c->syn_frames[0], c->synack_frame,
+                c->established_frame, color_off(o, C_DIM));
+    }
+}
+
+static void print_problems(const sl_model *m, const sl_render_opts *o)
+{
+    for (size_t i = 0; i < m->n_warnings; i++)
+        fprintf(o->out, "%swarning:%s %s\n", color_on(o, C_YELLOW), color_off(o, C_YELLOW), m->warnings[i]);
+    if (m->flows_evicted_cap)
+        fprintf(o->out, "%swarning:%s %" PRIu64 " flows closed early: open-flow cap reached at frame %" PRIu64 "\n",
+                color_on(o, C_YELLOW), color_off(o, C_YELLOW), m->flows_evicted_cap, m->flow_cap_frame);
+    if (o->quiet || !m->anomalies_total)
+        return;
+    size_t shown = o->verbose ? m->n_anomalies : (m->n_anomalies < SHOWN_ANOMALIES ? m->n_anomalies : SHOWN_ANOMALIES);
+    fprintf(o->out, "anomalies: %" PRIu64 "%s\n", m->anomalies_total,
+            shown < m->anomalies_total ? " (first shown; -v for all kept)" : "");
+    for (size_t i = 0; i < shown; i++) {
+        const sl_model_anomaly *an = &m->anomalies[i];
+        fprintf(o->out, "  frame %" PRIu64 ": [%s]", an->frame, an->source);
+        if (an->conn_index)
+            fprintf(o->out, " #%u", an->conn_index);
+        fprintf(o->out, " %s\n", an->text);
+    }
+}
+
+void sl_render_summary(const sl_model *m, const sl_render_opts *o)
+{
+    print_capture(m, o);
+    if (m->n_conns) {
+        fprintf(o->out, "\n%-4s %-3s %-24s %-24s %-15s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", "client", "server",
+                "start", "duration", "syn", "outcome", "c>s", "s>c", "dissector");
+        for (size_t i = 0; i < m->n_conns; i++)
+            print_conn(&m->conns[i], o);
+    }
+    fprintf(o->out, "\n");
+    print_problems(m, o);
+}
