@@ -45,7 +45,9 @@ static enum color tcp_outcome(const sl_conn *c, char *buf, size_t len)
         return C_RED;
     }
     if (c->rst_count) {
-        int n = snprintf(buf, len, "reset by %s (f%" PRIu64 ")", side_name(c->rst.side), c->rst.frame);
+        bool early = c->synack_frame && c->rst.frame < c->synack_frame;
+        int n = snprintf(buf, len, "reset by %s (f%" PRIu64 ")%s", side_name(c->rst.side), c->rst.frame,
+                         early ? " before SYN-ACK" : "");
         if (c->rst.ttl_differs && n > 0 && (size_t)n < len)
             snprintf(buf + n, len - (size_t)n, ", TTL %u not %u: injected?", c->rst.ttl, c->rst.usual_ttl);
         return C_RED;

@@ -58,7 +58,22 @@ static void finish_streams(sl_analysis *a, sl_flow *f)
     sl_stream_release(a, f);
 }
 
-void sl_tcp_close(sl_analysis *a, sl_flow *f) { finish_streams(a, f); }
+/* An RST that came before any other packet of its side (e.g. forged ahead
+ * of the SYN-ACK) can only be judged by TTL once the side has spoken. */
+static void judge_rst_ttl(sl_conn *c, const sl_flow *f)
+{
+    sl_close_event *r = &c->rst;
+    if (!c->rst_count || r->ttl_differs || r->usual_ttl || !f->ttl_known[r->side])
+        return;
+    r->usual_ttl = f->usual_ttl[r->side];
+    r->ttl_differs = r->ttl != r->usual_ttl;
+}
+
+void sl_tcp_close(sl_analysis *a, sl_flow *f)
+{
+    judge_rst_ttl(sl_model_conn(a->model, f->conn_index), f);
+    finish_streams(a, f);
+}
 
 static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, const sl_l3 *l3, const sl_l4 *l4)
 {
@@ -76,6 +91,7 @@ static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, cons
             c->synack_ts = a->ts;
         }
         c->synack_count++;
+        c->refused = false; /* an RST before it was not the server's answer */
     } else if (!syn && ack && dir == SL_DIR_C2S && c->synack_count && !c->established_frame &&
                f->isn_known[SL_DIR_S2C] && l4->ack == f->isn[SL_DIR_S2C] + 1) {
         c->established_frame = a->frame;
