@@ -1,0 +1,350 @@
+/* check_decode.c - link, IP, tunnel and TCP/UDP decoding on crafted frames. */
+#include <check.h>
+#include <pcap/dlt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/decode.h"
+#include "sipladder/status.h"
+
+/* A frame under construction. */
+typedef struct frame {
+    uint8_t b[2048];
+    size_t n;
+} frame;
+
+static void put(frame *f, const void *p, size_t n)
+{
+    ck_assert_uint_le(f->n + n, sizeof f->b);
+    memcpy(f->b + f->n, p, n);
+    f->n += n;
+}
+static void put8(frame *f, unsigned v) { uint8_t b = (uint8_t)v; put(f, &b, 1); }
+static void put16(frame *f, unsigned v) { put8(f, v >> 8); put8(f, v & 0xff); }
+static void put32(frame *f, uint32_t v) { put16(f, v >> 16); put16(f, v & 0xffff); }
+
+static void eth(frame *f, unsigned type)
+{
+    static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+    put(f, macs, sizeof macs);
+    put16(f, type);
+}
+
+/* IPv4 header with the given payload length, proto, flags/offset word. */
+static void ipv4(frame *f, unsigned proto, unsigned payload, unsigned frag, unsigned ttl)
+{
+    put8(f, 0x45); put8(f, 0); put16(f, 20 + payload); put16(f, 0x1234); put16(f, frag);
+    put8(f, ttl); put8(f, proto); put16(f, 0);
+    put32(f, 0x0a000001); put32(f, 0x0a000002);
+}
+
+static void ipv6(frame *f, unsigned nh, unsigned payload)
+{
+    put32(f, 0x60000000); put16(f, payload); put8(f, nh); put8(f, 64);
+    uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8}, b[16] = {0x20, 0x01, 0x0d, 0xb8};
+    a[15] = 1; b[15] = 2;
+    put(f, a, 16); put(f, b, 16);
+}
+
+static void udp(frame *f, unsigned sport, unsigned dport, const char *data)
+{
+    size_t n = strlen(data);
+    put16(f, sport); put16(f, dport); put16(f, 8 + (unsigned)n); put16(f, 0);
+    put(f, data, n);
+}
+
+static void tcp(frame *f, unsigned flags, uint32_t seq, const char *data)
+{
+    put16(f, 40000); put16(f, 5060); put32(f, seq); put32(f, 0); put8(f, 5 << 4); put8(f, flags);
+    put16(f, 65535); put32(f, 0);
+    put(f, data, strlen(data));
+}
+
+/* Decode a whole frame down to L4; returns the first non-zero code. */
+static int decode_all(int linktype, const frame *f, sl_l3 *l3, sl_l4 *l4)
+{
+    const uint8_t *ip;
+    size_t ip_len;
+    const char *why;
+    int rc = sl_decode_link(linktype, f->b, f->n, &ip, &ip_len, &why);
+    if (rc)
+        return rc;
+    for (int depth = 0; depth < 4; depth++) {
+        if ((rc = sl_decode_ip(ip, ip_len, l3, &why)) != 0)
+            return rc;
+        rc = sl_decode_tunnel(l3, &ip, &ip_len, &why);
+        if (rc < 0)
+            return rc;
+        if (rc == SL_DECODE_SKIP)
+            break;
+    }
+    return sl_decode_l4(l3->proto, l3->payload, l3->payload_len, l3->payload_wire_len, l4, &why);
+}
+
+START_TEST(ethernet_ipv4_udp)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 8 + 5, 0, 64);
+    udp(&f, 5060, 5061, "hello");
+    put(&f, "\0\0\0\0\0\0", 6); /* Ethernet padding is not payload */
+    ck_assert_int_eq(decode_all(DLT_EN10MB, &f, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.version, 4);
+    ck_assert_uint_eq(l3.ttl, 64);
+    ck_assert_uint_eq(l3.src.bytes[3], 1);
+    ck_assert_uint_eq(l4.sport, 5060);
+    ck_assert_uint_eq(l4.dport, 5061);
+    ck_assert_uint_eq(l4.len, 5);
+    ck_assert_mem_eq(l4.payload, "hello", 5);
+}
+END_TEST
+
+START_TEST(vlan_qinq_and_too_many_tags)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    eth(&f, 0x88a8);
+    put16(&f, 100); put16(&f, 0x8100); put16(&f, 200); put16(&f, 0x0800);
+    ipv4(&f, 6, 20 + 3, 0, 64);
+    tcp(&f, 0x18, 1000, "abc");
+    ck_assert_int_eq(decode_all(DLT_EN10MB, &f, &l3, &l4), 0);
+    ck_assert_uint_eq(l4.seq, 1000);
+    ck_assert_uint_eq(l4.flags, 0x18);
+    ck_assert_uint_eq(l4.len, 3);
+
+    frame g = {0};
+    const uint8_t *ip;
+    size_t ip_len;
+    const char *why;
+    eth(&g, 0x8100);
+    for (int i = 0; i < 100; i++) {
+        put16(&g, 1);
+        put16(&g, 0x8100);
+    }
+    ck_assert_int_eq(sl_decode_link(DLT_EN10MB, g.b, g.n, &ip, &ip_len, &why), -SL_EMALFORMED);
+    ck_assert_ptr_nonnull(why);
+}
+END_TEST
+
+START_TEST(linux_cooked_v1_and_v2)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    put16(&f, 0); put16(&f, 1); put16(&f, 6); put32(&f, 0); put32(&f, 0); put16(&f, 0x86dd);
+    ipv6(&f, 17, 8 + 2);
+    udp(&f, 1, 2, "hi");
+    ck_assert_int_eq(decode_all(DLT_LINUX_SLL, &f, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.version, 6);
+    ck_assert_uint_eq(l4.len, 2);
+
+    frame g = {0};
+    put16(&g, 0x0800); put16(&g, 0); put32(&g, 3); put16(&g, 1); put8(&g, 4); put8(&g, 6);
+    put32(&g, 0); put32(&g, 0);
+    ipv4(&g, 17, 8 + 2, 0, 64);
+    udp(&g, 1, 2, "hi");
+    ck_assert_int_eq(decode_all(DLT_LINUX_SLL2, &g, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.version, 4);
+    ck_assert_uint_eq(l4.dport, 2);
+}
+END_TEST
+
+START_TEST(raw_and_loopback)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    ipv4(&f, 17, 8 + 1, 0, 1);
+    udp(&f, 7, 8, "x");
+    ck_assert_int_eq(decode_all(DLT_RAW, &f, &l3, &l4), 0);
+
+    frame le = {0}, be = {0};
+    put8(&le, 2); put8(&le, 0); put8(&le, 0); put8(&le, 0); /* AF_INET, little-endian writer */
+    put32(&be, 30);                                          /* AF_INET6 (macOS), big-endian */
+    ipv4(&le, 17, 8 + 1, 0, 1);
+    udp(&le, 7, 8, "x");
+    ipv6(&be, 17, 8 + 1);
+    udp(&be, 7, 8, "x");
+    ck_assert_int_eq(decode_all(DLT_NULL, &le, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.version, 4);
+    ck_assert_int_eq(decode_all(DLT_NULL, &be, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.version, 6);
+    ck_assert_int_eq(decode_all(DLT_LOOP, &be, &l3, &l4), 0);
+}
+END_TEST
+
+START_TEST(ipv6_extension_headers_and_fragment)
+{
+    frame f = {0};
+    sl_l3 l3;
+    const char *why;
+    ipv6(&f, 0, 8 + 8 + 8 + 4);
+    put8(&f, 44); put8(&f, 0); put16(&f, 0); put32(&f, 0); /* hop-by-hop */
+    put8(&f, 17); put8(&f, 0); put16(&f, 0x0001); put32(&f, 0xabcdef01); /* fragment, offset 0, M */
+    put16(&f, 1); put16(&f, 2); put16(&f, 100); put16(&f, 0); put32(&f, 0);
+    ck_assert_int_eq(sl_decode_ip(f.b, f.n, &l3, &why), 0);
+    ck_assert(l3.is_fragment);
+    ck_assert(l3.more_fragments);
+    ck_assert_uint_eq(l3.ip_id, 0xabcdef01);
+    ck_assert_uint_eq(l3.proto, 17);
+    ck_assert_uint_eq(l3.payload_len, 12);
+
+    frame g = {0};
+    ipv6(&g, 60, 200); /* destination options running past the frame */
+    put8(&g, 17); put8(&g, 20);
+    ck_assert_int_eq(sl_decode_ip(g.b, g.n, &l3, &why), -SL_ETRUNC);
+}
+END_TEST
+
+START_TEST(ipv4_fragment_fields_and_bad_headers)
+{
+    frame f = {0};
+    sl_l3 l3;
+    const char *why;
+    ipv4(&f, 17, 16, 0x2000 | 185, 64); /* MF, offset 1480 */
+    put(&f, "0123456789abcdef", 16);
+    ck_assert_int_eq(sl_decode_ip(f.b, f.n, &l3, &why), 0);
+    ck_assert(l3.is_fragment && l3.more_fragments);
+    ck_assert_uint_eq(l3.frag_offset, 1480);
+
+    f.b[0] = 0x44; /* IHL 16 bytes */
+    ck_assert_int_eq(sl_decode_ip(f.b, f.n, &l3, &why), -SL_EMALFORMED);
+    f.b[0] = 0x45;
+    ck_assert_int_eq(sl_decode_ip(f.b, 12, &l3, &why), -SL_ETRUNC);
+    f.b[0] = 0x35;
+    ck_assert_int_eq(sl_decode_ip(f.b, f.n, &l3, &why), -SL_EMALFORMED);
+}
+END_TEST
+
+START_TEST(snaplen_cut_payload_keeps_wire_length)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 20 + 1000, 0, 64);
+    tcp(&f, 0x18, 5, "only-this");
+    ck_assert_int_eq(decode_all(DLT_EN10MB, &f, &l3, &l4), 0);
+    ck_assert_uint_eq(l4.len, 9);
+    ck_assert_uint_eq(l4.wire_len, 1000);
+}
+END_TEST
+
+START_TEST(tcp_bad_data_offset)
+{
+    frame f = {0};
+    sl_l4 l4;
+    const char *why;
+    tcp(&f, 0x02, 1, "");
+    f.b[12] = 4 << 4;
+    ck_assert_int_eq(sl_decode_l4(6, f.b, f.n, f.n, &l4, &why), -SL_EMALFORMED);
+    f.b[12] = 15 << 4; /* 60 bytes of header in a 20-byte segment */
+    ck_assert_int_eq(sl_decode_l4(6, f.b, f.n, f.n, &l4, &why), -SL_EMALFORMED);
+    ck_assert_int_eq(sl_decode_l4(6, f.b, 10, 10, &l4, &why), -SL_ETRUNC);
+    ck_assert_int_eq(sl_decode_l4(1, f.b, f.n, f.n, &l4, &why), SL_DECODE_SKIP);
+}
+END_TEST
+
+START_TEST(udp_length_disagreement)
+{
+    frame f = {0};
+    sl_l4 l4;
+    const char *why;
+    udp(&f, 1, 2, "abcd");
+    f.b[5] = 200;
+    ck_assert_int_eq(sl_decode_l4(17, f.b, f.n, f.n, &l4, &why), -SL_EMALFORMED);
+    f.b[5] = 8; /* zero-length payload is fine */
+    ck_assert_int_eq(sl_decode_l4(17, f.b, f.n, f.n, &l4, &why), 0);
+    ck_assert_uint_eq(l4.len, 0);
+}
+END_TEST
+
+START_TEST(tunnels_ipip_gre_erspan)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    eth(&f, 0x0800);
+    ipv4(&f, 4, 20 + 8 + 2, 0, 64); /* IP in IP */
+    ipv4(&f, 17, 8 + 2, 0, 33);
+    udp(&f, 5060, 5060, "in");
+    ck_assert_int_eq(decode_all(DLT_EN10MB, &f, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.ttl, 33);
+    ck_assert_mem_eq(l4.payload, "in", 2);
+
+    frame g = {0};
+    eth(&g, 0x0800);
+    ipv4(&g, 47, 4 + 4 + 8 + 14 + 20 + 8 + 2, 0, 64);
+    put16(&g, 0x1000); put16(&g, 0x88be); put32(&g, 7); /* GRE with sequence: ERSPAN II */
+    put32(&g, 0x10000000); put32(&g, 0);                  /* ERSPAN header */
+    eth(&g, 0x0800);
+    ipv4(&g, 17, 8 + 2, 0, 22);
+    udp(&g, 5060, 5060, "er");
+    ck_assert_int_eq(decode_all(DLT_EN10MB, &g, &l3, &l4), 0);
+    ck_assert_uint_eq(l3.ttl, 22);
+    ck_assert_mem_eq(l4.payload, "er", 2);
+}
+END_TEST
+
+START_TEST(non_ip_is_skipped_not_malformed)
+{
+    frame f = {0};
+    const uint8_t *ip;
+    size_t ip_len;
+    const char *why;
+    eth(&f, 0x0806); /* ARP */
+    put32(&f, 0);
+    ck_assert_int_eq(sl_decode_link(DLT_EN10MB, f.b, f.n, &ip, &ip_len, &why), SL_DECODE_SKIP);
+    ck_assert_int_eq(sl_decode_link(DLT_EN10MB, f.b, 5, &ip, &ip_len, &why), -SL_ETRUNC);
+    ck_assert_int_eq(sl_decode_link(9999, f.b, f.n, &ip, &ip_len, &why), SL_DECODE_SKIP);
+}
+END_TEST
+
+/* Every prefix of a valid frame decodes or fails cleanly (ASan watches). */
+START_TEST(every_cut_is_safe)
+{
+    frame f = {0};
+    sl_l3 l3;
+    sl_l4 l4;
+    eth(&f, 0x8100);
+    put16(&f, 5); put16(&f, 0x86dd);
+    ipv6(&f, 44, 8 + 20 + 4);
+    put8(&f, 6); put8(&f, 0); put16(&f, 0); put32(&f, 9);
+    tcp(&f, 0x18, 1, "data");
+    for (size_t cut = 0; cut <= f.n; cut++) {
+        frame g = {0};
+        put(&g, f.b, cut);
+        int rc = decode_all(DLT_EN10MB, &g, &l3, &l4);
+        ck_assert(rc == 0 || rc == SL_DECODE_SKIP || rc == -SL_ETRUNC || rc == -SL_EMALFORMED);
+        if (cut == f.n)
+            ck_assert_int_eq(rc, 0);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("decode");
+    TCase *tc = tcase_create("frames");
+    tcase_add_test(tc, ethernet_ipv4_udp);
+    tcase_add_test(tc, vlan_qinq_and_too_many_tags);
+    tcase_add_test(tc, linux_cooked_v1_and_v2);
+    tcase_add_test(tc, raw_and_loopback);
+    tcase_add_test(tc, ipv6_extension_headers_and_fragment);
+    tcase_add_test(tc, ipv4_fragment_fields_and_bad_headers);
+    tcase_add_test(tc, snaplen_cut_payload_keeps_wire_length);
+    tcase_add_test(tc, tcp_bad_data_offset);
+    tcase_add_test(tc, udp_length_disagreement);
+    tcase_add_test(tc, tunnels_ipip_gre_erspan);
+    tcase_add_test(tc, non_ip_is_skipped_not_malformed);
+    tcase_add_test(tc, every_cut_is_safe);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
