@@ -1,0 +1,1058 @@
+/* sip.c - SIP framing over UDP and TCP (RFC 3261 sections 7, 18.3; RFC 5626
+ * keepalives) and parsing with libosip2 into the plain fields of sip.h.
+ *
+ * Framing is ours: the header end, Content-Length (and its compact "l"), CRLF
+ * keepalives and resynchronisation on the next start line.  libosip2 then
+ * parses each framed message (it copies the bytes it is given, so the feed
+ * buffer needs no NUL terminator); the simple headers it does not model are
+ * read from the raw header lines, which stay valid for the emit call. */
+#include <osipparser2/osip_parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/sip.h"
+#include "sipladder/status.h"
+
+#define SIP_NAME "sip"
+/* A start line longer than this is not a start line (resync gives up on it). */
+#define SIP_MAX_START_LINE 8192
+#define SIP_MAX_OWNED (2 + 3 * SL_SIP_MAX_ADDRS)
+
+typedef struct sip_state {
+    const sl_flow_info *flow;
+    size_t cap; /* max bytes of one message */
+    sl_sip_msg msg;
+    sl_sip_header headers[SL_SIP_MAX_HEADERS];
+    sl_sip_via vias[SL_SIP_MAX_VIAS];
+    sl_sip_addr addrs[SL_SIP_MAX_ADDRS];
+    size_t n_addrs;
+    sl_sip_param params[SL_SIP_MAX_PARAMS];
+    size_t n_params;
+    char *owned[SIP_MAX_OWNED]; /* libosip2 strings to free after the emit */
+    size_t n_owned;
+    bool cap_hit; /* some cap above was reached in this message */
+} sip_state;
+
+/* Where the current message lies in the feed buffer. */
+typedef struct sip_frame {
+    const uint8_t *buf; /* the feed buffer */
+    size_t start, hdr_end, end; /* offsets: message, after blank line, end */
+    bool has_blank_line;
+} sip_frame;
+
+/* ---- byte-run helpers ---- */
+
+static sl_sip_str mkstr(const void *p, size_t n) { return (sl_sip_str){.p = p, .n = n}; }
+
+static sl_sip_str cstr(const char *s) { return s ? mkstr(s, strlen(s)) : (sl_sip_str){0}; }
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+static bool is_ws(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static sl_sip_str trim(sl_sip_str s)
+{
+    if (!s.p)
+        return s;
+    while (s.n > 0 && is_ws((unsigned char)s.p[0])) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n > 0 && is_ws((unsigned char)s.p[s.n - 1]))
+        s.n--;
+    return s;
+}
+
+static sl_sip_str unquote(sl_sip_str s)
+{
+    s = trim(s);
+    if (s.p && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"')
+        return mkstr(s.p + 1, s.n - 2);
+    return s;
+}
+
+bool sl_sip_str_eq(sl_sip_str s, const char *c)
+{
+    if (!s.p || !c)
+        return false;
+    size_t n = strlen(c);
+    if (n != s.n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)s.p[i]) != lower((unsigned char)c[i]))
+            return false;
+    return true;
+}
+
+/* Decimal digits only; false on anything else, on emptiness or overflow. */
+static bool parse_u64(sl_sip_str s, uint64_t max, uint64_t *out)
+{
+    s = trim(s);
+    if (!s.p || s.n == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned d = (unsigned char)s.p[i] - (unsigned)'0';
+        if (d > 9 || v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* ---- compact header names (RFC 3261 7.3.3 and later RFCs) ---- */
+
+static const char *const compact_forms[][2] = {
+    {"i", "call-id"}, {"m", "contact"}, {"e", "content-encoding"}, {"l", "content-length"},
+    {"c", "content-type"}, {"f", "from"}, {"s", "subject"}, {"k", "supported"}, {"t", "to"},
+    {"v", "via"}, {"o", "event"}, {"r", "refer-to"}, {"b", "referred-by"}, {"u", "allow-events"},
+    {"x", "session-expires"}, {"a", "accept-contact"}, {"j", "reject-contact"},
+    {"d", "request-disposition"}, {"y", "identity"}, {"n", "identity-info"},
+};
+
+static const char *long_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof compact_forms / sizeof compact_forms[0]; i++)
+        if (lower((unsigned char)name[0]) == compact_forms[i][0][0] && name[1] == '\0')
+            return compact_forms[i][1];
+    return name;
+}
+
+static bool header_name_is(sl_sip_str hname, const char *want_long)
+{
+    if (sl_sip_str_eq(hname, want_long))
+        return true;
+    if (hname.n != 1)
+        return false;
+    char one[2] = {hname.p[0], '\0'};
+    return strcmp(long_name(one), want_long) == 0;
+}
+
+bool sl_sip_header_get(const sl_sip_fields *f, const char *name, size_t idx, sl_sip_str *out)
+{
+    if (!f || !name || !name[0])
+        return false;
+    char want[64];
+    const char *ln = long_name(name);
+    size_t n = strlen(ln);
+    if (n >= sizeof want)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        want[i] = (char)lower((unsigned char)ln[i]);
+    for (size_t i = 0; i < f->n_headers; i++) {
+        if (!header_name_is(f->headers[i].name, want))
+            continue;
+        if (idx-- == 0) {
+            *out = f->headers[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the comma-separated list `v` contains `tag`. */
+static bool list_has(sl_sip_str v, const char *tag)
+{
+    size_t i = 0;
+    while (v.p && i <= v.n) {
+        size_t j = i;
+        while (j < v.n && v.p[j] != ',')
+            j++;
+        if (sl_sip_str_eq(trim(mkstr(v.p + i, j - i)), tag))
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
+bool sl_sip_has_option(const sl_sip_fields *f, const char *header, const char *tag)
+{
+    sl_sip_str v;
+    for (size_t i = 0; sl_sip_header_get(f, header, i, &v); i++)
+        if (list_has(v, tag))
+            return true;
+    return false;
+}
+
+bool sl_sip_param_get(const sl_sip_param *params, size_t n, const char *name, sl_sip_str *out)
+{
+    for (size_t i = 0; params && i < n; i++) {
+        if (sl_sip_str_eq(params[i].name, name)) {
+            *out = params[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Split "main;a=1;b;c="x;y"" at semicolons outside quotes.  Returns the
+ * number of params found (at most cap are stored). */
+static size_t split_params(sl_sip_str v, sl_sip_str *main_part, sl_sip_param *out, size_t cap)
+{
+    size_t n = 0, i = 0, seg = 0;
+    bool quoted = false, first = true;
+    for (i = 0; v.p && i <= v.n; i++) {
+        if (i < v.n && v.p[i] == '"')
+            quoted = !quoted;
+        if (i < v.n && (quoted || v.p[i] != ';'))
+            continue;
+        sl_sip_str part = trim(mkstr(v.p + seg, i - seg));
+        if (first) {
+            *main_part = part;
+            first = false;
+        } else if (part.n > 0) {
+            if (n < cap) {
+                const char *eq = memchr(part.p, '=', part.n);
+                out[n].name = trim(mkstr(part.p, eq ? (size_t)(eq - part.p) : part.n));
+                out[n].value = eq ? trim(mkstr(eq + 1, part.n - (size_t)(eq - part.p) - 1)) : (sl_sip_str){0};
+            }
+            n++;
+        }
+        seg = i + 1;
+    }
+    return n;
+}
+
+/* ---- start lines ---- */
+
+static bool is_token_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+static bool prefix_ci(const uint8_t *p, size_t n, const char *lit)
+{
+    for (size_t i = 0; lit[i]; i++)
+        if (i >= n || lower(p[i]) != lower((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+/* "SIP/2.0 ddd[ reason]" */
+static bool status_line_ok(const uint8_t *p, size_t n)
+{
+    if (n < 11 || !prefix_ci(p, n, "SIP/2.0 "))
+        return false;
+    for (size_t i = 8; i < 11; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return n == 11 || p[11] == ' ';
+}
+
+/* "METHOD SP Request-URI SP SIP/2.0" */
+static bool request_line_ok(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_token_char(p[i]))
+        i++;
+    if (i == 0 || i >= n || p[i] != ' ')
+        return false;
+    size_t uri = ++i;
+    while (i < n && p[i] != ' ' && p[i] > 0x20 && p[i] < 0x7f)
+        i++;
+    if (i == uri || i >= n || p[i] != ' ')
+        return false;
+    i++;
+    return n - i == 7 && prefix_ci(p + i, n - i, "SIP/2.0");
+}
+
+/* Could `p` (no line end yet) still become a start line? */
+static bool start_line_prefix_ok(const uint8_t *p, size_t n)
+{
+    if (n >= SIP_MAX_START_LINE)
+        return false;
+    size_t i = 0;
+    while (i < n && is_token_char(p[i]))
+        i++;
+    if (i == n)
+        return true; /* a method or "SIP" still arriving */
+    if (p[i] == '/' ? !(i == 3 && prefix_ci(p, 3, "SIP")) : (p[i] != ' ' || i == 0))
+        return false;
+    for (i++; i < n; i++)
+        if (p[i] < 0x20 && p[i] != '\r' && p[i] != '\t')
+            return false;
+    return true;
+}
+
+/* The length of the first line without its line end, and whether it ended. */
+static size_t line_len(const uint8_t *p, size_t n, bool *ended)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    *ended = nl != NULL;
+    size_t l = nl ? (size_t)(nl - p) : n;
+    if (l > 0 && p[l - 1] == '\r')
+        l--;
+    return l;
+}
+
+static sl_probe start_line_check(const uint8_t *p, size_t n)
+{
+    bool ended;
+    size_t l = line_len(p, n, &ended);
+    if (!ended)
+        return start_line_prefix_ok(p, n) ? SL_PROBE_MORE : SL_PROBE_NO;
+    return (status_line_ok(p, l) || request_line_ok(p, l)) ? SL_PROBE_YES : SL_PROBE_NO;
+}
+
+/* Leading CR/LF bytes: returns their number; *lfs counts line feeds;
+ * *lone_cr says the run ends in a CR that may be the start of a CRLF. */
+static size_t crlf_run(const uint8_t *p, size_t n, uint32_t *lfs, bool *lone_cr)
+{
+    size_t i = 0;
+    *lfs = 0;
+    *lone_cr = false;
+    while (i < n && (p[i] == '\r' || p[i] == '\n')) {
+        if (p[i] == '\n')
+            (*lfs)++;
+        i++;
+    }
+    if (i > 0 && p[i - 1] == '\r') {
+        *lone_cr = true;
+        i--;
+    }
+    return i;
+}
+
+static sl_probe sip_probe(const uint8_t *buf, size_t len, sl_dir dir, sl_transport transport)
+{
+    (void)dir;
+    size_t i = 0;
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    if (i == len)
+        return transport == SL_TRANSPORT_TCP ? SL_PROBE_MORE : SL_PROBE_NO;
+    sl_probe p = start_line_check(buf + i, len - i);
+    if (p == SL_PROBE_MORE && transport == SL_TRANSPORT_UDP)
+        return SL_PROBE_NO; /* a datagram is complete: no line end, no SIP */
+    return p;
+}
+
+/* ---- header block ---- */
+
+/* Offset just after the blank line ending the headers (CRLFCRLF, LFLF or a
+ * mix), searching p[0..n); false when not there yet. */
+static bool find_header_end(const uint8_t *p, size_t n, size_t *end)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        if (!nl)
+            return false;
+        i = (size_t)(nl - p) + 1;
+        if (i < n && p[i] == '\n') {
+            *end = i + 1;
+            return true;
+        }
+        if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
+            *end = i + 2;
+            return true;
+        }
+        i--; /* the loop increments */
+    }
+    return false;
+}
+
+/* Next logical header line (with folded continuations) in p[*pos..end).
+ * Returns false at the end.  *colon is false for a line without ':'. */
+static bool next_header(const uint8_t *p, size_t end, size_t *pos, sl_sip_str *name, sl_sip_str *value,
+                        bool *colon)
+{
+    size_t i = *pos;
+    while (i < end && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i >= end)
+        return false;
+    size_t s = i;
+    for (;;) {
+        const uint8_t *nl = memchr(p + i, '\n', end - i);
+        i = nl ? (size_t)(nl - p) + 1 : end;
+        if (i >= end || (p[i] != ' ' && p[i] != '\t'))
+            break; /* no continuation line follows */
+    }
+    *pos = i;
+    sl_sip_str line = trim(mkstr(p + s, i - s));
+    const char *c = memchr(line.p, ':', line.n);
+    *colon = c != NULL;
+    if (!c) {
+        *name = line;
+        *value = (sl_sip_str){0};
+        return true;
+    }
+    *name = trim(mkstr(line.p, (size_t)(c - line.p)));
+    *value = trim(mkstr(c + 1, line.n - (size_t)(c - line.p) - 1));
+    return true;
+}
+
+typedef enum { CL_ABSENT, CL_OK, CL_BAD, CL_CONFLICT } cl_status;
+
+/* Content-Length of the header block p[0..n). */
+static cl_status content_length(const uint8_t *p, size_t n, uint64_t *out)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t pos = nl ? (size_t)(nl - p) + 1 : n;
+    sl_sip_str name, value;
+    bool colon, seen = false;
+    uint64_t first = 0;
+    while (next_header(p, n, &pos, &name, &value, &colon)) {
+        if (!colon || !header_name_is(name, "content-length"))
+            continue;
+        uint64_t v;
+        if (!parse_u64(value, UINT64_MAX / 2, &v))
+            return CL_BAD;
+        if (seen && v != first) {
+            *out = first;
+            return CL_CONFLICT;
+        }
+        seen = true;
+        first = v;
+    }
+    *out = first;
+    return seen ? CL_OK : CL_ABSENT;
+}
+
+/* ---- field extraction: raw header lines ---- */
+
+static void take_reason(sl_sip_fields *f, sl_sip_str v)
+{
+    sl_sip_param ps[8];
+    sl_sip_str proto = {0}, cause = {0}, text = {0};
+    size_t n = split_params(v, &proto, ps, 8);
+    if (n > 8)
+        n = 8;
+    /* A Q.850 cause says most about who rejected: prefer it over SIP;cause. */
+    if (f->reason_protocol.p && !sl_sip_str_eq(proto, "Q.850"))
+        return;
+    f->reason_protocol = proto;
+    f->reason_cause = -1;
+    f->reason_text = (sl_sip_str){0};
+    uint64_t c;
+    if (sl_sip_param_get(ps, n, "cause", &cause) && parse_u64(cause, 65535, &c))
+        f->reason_cause = (int)c;
+    if (sl_sip_param_get(ps, n, "text", &text))
+        f->reason_text = unquote(text);
+}
+
+static void take_warning(sl_sip_fields *f, sl_sip_str v)
+{
+    uint64_t code;
+    if (f->warning_code >= 0 || v.n < 3 || !parse_u64(mkstr(v.p, 3), 999, &code))
+        return;
+    f->warning_code = (int)code;
+    size_t i = 3;
+    while (i < v.n && v.p[i] == ' ')
+        i++;
+    size_t a = i;
+    while (i < v.n && v.p[i] != ' ')
+        i++;
+    f->warning_agent = mkstr(v.p + a, i - a);
+    f->warning_text = unquote(mkstr(v.p + i, v.n - i));
+}
+
+static void take_cseq(sl_sip_fields *f, sl_sip_str v)
+{
+    size_t i = 0;
+    while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9')
+        i++;
+    uint64_t num;
+    if (i == 0 || !parse_u64(mkstr(v.p, i), UINT32_MAX, &num))
+        return;
+    f->has_cseq = true;
+    f->cseq = (uint32_t)num;
+    f->cseq_method = trim(mkstr(v.p + i, v.n - i));
+}
+
+static void take_session_id(sl_sip_fields *f, sl_sip_str v)
+{
+    sl_sip_param ps[4];
+    sl_sip_str local = {0}, remote = {0};
+    size_t n = split_params(v, &local, ps, 4);
+    f->session_id_local = local;
+    if (sl_sip_param_get(ps, n > 4 ? 4 : n, "remote", &remote))
+        f->session_id_remote = remote;
+}
+
+static void take_number(sl_sip_str v, int64_t max, int64_t *out)
+{
+    uint64_t x;
+    if (*out < 0 && parse_u64(v, (uint64_t)max, &x))
+        *out = (int64_t)x;
+}
+
+static void set_first(sl_sip_str *dst, sl_sip_str v)
+{
+    if (!dst->p)
+        *dst = v;
+}
+
+/* One header line into the fields it feeds. */
+static void take_header(sl_sip_fields *f, sl_sip_str name, sl_sip_str v)
+{
+    if (header_name_is(name, "call-id"))
+        set_first(&f->call_id, v);
+    else if (header_name_is(name, "cseq") && !f->has_cseq)
+        take_cseq(f, v);
+    else if (header_name_is(name, "session-id") && !f->session_id_local.p)
+        take_session_id(f, v);
+    else if (header_name_is(name, "x-taatag"))
+        set_first(&f->taatag, v);
+    else if (header_name_is(name, "cisco-guid"))
+        set_first(&f->cisco_guid, v);
+    else if (header_name_is(name, "reason"))
+        take_reason(f, v);
+    else if (header_name_is(name, "warning"))
+        take_warning(f, v);
+    else if (header_name_is(name, "supported"))
+        set_first(&f->supported, v);
+    else if (header_name_is(name, "require"))
+        set_first(&f->require, v);
+    else if (header_name_is(name, "user-agent"))
+        set_first(&f->user_agent, v);
+    else if (header_name_is(name, "server"))
+        set_first(&f->server, v);
+    else if (header_name_is(name, "expires"))
+        take_number(v, INT32_MAX, &f->expires);
+    else if (header_name_is(name, "content-type"))
+        set_first(&f->content_type, v);
+    else if (header_name_is(name, "content-length"))
+        take_number(v, INT64_MAX / 2, &f->content_length);
+    else if (header_name_is(name, "max-forwards")) {
+        int64_t mf = f->max_forwards;
+        take_number(v, 255, &mf);
+        f->max_forwards = (int)mf;
+    } else if (header_name_is(name, "www-authenticate"))
+        f->has_www_authenticate = true;
+    else if (header_name_is(name, "proxy-authenticate"))
+        f->has_proxy_authenticate = true;
+    else if (header_name_is(name, "authorization"))
+        f->has_authorization = true;
+    else if (header_name_is(name, "proxy-authorization"))
+        f->has_proxy_authorization = true;
+}
+
+static void take_first_line(sl_sip_fields *f, const uint8_t *p, size_t n)
+{
+    bool ended;
+    size_t l = line_len(p, n, &ended);
+    f->first_line = mkstr(p, l);
+    if (status_line_ok(p, l)) {
+        f->status_code = (p[8] - '0') * 100 + (p[9] - '0') * 10 + (p[10] - '0');
+        f->reason_phrase = l > 12 ? mkstr(p + 12, l - 12) : mkstr(p + l, 0);
+        return;
+    }
+    if (!request_line_ok(p, l))
+        return;
+    const uint8_t *sp = memchr(p, ' ', l);
+    const uint8_t *sp2 = memchr(sp + 1, ' ', l - (size_t)(sp + 1 - p));
+    f->is_request = true;
+    f->method = mkstr(p, (size_t)(sp - p));
+    f->request_uri = mkstr(sp + 1, (size_t)(sp2 - sp - 1));
+}
+
+/* Walk the raw header lines: the header list and the simple fields.
+ * Returns the number of lines without a colon. */
+static size_t take_raw_headers(sip_state *st, const sip_frame *fr)
+{
+    sl_sip_fields *f = &st->msg.f;
+    const uint8_t *p = fr->buf + fr->start;
+    size_t n = fr->hdr_end - fr->start, bad = 0;
+    bool ended;
+    size_t pos = line_len(p, n, &ended);
+    sl_sip_str name, value;
+    bool colon;
+    size_t nh = 0;
+    while (next_header(p, n, &pos, &name, &value, &colon)) {
+        if (!colon) {
+            bad++;
+            continue;
+        }
+        if (nh < SL_SIP_MAX_HEADERS)
+            st->headers[nh++] = (sl_sip_header){.name = name, .value = value};
+        else
+            st->cap_hit = true;
+        take_header(f, name, value);
+    }
+    f->headers = st->headers;
+    f->n_headers = nh;
+    return bad;
+}
+
+/* ---- field extraction: libosip2's tree ---- */
+
+static const char *keep(sip_state *st, char *s)
+{
+    if (!s)
+        return NULL;
+    if (st->n_owned == SIP_MAX_OWNED) {
+        osip_free(s);
+        st->cap_hit = true;
+        return NULL;
+    }
+    st->owned[st->n_owned++] = s;
+    return s;
+}
+
+static sl_sip_str uri_str(sip_state *st, const osip_uri_t *u)
+{
+    char *s = NULL;
+    if (!u || osip_uri_to_str(u, &s) != 0)
+        return (sl_sip_str){0};
+    return cstr(keep(st, s));
+}
+
+/* Generic parameters into the shared param pool. */
+static const sl_sip_param *take_params(sip_state *st, const osip_list_t *l, size_t *n)
+{
+    sl_sip_param *first = st->params + st->n_params;
+    *n = 0;
+    for (int i = 0; i < osip_list_size(l); i++) {
+        const osip_generic_param_t *g = osip_list_get(l, i);
+        if (st->n_params == SL_SIP_MAX_PARAMS) {
+            st->cap_hit = true;
+            break;
+        }
+        st->params[st->n_params++] = (sl_sip_param){.name = cstr(g->gname), .value = cstr(g->gvalue)};
+        (*n)++;
+    }
+    return first;
+}
+
+static void take_vias(sip_state *st, const osip_message_t *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < osip_list_size(&m->vias); i++) {
+        const osip_via_t *v = osip_list_get(&m->vias, i);
+        if (n == SL_SIP_MAX_VIAS) {
+            st->cap_hit = true;
+            break;
+        }
+        sl_sip_via *d = &st->vias[n++];
+        *d = (sl_sip_via){.transport = cstr(v->protocol), .host = cstr(v->host), .port = cstr(v->port)};
+        d->params = take_params(st, &v->via_params, &d->n_params);
+        sl_sip_param_get(d->params, d->n_params, "branch", &d->branch);
+        sl_sip_param_get(d->params, d->n_params, "received", &d->received);
+        if (sl_sip_param_get(d->params, d->n_params, "rport", &d->rport) && !d->rport.p)
+            d->rport = mkstr("", 0);
+    }
+    st->msg.f.vias = st->vias;
+    st->msg.f.n_vias = n;
+}
+
+static const sl_sip_addr *take_addrs(sip_state *st, const osip_list_t *l, size_t *n)
+{
+    sl_sip_addr *first = st->addrs + st->n_addrs;
+    *n = 0;
+    for (int i = 0; i < osip_list_size(l); i++) {
+        const osip_from_t *a = osip_list_get(l, i);
+        if (st->n_addrs == SL_SIP_MAX_ADDRS) {
+            st->cap_hit = true;
+            break;
+        }
+        sl_sip_addr *d = &st->addrs[st->n_addrs++];
+        *d = (sl_sip_addr){.display = unquote(cstr(a->displayname)), .uri = uri_str(st, a->url)};
+        if (!a->url)
+            d->uri = mkstr("*", 1); /* Contact: * (RFC 3261 10.2.2) */
+        d->params = take_params(st, &a->gen_params, &d->n_params);
+        (*n)++;
+    }
+    return first;
+}
+
+static void take_party(sip_state *st, const osip_from_t *a, sl_sip_str *display, sl_sip_str *uri,
+                       sl_sip_str *tag)
+{
+    if (!a)
+        return;
+    *display = unquote(cstr(a->displayname));
+    *uri = uri_str(st, a->url);
+    for (int i = 0; i < osip_list_size(&a->gen_params); i++) {
+        const osip_generic_param_t *g = osip_list_get(&a->gen_params, i);
+        if (sl_sip_str_eq(cstr(g->gname), "tag"))
+            *tag = cstr(g->gvalue);
+    }
+}
+
+static void take_osip(sip_state *st, const osip_message_t *m)
+{
+    sl_sip_fields *f = &st->msg.f;
+    take_vias(st, m);
+    take_party(st, m->from, &f->from_display, &f->from_uri, &f->from_tag);
+    take_party(st, m->to, &f->to_display, &f->to_uri, &f->to_tag);
+    f->contacts = take_addrs(st, &m->contacts, &f->n_contacts);
+    f->routes = take_addrs(st, &m->routes, &f->n_routes);
+    f->record_routes = take_addrs(st, &m->record_routes, &f->n_record_routes);
+    for (size_t i = 0; i < f->n_contacts; i++) {
+        sl_sip_str v;
+        if (sl_sip_param_get(f->contacts[i].params, f->contacts[i].n_params, "x-cisco-mra-ha", &v) &&
+            sl_sip_str_eq(unquote(v), "AR_SK"))
+            f->mra_ar_sk_offered = true;
+    }
+}
+
+/* ---- one message ---- */
+
+static void reset_msg(sip_state *st)
+{
+    for (size_t i = 0; i < st->n_owned; i++)
+        osip_free(st->owned[i]);
+    st->n_owned = st->n_params = st->n_addrs = 0;
+    st->cap_hit = false;
+    memset(&st->msg, 0, sizeof st->msg);
+    sl_sip_fields *f = &st->msg.f;
+    f->reason_cause = f->warning_code = f->max_forwards = -1;
+    f->expires = f->content_length = -1;
+}
+
+static void report_missing(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out)
+{
+    const sl_sip_fields *f = &st->msg.f;
+    const osip_message_t *m = st->msg.osip;
+    const char *missing = !f->call_id.p ? "Call-ID"
+                          : !f->has_cseq ? "CSeq"
+                          : !m->from     ? "From"
+                          : !m->to       ? "To"
+                          : f->n_vias == 0 ? "Via"
+                                           : NULL;
+    if (missing)
+        sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED,
+                       "SIP message without a valid %s header", missing);
+}
+
+/* Parse with libosip2 unless the header block holds a NUL (libosip2 works on
+ * C strings and would silently cut the message there). */
+static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out, osip_message_t **om)
+{
+    sl_sip_fields *f = &st->msg.f;
+    *om = NULL;
+    if (memchr(fr->buf + fr->start, 0, fr->hdr_end - fr->start)) {
+        f->malformed = true;
+        f->malformed_reason = "NUL byte in the header section";
+        return;
+    }
+    if (!f->is_request && f->status_code == 0) {
+        f->malformed = true;
+        f->malformed_reason = "no SIP start line";
+        return;
+    }
+    if (osip_message_init(om) != 0) {
+        *om = NULL;
+        f->malformed = true;
+        f->malformed_reason = "out of memory in libosip2";
+        return;
+    }
+    if (osip_message_parse(*om, (const char *)fr->buf + fr->start, fr->end - fr->start) != 0) {
+        osip_message_free(*om);
+        *om = NULL;
+        f->malformed = true;
+        f->malformed_reason = "libosip2 rejected the message";
+        return;
+    }
+    st->msg.osip = *om;
+    take_osip(st, *om);
+    report_missing(st, dir, fr, out);
+}
+
+static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport tr, sl_sink *out)
+{
+    reset_msg(st);
+    sl_sip_fields *f = &st->msg.f;
+    const uint8_t *p = fr->buf + fr->start;
+    take_first_line(f, p, fr->hdr_end - fr->start);
+    size_t bad_lines = take_raw_headers(st, fr);
+    if (fr->end > fr->hdr_end) {
+        f->body = fr->buf + fr->hdr_end;
+        f->body_len = fr->end - fr->hdr_end;
+    }
+    f->mra_ar_sk_offered = sl_sip_has_option(f, "supported", "x-cisco-mra-ha=AR_SK");
+    f->ar_sk_supported = sl_sip_has_option(f, "supported", "X-cisco-supports-AR_SK");
+    osip_message_t *om;
+    parse_osip(st, dir, fr, out, &om);
+    if (bad_lines)
+        sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED,
+                       "%zu SIP header line(s) without a colon", bad_lines);
+    if (st->cap_hit)
+        sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_ELIMIT,
+                       "SIP message has more headers, Vias, addresses or parameters than kept");
+    if (f->malformed)
+        sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED, "malformed SIP message: %s",
+                       f->malformed_reason);
+    st->msg.transport = tr;
+    st->msg.raw = p;
+    st->msg.raw_len = fr->end - fr->start;
+    sl_event ev = {.kind = SL_EV_SIP, .dir = dir, .dissector = SIP_NAME, .u.sip = &st->msg};
+    sl_sink_span(out, fr->start, fr->end, &ev.span);
+    sl_sink_emit(out, &ev);
+    if (om)
+        osip_message_free(om);
+    reset_msg(st);
+}
+
+static void emit_keepalive(sl_dir dir, size_t start, size_t end, uint32_t count, sl_sink *out)
+{
+    sl_sip_keepalive ka = {.crlf_count = count};
+    sl_event ev = {.kind = SL_EV_SIP_KEEPALIVE, .dir = dir, .dissector = SIP_NAME, .u.any = &ka};
+    sl_sink_span(out, start, end, &ev.span);
+    sl_sink_emit(out, &ev);
+}
+
+/* ---- TCP framing ---- */
+
+/* The next line start at or after `from` where a complete start line sits.
+ * *held is set when an incomplete last line might still become one. */
+static bool find_resync(const uint8_t *buf, size_t from, size_t len, size_t *at, size_t *held)
+{
+    *held = len;
+    for (size_t i = from; i < len;) {
+        const uint8_t *nl = memchr(buf + i, '\n', len - i);
+        if (!nl)
+            return false;
+        i = (size_t)(nl - buf) + 1;
+        if (i == len)
+            return false;
+        sl_probe p = start_line_check(buf + i, len - i);
+        if (p == SL_PROBE_YES) {
+            *at = i;
+            return true;
+        }
+        if (p == SL_PROBE_MORE) {
+            *held = i;
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Bytes at pos are not a start line.  Skip to the next one, or hold them.
+ * Returns the new pos (== pos: wait for more). */
+static size_t skip_garbage(sip_state *st, sl_dir dir, const uint8_t *buf, size_t pos, size_t len, sl_sink *out)
+{
+    size_t at, held;
+    if (find_resync(buf, pos, len, &at, &held)) {
+        sl_sink_report(out, SIP_NAME, dir, pos, at, -SL_EMALFORMED,
+                       "%zu bytes before the next SIP start line skipped", at - pos);
+        return at;
+    }
+    if (len - pos <= st->cap)
+        return pos; /* hold: the next start line may be on its way */
+    size_t to = (held > pos && len - held <= st->cap) ? held : len;
+    sl_sink_report(out, SIP_NAME, dir, pos, to, -SL_ELIMIT,
+                   "%zu bytes without a SIP start line skipped (cap %zu)", to - pos, st->cap);
+    return to;
+}
+
+/* The message starting at pos: its total length, or 0 to wait for more.
+ * Returns the new pos. */
+static size_t frame_tcp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t pos, size_t len, sl_sink *out)
+{
+    size_t hdr;
+    if (!find_header_end(buf + pos, len - pos, &hdr)) {
+        if (len - pos <= st->cap)
+            return pos;
+        bool ended;
+        size_t l = line_len(buf + pos, len - pos, &ended);
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ELIMIT,
+                       "SIP header section longer than the cap (%zu bytes): skipped", st->cap);
+        return pos + l + 1; /* skip the start line, resync on what follows */
+    }
+    uint64_t cl = 0;
+    switch (content_length(buf + pos, hdr, &cl)) {
+    case CL_ABSENT:
+        sl_sink_report(out, SIP_NAME, dir, pos, pos + hdr, -SL_EMALFORMED,
+                       "SIP message over TCP without Content-Length (RFC 3261 18.3): body taken as empty");
+        break;
+    case CL_BAD:
+        sl_sink_report(out, SIP_NAME, dir, pos, pos + hdr, -SL_EMALFORMED,
+                       "SIP Content-Length is not a non-negative number: body taken as empty");
+        cl = 0;
+        break;
+    case CL_CONFLICT:
+        sl_sink_report(out, SIP_NAME, dir, pos, pos + hdr, -SL_EMALFORMED,
+                       "SIP message has conflicting Content-Length headers: first used");
+        break;
+    case CL_OK:
+        break;
+    }
+    if (cl > st->cap || hdr > st->cap - cl) {
+        sl_sink_report(out, SIP_NAME, dir, pos, pos + hdr, -SL_ELIMIT,
+                       "SIP Content-Length %llu exceeds the cap (%zu bytes): body not trusted",
+                       (unsigned long long)cl, st->cap);
+        cl = 0;
+    }
+    if (cl > len - pos - hdr)
+        return pos;
+    sip_frame fr = {.buf = buf, .start = pos, .hdr_end = pos + hdr, .end = pos + hdr + cl, .has_blank_line = true};
+    dissect(st, dir, &fr, SL_TRANSPORT_TCP, out);
+    return fr.end;
+}
+
+static int feed_tcp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, size_t *used, sl_sink *out)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        uint32_t lfs;
+        bool lone_cr;
+        size_t k = crlf_run(buf + pos, len - pos, &lfs, &lone_cr);
+        if (k > 0 && lfs > 0) {
+            emit_keepalive(dir, pos, pos + k, lfs, out);
+            pos += k;
+            continue;
+        }
+        if (lone_cr && k + 1 == len - pos)
+            break; /* a CR alone: its LF is on its way */
+        size_t next = pos;
+        switch (start_line_check(buf + pos, len - pos)) {
+        case SL_PROBE_YES:
+            next = frame_tcp(st, dir, buf, pos, len, out);
+            break;
+        case SL_PROBE_MORE:
+            break;
+        case SL_PROBE_NO:
+            next = skip_garbage(st, dir, buf, pos, len, out);
+            break;
+        }
+        if (next == pos)
+            break;
+        pos = next;
+    }
+    *used = pos;
+    return 0;
+}
+
+/* ---- UDP framing: one datagram, one message ---- */
+
+static bool is_stun(const uint8_t *p, size_t n)
+{
+    /* RFC 5389 6: top two bits zero, magic cookie 0x2112A442 at offset 4. */
+    return n >= 20 && (p[0] & 0xc0) == 0 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42;
+}
+
+/* Frame one message at pos of a datagram; returns where it ends. */
+static size_t frame_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t pos, size_t len, sl_sink *out)
+{
+    sip_frame fr = {.buf = buf, .start = pos, .end = len};
+    size_t hdr;
+    fr.has_blank_line = find_header_end(buf + pos, len - pos, &hdr);
+    fr.hdr_end = fr.has_blank_line ? pos + hdr : len;
+    if (!fr.has_blank_line)
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ETRUNC,
+                       "SIP datagram without the blank line ending the headers");
+    uint64_t cl = 0;
+    cl_status cs = content_length(buf + pos, fr.hdr_end - pos, &cl);
+    if (cs == CL_BAD || cs == CL_CONFLICT)
+        sl_sink_report(out, SIP_NAME, dir, pos, fr.hdr_end, -SL_EMALFORMED,
+                       "SIP Content-Length is %s: body taken to the datagram end",
+                       cs == CL_BAD ? "not a non-negative number" : "given twice with different values");
+    if (cs == CL_OK && cl > len - fr.hdr_end)
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ETRUNC,
+                       "SIP Content-Length %llu but only %zu body bytes in the datagram",
+                       (unsigned long long)cl, len - fr.hdr_end);
+    else if (cs == CL_OK)
+        fr.end = fr.hdr_end + (size_t)cl;
+    dissect(st, dir, &fr, SL_TRANSPORT_UDP, out);
+    return fr.end;
+}
+
+static int feed_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, size_t *used, sl_sink *out)
+{
+    uint32_t lfs;
+    bool lone_cr;
+    *used = len;
+    size_t pos = crlf_run(buf, len, &lfs, &lone_cr);
+    if (pos + lone_cr == len) {
+        emit_keepalive(dir, 0, len, lfs, out);
+        return 0;
+    }
+    if (is_stun(buf, len)) {
+        emit_keepalive(dir, 0, len, 0, out);
+        return 0;
+    }
+    if (start_line_check(buf + pos, len - pos) != SL_PROBE_YES) {
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
+                       "%zu bytes of the datagram are not a SIP message", len - pos);
+        return 0;
+    }
+    for (;;) {
+        pos = frame_udp(st, dir, buf, pos, len, out);
+        size_t k = crlf_run(buf + pos, len - pos, &lfs, &lone_cr);
+        if (pos + k + lone_cr == len)
+            return 0; /* CRLFs after the body are tolerated */
+        if (start_line_check(buf + pos + k, len - pos - k) != SL_PROBE_YES) {
+            sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
+                           "datagram holds %zu bytes after its SIP message", len - pos);
+            return 0;
+        }
+        pos += k;
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
+                       "datagram holds another SIP message after the first");
+    }
+}
+
+/* ---- the dissector ---- */
+
+static void osip_quiet(const char *file, int line, osip_trace_level_t level, const char *fmt, va_list ap)
+{
+    (void)file;
+    (void)line;
+    (void)level;
+    (void)fmt;
+    (void)ap;
+}
+
+static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg)
+{
+    /* libosip2's parser tables: initialised once per process, idempotent. */
+    if (parser_init() != 0)
+        return NULL;
+    /* libosip2 prints parse errors to stdout unless given a trace function;
+     * a dissector never prints.  Idempotent, like parser_init(). */
+    osip_trace_initialize_func(TRACE_LEVEL0, osip_quiet);
+    sip_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->flow = flow;
+    st->cap = cfg && cfg->limits.max_sip_message ? cfg->limits.max_sip_message : 64u * 1024;
+    reset_msg(st);
+    return st;
+}
+
+static int sip_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, size_t *used, sl_sink *out)
+{
+    sip_state *st = state;
+    *used = 0;
+    if (len == 0)
+        return 0;
+    if (st->flow && st->flow->transport == SL_TRANSPORT_UDP)
+        return feed_udp(st, dir, buf, len, used, out);
+    return feed_tcp(st, dir, buf, len, used, out);
+}
+
+static void sip_gap(void *state, sl_dir dir, uint64_t missing)
+{
+    /* Nothing is held between feeds: what follows a gap is resynchronised by
+     * feed_tcp, which skips to the next start line. */
+    (void)state;
+    (void)dir;
+    (void)missing;
+}
+
+static void sip_state_free(void *state)
+{
+    sip_state *st = state;
+    if (!st)
+        return;
+    reset_msg(st);
+    free(st);
+}
+
+static const uint16_t sip_ports[] = {5060, 5061, 5062, 5063, 5064, 5065, 7001, 7002, 7003, 8934};
+
+const sl_dissector sl_dissector_sip = {
+    .name = SIP_NAME,
+    .hint_ports = sip_ports,
+    .n_hint_ports = sizeof sip_ports / sizeof sip_ports[0],
+    .probe = sip_probe,
+    .state_new = sip_state_new,
+    .feed = sip_feed,
+    .gap = sip_gap,
+    .state_free = sip_state_free,
+};
