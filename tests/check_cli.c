@@ -1,0 +1,175 @@
+/* check_cli.c - the command line: documented exit codes and clear messages
+ * for bad options and unreadable or damaged captures. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct result {
+    int status;
+    char out[65536];
+    char err[8192];
+} result;
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Run sipladder with argv (NULL-terminated, without argv[0]) from the
+ * source root; capture stdout, stderr and the exit status. */
+static void run(result *r, const char *const *args)
+{
+    const char *bin = getenv("SIPLADDER");
+    const char *root = getenv("SL_SOURCE_ROOT");
+    ck_assert_msg(bin && root, "SIPLADDER and SL_SOURCE_ROOT must be set");
+    char out_path[] = "/tmp/check_cli_outXXXXXX", err_path[] = "/tmp/check_cli_errXXXXXX";
+    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+    ck_assert(out_fd >= 0 && err_fd >= 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        const char *argv[32] = {bin};
+        size_t n = 1;
+        for (; args[n - 1] && n < 31; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        if (chdir(root) != 0)
+            _exit(126);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(out_path, r->out, sizeof r->out);
+    slurp(err_path, r->err, sizeof r->err);
+    close(out_fd);
+    close(err_fd);
+    unlink(out_path);
+    unlink(err_path);
+}
+
+#define RUN(r, ...)                                                                                            \
+    do {                                                                                                       \
+        const char *const args_[] = {__VA_ARGS__, NULL};                                                      \
+        run(r, args_);                                                                                         \
+    } while (0)
+
+static result r;
+
+START_TEST(help_and_version)
+{
+    RUN(&r, "--help");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Usage: sipladder"));
+    ck_assert_ptr_nonnull(strstr(r.out, "Exit status"));
+    RUN(&r, "-V");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "sipladder "));
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+    static const char *const bad[][3] = {
+        {"--no-such-option", "testdata/tcp/normal-exchange.pcap", NULL},
+        {"--decode", "70000=tls", NULL},
+        {"--decode", "5060=nosuchproto", NULL},
+        {"--name", "not-an-address=x", NULL},
+        {"--color=sometimes", "testdata/tcp/normal-exchange.pcap", NULL},
+        {"--max-flows", "-3", NULL},
+        {"summary", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[4] = {bad[i][0], bad[i][1], NULL, NULL};
+        if (i == 2)
+            args[2] = "testdata/tcp/normal-exchange.pcap";
+        run(&r, args);
+        ck_assert_msg(r.status == 2, "%s %s: exit %d", bad[i][0], bad[i][1] ? bad[i][1] : "", r.status);
+        ck_assert_ptr_nonnull(strstr(r.err, "sipladder: "));
+        ck_assert_str_eq(r.out, "");
+    }
+}
+END_TEST
+
+START_TEST(unreadable_inputs_exit_3)
+{
+    static const char *const files[] = {"testdata/no-such-file.pcap", "testdata/malformed/empty.pcap",
+                                        "testdata/malformed/bad-magic.pcap", "testdata/malformed/truncated-header.pcap",
+                                        "testdata"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        RUN(&r, files[i]);
+        ck_assert_msg(r.status == 3, "%s: exit %d", files[i], r.status);
+        ck_assert_ptr_nonnull(strstr(r.err, files[i]));
+    }
+}
+END_TEST
+
+START_TEST(truncated_capture_exit_4_with_what_came_before)
+{
+    RUN(&r, "testdata/malformed/truncated-mid-record.pcap");
+    ck_assert_int_eq(r.status, 4);
+    ck_assert_ptr_nonnull(strstr(r.err, "warning"));
+    ck_assert_ptr_nonnull(strstr(r.out, "frames: 2"));
+}
+END_TEST
+
+START_TEST(output_file_and_unwritable_output)
+{
+    RUN(&r, "-o", "/nonexistent-dir/out.txt", "testdata/tcp/normal-exchange.pcap");
+    ck_assert_int_eq(r.status, 5);
+    ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent-dir/out.txt"));
+}
+END_TEST
+
+START_TEST(summary_names_and_color)
+{
+    RUN(&r, "summary", "--color=never", "--name", "10.250.1.2=Expressway-E", "-r",
+        "testdata/tcp/refused-closed-port.pcap");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "10.250.1.2:5001 (Expressway-E)"));
+    ck_assert_ptr_nonnull(strstr(r.out, "refused: RST from server (f2)"));
+    ck_assert_ptr_null(strstr(r.out, "\033["));
+    RUN(&r, "--color=always", "testdata/tcp/refused-closed-port.pcap");
+    ck_assert_ptr_nonnull(strstr(r.out, "\033[31m"));
+}
+END_TEST
+
+START_TEST(several_files_are_one_capture)
+{
+    RUN(&r, "-q", "testdata/tcp/refused-closed-port.pcap", "testdata/tcp/normal-exchange.pcap");
+    ck_assert_int_eq(r.status, 0);
+    /* normal-exchange was recorded first: its 21 frames come before the 2 of the refusal. */
+    ck_assert_ptr_nonnull(strstr(r.out, "frames: 23"));
+    ck_assert_ptr_nonnull(strstr(r.out, "refused: RST from server (f23)"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("commands");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, help_and_version);
+    tcase_add_test(tc, usage_errors_exit_2);
+    tcase_add_test(tc, unreadable_inputs_exit_3);
+    tcase_add_test(tc, truncated_capture_exit_4_with_what_came_before);
+    tcase_add_test(tc, output_file_and_unwritable_output);
+    tcase_add_test(tc, summary_names_and_color);
+    tcase_add_test(tc, several_files_are_one_capture);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
