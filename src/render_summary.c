@@ -86,7 +86,11 @@ static void print_capture(const sl_model *m, const sl_render_opts *o)
                 cap->skipped, cap->malformed, cap->cut);
 }
 
-static void print_conn(const sl_conn *c, const sl_render_opts *o)
+typedef struct widths {
+    int client, server;
+} widths;
+
+static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *w)
 {
     char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64], start[48], outcome[128];
     enum color col = C_NONE;
@@ -98,8 +102,8 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o)
         col = tcp_outcome(c, outcome, sizeof outcome);
     else
         snprintf(outcome, sizeof outcome, "-");
-    fprintf(o->out, "%-4u %-3s %-24s %-24s %s %9.3f %3u  %s%-36s%s %8" PRIu64 " %8" PRIu64 "  %s%s\n", c->index,
-            tcp ? "tcp" : "udp", cli, srv, start + 11, sl_time_seconds(c->last_ts - c->first_ts),
+    fprintf(o->out, "%-4u %-3s %-*s %-*s %s %9.3f %3u  %s%-36s%s %8" PRIu64 " %8" PRIu64 "  %s%s\n", c->index,
+            tcp ? "tcp" : "udp", w->client, cli, w->server, srv, start + 11, sl_time_seconds(c->last_ts - c->first_ts),
             tcp ? c->syn_count : 0, color_on(o, col), outcome, color_off(o, col), c->bytes[0], c->bytes[1],
             c->dissector ? c->dissector : "-", tcp && !c->syn_seen ? " (mid-stream)" : "");
     if (!tcp || o->quiet)
@@ -162,10 +166,19 @@ void sl_render_summary(const sl_model *m, const sl_render_opts *o)
 {
     print_capture(m, o);
     if (m->n_conns) {
-        fprintf(o->out, "\n%-4s %-3s %-24s %-24s %-15s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", "client", "server",
-                "start", "duration", "syn", "outcome", "c>s", "s>c", "dissector");
+        widths w = {6, 6};
+        char buf[SL_ADDR_PORT_STRLEN + 64];
+        for (size_t i = 0; i < m->n_conns; i++) {
+            const sl_conn *c = &m->conns[i];
+            int n0 = (int)strlen(sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], buf, sizeof buf));
+            int n1 = (int)strlen(sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], buf, sizeof buf));
+            w.client = n0 > w.client ? n0 : w.client;
+            w.server = n1 > w.server ? n1 : w.server;
+        }
+        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-15s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", w.client, "client",
+                w.server, "server", "start", "duration", "syn", "outcome", "c>s", "s>c", "dissector");
         for (size_t i = 0; i < m->n_conns; i++)
-            print_conn(&m->conns[i], o);
+            print_conn(&m->conns[i], o, &w);
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
