@@ -34,7 +34,7 @@
 #include <string.h>
 
 #define SL_REASM_WINDOW (UINT64_C(1) << 30)
-#define SL_REASM_MIN_AVG_SEG 64
+#define SL_REASM_MIN_AVG_SEG 256
 #define SL_REASM_MIN_ALLOC 1024
 
 typedef struct reasm_entry {
@@ -308,23 +308,48 @@ static size_t q_find(sl_reasm *r, uint64_t off)
     return lo;
 }
 
+/* Move the live entries to the middle of an array of `cap` (growing it when
+ * needed): slack on both sides makes inserts at either end O(1) amortised,
+ * the common out-of-order patterns (append behind a hole, reverse order). */
+static int q_recenter(sl_reasm *r, size_t cap)
+{
+    reasm_entry *q = r->q;
+    if (cap != r->q_cap) {
+        q = malloc(cap * sizeof *q);
+        if (!q)
+            return -1;
+    }
+    size_t head = (cap - r->q_len) / 2;
+    if (r->q_len > 0)
+        memmove(q + head, r->q + r->q_head, r->q_len * sizeof *q);
+    if (q != r->q) {
+        free(r->q);
+        r->q = q;
+        r->q_cap = cap;
+    }
+    r->q_head = head;
+    return 0;
+}
+
 static int q_insert_at(sl_reasm *r, size_t i, const reasm_entry *e)
 {
-    if (r->q_head + r->q_len == r->q_cap) {
-        if (r->q_head > 0) {
-            memmove(r->q, r->q + r->q_head, r->q_len * sizeof *r->q);
-            r->q_head = 0;
-        } else {
-            size_t want = r->q_cap ? r->q_cap * 2 : 16;
-            reasm_entry *p = realloc(r->q, want * sizeof *p);
-            if (!p)
-                return -1;
-            r->q = p;
-            r->q_cap = want;
-        }
+    bool front = i < r->q_len - i; /* fewer entries to move on the left */
+    if (front ? r->q_head == 0 : r->q_head + r->q_len == r->q_cap) {
+        /* Grow at 3/4 full so that recentering is amortised. */
+        size_t cap = r->q_cap;
+        if (cap == 0 || r->q_len + 1 > cap / 4 * 3)
+            cap = cap ? cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *r->q || q_recenter(r, cap) != 0)
+            return -1;
     }
     reasm_entry *base = r->q + r->q_head;
-    memmove(base + i + 1, base + i, (r->q_len - i) * sizeof *base);
+    if (front) {
+        memmove(base - 1, base, i * sizeof *base);
+        r->q_head--;
+        base--;
+    } else {
+        memmove(base + i + 1, base + i, (r->q_len - i) * sizeof *base);
+    }
     base[i] = *e;
     r->q_len++;
     if (!e->lost)
@@ -343,8 +368,7 @@ static void q_remove_at(sl_reasm *r, size_t i)
     } else {
         memmove(base + i, base + i + 1, (r->q_len - i - 1) * sizeof *base);
     }
-    if (--r->q_len == 0)
-        r->q_head = 0;
+    r->q_len--;
 }
 
 /* Real bytes arrived for [s, e): queued lost ranges there give way. */
@@ -462,8 +486,7 @@ static void deliver_queued(sl_reasm *r, uint64_t trigger)
         reasm_entry x = *q_at(r, 0);
         /* Detach before delivering: the consumer sees x.data in place. */
         r->q_head++;
-        if (--r->q_len == 0)
-            r->q_head = 0;
+        r->q_len--;
         if (!x.lost)
             r->q_bytes -= x.len;
         if (q_end(&x) > r->next) {

@@ -357,6 +357,24 @@ START_TEST(three_segments_every_order)
 }
 END_TEST
 
+START_TEST(reverse_order_backlog)
+{
+    /* Every segment lands in front of the queue; the last one fills the
+     * hole at 0 and everything comes out in order with its own frame. */
+    rec *c = rec_new(1u << 20, POLICY_ALL);
+    syn(c, 0xFFFFF000u, 1);
+    for (uint64_t i = 700; i-- > 0;)
+        feed(c, 0xFFFFF000u, i * 7, 7, 2 + i);
+    assert_out(c, 0, 4900);
+    for (uint64_t i = 0; i < 700; i++)
+        if (c->out_frame[i * 7] != 2 + i || c->out_frame[i * 7 + 6] != 2 + i)
+            ck_abort_msg("segment %llu: wrong frame", (unsigned long long)i);
+    ck_assert_uint_eq(st(c)->out_of_order, 699);
+    ck_assert_uint_eq(sl_reasm_buffered(c->r), 0);
+    rec_free(c);
+}
+END_TEST
+
 START_TEST(queued_data_is_one_offer_per_segment_with_its_frame)
 {
     rec *c = rec_new(1000, 10);
@@ -879,12 +897,12 @@ END_TEST
 START_TEST(cap_on_count_of_tiny_segments)
 {
     /* 1-byte segments with holes between them: the byte cap is far away,
-     * the entry cap (max/64 + 64 = 80) is not. */
+     * the entry cap (max/256 + 64 = 68) is not. */
     rec *c = rec_new(1024, POLICY_ALL);
     syn(c, 0, 1);
     for (uint64_t i = 1; i <= 200; i++) {
         feed(c, 0, 2 * i, 1, 1 + i);
-        ck_assert_uint_le(sl_reasm_buffered(c->r), 80);
+        ck_assert_uint_le(sl_reasm_buffered(c->r), 68);
     }
     ck_assert_uint_ge(st(c)->cap_hits, 1);
     sl_reasm_flush(c->r, 999);
@@ -1050,6 +1068,7 @@ static Suite *reasm_suite(void)
     tcase_add_test(t, one_record_per_call_does_not_spin);
     tcase_add_test(t, marks_of_one_frame_are_merged);
     tcase_add_test(t, three_segments_every_order);
+    tcase_add_test(t, reverse_order_backlog);
     tcase_add_test(t, queued_data_is_one_offer_per_segment_with_its_frame);
     tcase_add_test(t, identical_retransmissions);
     tcase_add_test(t, conflicting_retransmission_of_queued_bytes);
