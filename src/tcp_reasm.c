@@ -24,6 +24,12 @@
  * started mid-connection, then saw an earlier segment) are treated as
  * already seen: the consumer is past them.
  *
+ * ACKs are trusted when seen: in a capture whose frames are out of time
+ * order (merged interfaces), an ACK can precede the data it covers; that
+ * data then arrives behind `next` and counts as a retransmission after the
+ * gap.  Wireshark's Follow TCP Stream, which reorders without bound, keeps
+ * it (corpus: sip-tls-5061-appdata-only-nonmonotonic, 394 bytes).
+ *
  * Cap.  tail_len + queued bytes <= max_buffered between calls (one segment
  * may sit above it for the duration of a call).  Queue entries are also
  * capped in number (max_buffered / SL_REASM_MIN_AVG_SEG + 64) so that a flood
