@@ -196,35 +196,43 @@ static bool plausible_header(uint8_t type, uint16_t version, uint16_t length)
  * session_id_length(2) challenge_length(2). */
 static bool plausible_sslv2_hello(const uint8_t *b, size_t len)
 {
-    if (len < 5 || !(b[0] & 0x80) || b[2] != 1)
-        return false;
-    uint16_t version = (uint16_t)(b[3] << 8 | b[4]);
-    size_t mlen = (size_t)((b[0] & 0x7f) << 8 | b[1]);
-    return (version == 0x0002 || (version >= 0x0300 && version <= 0x0303)) && mlen >= 9;
+    sl_cursor c;
+    sl_cursor_init(&c, b, len);
+    uint16_t head = sl_cursor_u16be(&c);
+    uint8_t type = sl_cursor_u8(&c);
+    uint16_t version = sl_cursor_u16be(&c);
+    size_t mlen = head & 0x7fffu;
+    return sl_cursor_ok(&c) && (head & 0x8000u) && type == 1 &&
+           (version == 0x0002 || (version >= 0x0300 && version <= 0x0303)) && mlen >= 9;
 }
 
+/* Decide on the bytes so far: every byte present must fit a record header
+ * (type 20-24, major 3, minor 0-4, length <= 2^14 + 2048). */
 static sl_probe tls_probe(const uint8_t *buf, size_t len, sl_dir dir, sl_transport transport)
 {
     (void)dir;
     if (transport != SL_TRANSPORT_TCP)
         return SL_PROBE_NO;
-    if (len == 0)
+    sl_cursor c;
+    sl_cursor_init(&c, buf, len);
+    uint8_t b0 = 0, b1 = 0, b2 = 0;
+    if (!sl_cursor_peek_u8(&c, 0, &b0))
         return SL_PROBE_MORE;
-    if (buf[0] & 0x80) {
+    if (b0 & 0x80) {
         if (len < 5)
             return SL_PROBE_MORE;
         return plausible_sslv2_hello(buf, len) ? SL_PROBE_YES : SL_PROBE_NO;
     }
-    if (buf[0] < SL_TLS_CT_CHANGE_CIPHER_SPEC || buf[0] > SL_TLS_CT_HEARTBEAT)
+    if (b0 < SL_TLS_CT_CHANGE_CIPHER_SPEC || b0 > SL_TLS_CT_HEARTBEAT)
         return SL_PROBE_NO;
-    if (len >= 2 && buf[1] != 3)
+    if (sl_cursor_peek_u8(&c, 1, &b1) && b1 != 3)
         return SL_PROBE_NO;
-    if (len >= 3 && buf[2] > 4)
+    if (sl_cursor_peek_u8(&c, 2, &b2) && b2 > 4)
         return SL_PROBE_NO;
     if (len < 5)
         return SL_PROBE_MORE;
-    uint16_t length = (uint16_t)(buf[3] << 8 | buf[4]);
-    return length <= TLS_MAX_RECORD ? SL_PROBE_YES : SL_PROBE_NO;
+    sl_cursor_skip(&c, 3);
+    return sl_cursor_u16be(&c) <= TLS_MAX_RECORD ? SL_PROBE_YES : SL_PROBE_NO;
 }
 
 /* ------------------------------------------------------------------ state */
@@ -541,16 +549,27 @@ static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const 
 
 /* RFC 5246 7.4.4 (TLS 1.2 has supported_signature_algorithms; SSL 3.0 - TLS 1.1
  * do not): certificate_types<1..255>, [sig algs<2..2^16-2>],
- * certificate_authorities<0..2^16-1> of DistinguishedName<1..2^16-1>. */
-static void on_certificate_request(tls_ctx *c, const uint8_t *body, uint32_t len, const sl_span *span)
+ * certificate_authorities<0..2^16-1> of DistinguishedName<1..2^16-1>.
+ * The CA name list, or false when the bytes do not fit the layout. */
+static bool cr_layout(const uint8_t *body, uint32_t len, bool sig_algs, sl_cursor *list)
 {
     sl_cursor cur;
     sl_cursor_init(&cur, body, len);
     sl_cursor_skip(&cur, sl_cursor_u8(&cur));
-    if (c->st->version == 0x0303)
+    if (sig_algs)
         sl_cursor_skip(&cur, sl_cursor_u16be(&cur));
-    sl_cursor list = sl_cursor_sub(&cur, sl_cursor_u16be(&cur));
-    if (!sl_cursor_ok(&cur)) {
+    *list = sl_cursor_sub(&cur, sl_cursor_u16be(&cur));
+    return sl_cursor_ok(&cur) && sl_cursor_left(&cur) == 0;
+}
+
+static void on_certificate_request(tls_ctx *c, const uint8_t *body, uint32_t len, const sl_span *span)
+{
+    /* TLS 1.2 has supported_signature_algorithms; SSL 3.0 - TLS 1.1 do not.
+     * Before a ServerHello was seen (capture started late) try both. */
+    uint16_t v = c->st->version;
+    bool v12 = v == 0x0303 || v == 0;
+    sl_cursor list;
+    if (!cr_layout(body, len, v12, &list) && !(v == 0 && cr_layout(body, len, false, &list))) {
         report_span(c, span, -SL_EMALFORMED, "TLS CertificateRequest malformed (a length exceeds the message)");
         return;
     }
@@ -695,21 +714,23 @@ static void on_alert_record(tls_ctx *c, const uint8_t *frag, size_t n, bool encr
     /* A clear alert is 2 bytes with level 1 or 2 (RFC 5246 7.2).  Anything
      * else is ciphertext of a connection whose ChangeCipherSpec we did not
      * see (capture started mid-stream), as tshark also reads it. */
-    if (n != 2 || (frag[0] != 1 && frag[0] != 2)) {
+    sl_cursor cur;
+    sl_cursor_init(&cur, frag, n);
+    uint8_t level = sl_cursor_u8(&cur);
+    uint8_t desc = sl_cursor_u8(&cur);
+    if (n != 2 || (level != 1 && level != 2)) {
         tev.u.alert = (sl_tls_alert){.encrypted = true, .name = "encrypted"};
         emit(c, &tev, span);
         return;
     }
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        char buf[24];
-        const char *name = sl_tls_alert_name(frag[i + 1]);
-        if (!name) {
-            snprintf(buf, sizeof buf, "unknown(%u)", frag[i + 1]);
-            name = buf;
-        }
-        tev.u.alert = (sl_tls_alert){.level = frag[i], .description = frag[i + 1], .name = name};
-        emit(c, &tev, span);
+    char buf[24];
+    const char *name = sl_tls_alert_name(desc);
+    if (!name) {
+        snprintf(buf, sizeof buf, "unknown(%u)", desc);
+        name = buf;
     }
+    tev.u.alert = (sl_tls_alert){.level = level, .description = desc, .name = name};
+    emit(c, &tev, span);
 }
 
 static void on_record(tls_ctx *c, uint8_t type, uint16_t version, const uint8_t *frag, uint16_t n, size_t start,
@@ -793,8 +814,11 @@ static int tls_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, siz
     tls_ctx c = {st, dir, out};
     size_t pos = 0;
     *used = 0;
-    if (!d->started && dir == SL_DIR_C2S && len > 0 && (buf[0] & 0x80)) {
-        if (len < 5 || !plausible_sslv2_hello(buf, len) ) {
+    uint8_t first = 0;
+    sl_cursor peek;
+    sl_cursor_init(&peek, buf, len);
+    if (!d->started && dir == SL_DIR_C2S && sl_cursor_peek_u8(&peek, 0, &first) && (first & 0x80)) {
+        if (len < 5 || !plausible_sslv2_hello(buf, len)) {
             if (len >= 5)
                 goto malformed;
             return 0;
