@@ -5,8 +5,9 @@
 #define SIPLADDER_DISSECTORS_BUILTIN_H
 
 #include "sipladder/dissector.h"
+#include "sipladder/sip.h"
 
 /* Each entry ends with a comma. */
-#define SL_BUILTIN_DISSECTORS
+#define SL_BUILTIN_DISSECTORS &sl_dissector_sip,
 
 #endif

@@ -952,6 +952,15 @@ static size_t frame_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t po
     return fr.end;
 }
 
+/* Some phones keep NAT bindings open with datagrams of spaces. */
+static bool is_blank(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+            return false;
+    return n > 0;
+}
+
 static int feed_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, size_t *used, sl_sink *out)
 {
     uint32_t lfs;
@@ -962,7 +971,7 @@ static int feed_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, s
         emit_keepalive(dir, 0, len, lfs, out);
         return 0;
     }
-    if (is_stun(buf, len)) {
+    if (is_stun(buf, len) || is_blank(buf, len)) {
         emit_keepalive(dir, 0, len, 0, out);
         return 0;
     }

@@ -169,8 +169,29 @@ static void handle_l4(sl_analysis *a, const sl_l3 *l3, const uint8_t *payload, s
     sl_stream_udp(a, f, dir, l4.payload, l4.len, first_frame);
 }
 
-/* Network layer onwards: fragments, tunnels, then TCP/UDP. */
-static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len)
+/* Fragment bookkeeping for one fragment; returns what sl_ipfrag_add did. */
+static int add_fragment(sl_analysis *a, const sl_l3 *l3, const uint8_t **payload, size_t *len,
+                        uint64_t *first_frame)
+{
+    const char *why = NULL;
+    uint64_t conflicts = sl_ipfrag_stats_get(a->frags)->conflicts;
+    int rc = sl_ipfrag_add(a->frags, l3, a->frame, a->ts, payload, len, first_frame, &why);
+    if (rc < 0) {
+        a->model->capture.malformed++;
+        sl_analysis_anomaly(a, a->frame, 0, "ipfrag", "%s", why ? why : sl_strerror(rc));
+    }
+    if (sl_ipfrag_stats_get(a->frags)->conflicts != conflicts)
+        sl_analysis_anomaly(a, a->frame, 0, "ipfrag",
+                            "overlapping IP fragments carry different bytes (the first copy is kept, first "
+                            "fragment in frame %llu)",
+                            (unsigned long long)*first_frame);
+    return rc;
+}
+
+/* Network layer onwards: fragments, tunnels, then TCP/UDP.  `frame_cut`:
+ * the capture kept less than the wire had (snaplen), so a short IP packet
+ * is the capture's doing, not the sender's. */
+static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len, bool frame_cut)
 {
     const char *why;
     sl_l3 l3;
@@ -184,16 +205,18 @@ static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len)
             sl_analysis_anomaly(a, a->frame, 0, "decode", "%s", why);
             return;
         }
+        if (!frame_cut && l3.payload_len < l3.payload_wire_len) {
+            a->model->capture.malformed++;
+            sl_analysis_anomaly(a, a->frame, 0, "decode",
+                                "IPv%u length claims %u bytes more than the frame holds", l3.version,
+                                l3.payload_wire_len - l3.payload_len);
+            return;
+        }
         const uint8_t *payload = l3.payload;
         size_t len = l3.payload_len, wire_len = l3.payload_wire_len;
         uint64_t first_frame = a->frame;
         if (l3.is_fragment) {
-            rc = sl_ipfrag_add(a->frags, &l3, a->frame, a->ts, &payload, &len, &first_frame, &why);
-            if (rc < 0) {
-                a->model->capture.malformed++;
-                sl_analysis_anomaly(a, a->frame, 0, "ipfrag", "%s", why ? why : sl_strerror(rc));
-            }
-            if (rc != 1)
+            if (add_fragment(a, &l3, &payload, &len, &first_frame) != 1)
                 return;
             wire_len = len;
             l3.payload = payload;
@@ -247,7 +270,7 @@ static void handle_frame(sl_analysis *a, const sl_pcap_frame *fr)
         sl_analysis_anomaly(a, fr->frame, 0, "decode", "%s", why);
         return;
     }
-    handle_ip(a, ip, ip_len);
+    handle_ip(a, ip, ip_len, fr->caplen < fr->wirelen);
 }
 
 static void on_pcap_warning(void *ctx, const char *msg)

@@ -323,12 +323,10 @@ int sl_decode_l4(uint8_t proto, const uint8_t *payload, size_t len, size_t wire_
         sl_cursor_skip(&c, 2);
         if (!sl_cursor_ok(&c))
             return fail(why, "packet ends inside the UDP header", -SL_ETRUNC);
-        if (ulen < 8 || ulen > wire_len) {
-            /* 0 is legal only for IPv6 jumbograms; otherwise trust IP. */
-            if (ulen != 0)
-                return fail(why, "UDP length disagrees with the IP payload length", -SL_EMALFORMED);
-            ulen = wire_len;
-        }
+        if (ulen < 8)
+            return fail(why, "UDP length below the 8-byte header", -SL_EMALFORMED);
+        if (ulen > wire_len)
+            return fail(why, "UDP length beyond the IP payload", -SL_EMALFORMED);
         out->payload = payload + 8;
         out->wire_len = (uint32_t)(ulen - 8);
         out->len = (uint32_t)((len < ulen ? len : ulen) - 8);
@@ -350,10 +348,11 @@ int sl_decode_l4(uint8_t proto, const uint8_t *payload, size_t len, size_t wire_
         return fail(why, "TCP data offset below 20 bytes", -SL_EMALFORMED);
     if (doff > wire_len)
         return fail(why, "TCP data offset beyond the IP payload", -SL_EMALFORMED);
-    if (doff > len)
-        return fail(why, "packet ends inside the TCP options", -SL_ETRUNC);
-    out->payload = payload + doff;
-    out->len = (uint32_t)(len - doff);
+    /* Options cut by the snaplen still leave a usable fixed header (a SYN
+     * in a 68-byte capture): the segment counts, its payload is all cut. */
+    size_t have = doff < len ? doff : len;
+    out->payload = payload + have;
+    out->len = (uint32_t)(len - have);
     out->wire_len = (uint32_t)(wire_len - doff);
     return 0;
 }

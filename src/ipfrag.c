@@ -200,12 +200,16 @@ static int assemble(sl_ipfrag *f, datagram *d, const uint8_t **payload, size_t *
         if (p->off >= d->total)
             continue;
         uint32_t n = p->off + p->len > d->total ? d->total - p->off : p->len;
+        bool differs = false;
         for (uint32_t i = 0; i < n; i++) {
             if (!f->filled[p->off + i]) {
                 f->scratch[p->off + i] = p->data[i];
                 f->filled[p->off + i] = 1;
+            } else {
+                differs |= f->scratch[p->off + i] != p->data[i];
             }
         }
+        f->stats.conflicts += differs;
     }
     *payload = f->scratch;
     *len = d->total;

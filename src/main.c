@@ -30,7 +30,7 @@ enum exit_code {
 #define MAX_DECODE 64
 
 typedef struct cli {
-    const char *command;
+    const struct command *command;
     const char **files;
     size_t n_files;
     const char *output;
@@ -43,7 +43,21 @@ typedef struct cli {
     sl_config cfg;
 } cli;
 
-static const char *const commands[] = {"summary"};
+typedef int (*render_fn)(const sl_model *m, const sl_render_opts *o);
+
+static int render_summary(const sl_model *m, const sl_render_opts *o)
+{
+    sl_render_summary(m, o);
+    return 0;
+}
+
+static const struct command {
+    const char *name;
+    render_fn render;
+} commands[] = {
+    {"summary", render_summary},
+    {"messages", sl_render_messages},
+};
 
 static void usage(FILE *out)
 {
@@ -52,6 +66,7 @@ static void usage(FILE *out)
           "\n"
           "Commands:\n"
           "  summary              one line per TCP connection and UDP flow (default)\n"
+          "  messages             every SIP message, one line each (like tshark -Y sip)\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
@@ -201,10 +216,10 @@ static int parse_cli(cli *c, int argc, char **argv)
         }
     }
     int i = optind;
-    c->command = "summary";
+    c->command = &commands[0];
     for (size_t k = 0; i < argc && k < sizeof commands / sizeof *commands; k++) {
-        if (strcmp(argv[i], commands[k]) == 0) {
-            c->command = commands[k];
+        if (strcmp(argv[i], commands[k].name) == 0) {
+            c->command = &commands[k];
             i++;
             break;
         }
@@ -272,10 +287,13 @@ static int run(cli *c)
     }
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
                          .labels = &c->labels};
-    sl_render_summary(m, &ro);
+    int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
+    if (c->command->render(m, &ro) < 0) {
+        fputs("sipladder: out of memory\n", stderr);
+        exit_code = EXIT_INTERNAL;
+    }
     for (size_t i = 0; i < m->n_warnings; i++)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
-    int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output ? c->output : "standard output",
                 strerror(errno));

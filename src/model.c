@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipladder/sip_record.h"
 #include "sipladder/status.h"
 
 #define DEFAULT_MAX_ANOMALIES 10000
@@ -24,6 +25,9 @@ void sl_model_free(sl_model *m)
         free(m->anomalies[i].text);
     for (size_t i = 0; i < m->n_warnings; i++)
         free(m->warnings[i]);
+    for (size_t i = 0; i < m->n_sip; i++)
+        sl_sip_record_free(m->sip[i]);
+    free(m->sip);
     free(m->anomalies);
     free(m->warnings);
     free(m->conns);
@@ -85,5 +89,15 @@ int sl_model_add_warning(sl_model *m, const char *text)
     if (!(w[m->n_warnings] = strdup(text)))
         return -SL_ENOMEM;
     m->n_warnings++;
+    return 0;
+}
+
+int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
+{
+    if (grow((void **)&m->sip, &m->cap_sip, m->n_sip, sizeof *m->sip) < 0) {
+        sl_sip_record_free(r);
+        return -SL_ENOMEM;
+    }
+    m->sip[m->n_sip++] = r;
     return 0;
 }

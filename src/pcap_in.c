@@ -15,7 +15,10 @@ typedef struct sl_pcap_source {
     pcap_t *pcap;
     int linktype;
     uint64_t size;
+    dev_t dev;
+    ino_t ino;
     uint64_t frames;           /* frames read from this file */
+    uint64_t last_frame;       /* capture-wide number of its last frame */
     struct pcap_pkthdr *hdr;   /* head packet, valid while has_head */
     const uint8_t *data;
     sl_time_ns head_ts;
@@ -37,8 +40,12 @@ struct sl_pcap_in {
 static void source_warn(sl_pcap_in *in, sl_pcap_source *s, const char *what)
 {
     char msg[PCAP_ERRBUF_SIZE + 512];
-    snprintf(msg, sizeof msg, "%s: capture ends early after %llu frames of this file (frame %llu of the capture): %s",
-             s->name, (unsigned long long)s->frames, (unsigned long long)in->next_frame - 1, what);
+    if (s->frames == 0)
+        snprintf(msg, sizeof msg, "%s: capture ends early, before its first frame: %s", s->name, what);
+    else
+        snprintf(msg, sizeof msg, "%s: capture ends early after %llu frame%s of this file (frame %llu of the capture): %s",
+                 s->name, (unsigned long long)s->frames, s->frames == 1 ? "" : "s",
+                 (unsigned long long)s->last_frame, what);
     in->truncated = 1;
     if (in->warn)
         in->warn(in->warn_ctx, msg);
@@ -53,8 +60,13 @@ static void source_advance(sl_pcap_in *in, sl_pcap_source *s)
     int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
     if (rc == 1) {
         s->has_head = 1;
-        /* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-        s->head_ts = (sl_time_ns)s->hdr->ts.tv_sec * SL_NS_PER_SEC + (sl_time_ns)s->hdr->ts.tv_usec;
+        /* Opened with nanosecond precision: tv_usec holds nanoseconds.  The
+         * pcap format stores seconds in 32 bits that libpcap sign-extends;
+         * they are unsigned (times after 2038 are real). */
+        int64_t sec = (int64_t)s->hdr->ts.tv_sec;
+        if (sec < 0 && sec >= INT32_MIN)
+            sec += INT64_C(1) << 32;
+        s->head_ts = (sl_time_ns)sec * SL_NS_PER_SEC + (sl_time_ns)s->hdr->ts.tv_usec;
         return;
     }
     s->done = 1;
@@ -77,6 +89,8 @@ static int source_open(sl_pcap_source *s, const char *name, char *err, size_t er
         return -SL_EIO;
     }
     s->size = (uint64_t)st.st_size;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     s->pcap = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
     if (!s->pcap) {
         snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name, pcap_err);
@@ -112,6 +126,14 @@ int sl_pcap_in_open(const char *const *files, size_t n, sl_pcap_warn_fn warn, vo
         }
         in->n = i + 1;
     }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (in->src[i].dev == in->src[j].dev && in->src[i].ino == in->src[j].ino && warn) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s: given twice (also as %s): its frames are read twice", files[i],
+                         files[j]);
+                warn(warn_ctx, msg);
+            }
     for (size_t i = 0; i < n; i++)
         source_advance(in, &in->src[i]);
     *out = in;
@@ -153,6 +175,7 @@ int sl_pcap_in_next(sl_pcap_in *in, sl_pcap_frame *f)
     f->data = s->data;
     f->file_index = best;
     s->frames++;
+    s->last_frame = f->frame;
     in->current = best;
     in->current_valid = 1;
     return 1;

@@ -86,11 +86,52 @@ static void print_capture(const sl_model *m, const sl_render_opts *o)
                 cap->skipped, cap->malformed, cap->cut);
 }
 
+/* What TCP did beyond the one-line story, on a second line when anything. */
+static void print_tcp_details(const sl_conn *c, const sl_render_opts *o)
+{
+    char buf[512];
+    size_t n = 0;
+#define ADD(...)                                                                                               \
+    do {                                                                                                       \
+        if (n < sizeof buf)                                                                                    \
+            n += (size_t)snprintf(buf + n, sizeof buf - n, __VA_ARGS__);                                       \
+    } while (0)
+    if (c->established_frame)
+        ADD(" handshake %.3f ms (SYN f%" PRIu64 ", SYN-ACK f%" PRIu64 ", ACK f%" PRIu64 ");",
+            (double)c->handshake_rtt / 1e6, c->syn_frames[0], c->synack_frame, c->established_frame);
+    if (c->syn_count > 1) {
+        ADD(" SYN frames");
+        for (uint32_t i = 0; i < c->syn_count && i < SL_MAX_SYN_FRAMES; i++)
+            ADD("%s%" PRIu64, i ? "," : " ", c->syn_frames[i]);
+        ADD("%s;", c->syn_count > SL_MAX_SYN_FRAMES ? ",..." : "");
+    }
+    uint64_t retr = c->retransmissions[0] + c->retransmissions[1];
+    uint64_t conflicts = c->conflicts[0] + c->conflicts[1];
+    uint64_t gaps = c->gap_bytes[0] + c->gap_bytes[1];
+    uint64_t zw = c->zero_windows[0] + c->zero_windows[1];
+    uint64_t caps = c->buffer_cap_hits[0] + c->buffer_cap_hits[1];
+    if (retr)
+        ADD(" retransmissions %" PRIu64 ";", retr);
+    if (conflicts)
+        ADD(" retransmitted bytes that differ %" PRIu64 ";", conflicts);
+    if (gaps)
+        ADD(" bytes not captured %" PRIu64 ";", gaps);
+    if (zw)
+        ADD(" zero windows %" PRIu64 ";", zw);
+    if (caps)
+        ADD(" buffer cap hit %" PRIu64 ";", caps);
+    if (c->anomalies)
+        ADD(" anomalies %u;", c->anomalies);
+#undef ADD
+    if (n)
+        fprintf(o->out, "%s     %s%s\n", color_on(o, C_DIM), buf, color_off(o, C_DIM));
+}
+
 typedef struct widths {
     int client, server;
 } widths;
 
-static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *w)
+static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *w, bool with_date)
 {
     char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64], start[48], outcome[128];
     enum color col = C_NONE;
@@ -103,42 +144,11 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *
     else
         snprintf(outcome, sizeof outcome, "-");
     fprintf(o->out, "%-4u %-3s %-*s %-*s %s %9.3f %3u  %s%-36s%s %8" PRIu64 " %8" PRIu64 "  %s%s\n", c->index,
-            tcp ? "tcp" : "udp", w->client, cli, w->server, srv, start + 11, sl_time_seconds(c->last_ts - c->first_ts),
+            tcp ? "tcp" : "udp", w->client, cli, w->server, srv, with_date ? start : start + 11, sl_time_seconds(c->last_ts - c->first_ts),
             tcp ? c->syn_count : 0, color_on(o, col), outcome, color_off(o, col), c->bytes[0], c->bytes[1],
             c->dissector ? c->dissector : "-", tcp && !c->syn_seen ? " (mid-stream)" : "");
-    if (!tcp || o->quiet)
-        return;
-    /* What TCP did beyond the plain story, on a second line when anything. */
-    uint64_t retr = c->retransmissions[0] + c->retransmissions[1];
-    uint64_t gaps = c->gap_bytes[0] + c->gap_bytes[1];
-    uint64_t zw = c->zero_windows[0] + c->zero_windows[1];
-    uint64_t caps = c->buffer_cap_hits[0] + c->buffer_cap_hits[1];
-    if (c->syn_count > 1 || retr || gaps || zw || caps || c->conflicts[0] || c->conflicts[1] || c->anomalies) {
-        fprintf(o->out, "%s     ", color_on(o, C_DIM));
-        if (c->syn_count > 1) {
-            fprintf(o->out, " SYN frames");
-            for (uint32_t i = 0; i < c->syn_count && i < SL_MAX_SYN_FRAMES; i++)
-                fprintf(o->out, "%s%" PRIu64, i ? "," : " ", c->syn_frames[i]);
-            fprintf(o->out, ";");
-        }
-        if (retr)
-            fprintf(o->out, " retransmissions %" PRIu64 ";", retr);
-        if (c->conflicts[0] || c->conflicts[1])
-            fprintf(o->out, " retransmitted bytes that differ %" PRIu64 ";", c->conflicts[0] + c->conflicts[1]);
-        if (gaps)
-            fprintf(o->out, " bytes not captured %" PRIu64 ";", gaps);
-        if (zw)
-            fprintf(o->out, " zero windows %" PRIu64 ";", zw);
-        if (caps)
-            fprintf(o->out, " buffer cap hit %" PRIu64 ";", caps);
-        if (c->anomalies)
-            fprintf(o->out, " anomalies %u;", c->anomalies);
-        fprintf(o->out, "%s\n", color_off(o, C_DIM));
-    } else if (c->established_frame) {
-        fprintf(o->out, "%s      handshake %.3f ms (SYN f%" PRIu64 ", SYN-ACK f%" PRIu64 ", ACK f%" PRIu64 ")%s\n",
-                color_on(o, C_DIM), (double)c->handshake_rtt / 1e6, c->syn_frames[0], c->synack_frame,
-                c->established_frame, color_off(o, C_DIM));
-    }
+    if (tcp && !o->quiet)
+        print_tcp_details(c, o);
 }
 
 static void print_problems(const sl_model *m, const sl_render_opts *o)
@@ -175,10 +185,16 @@ void sl_render_summary(const sl_model *m, const sl_render_opts *o)
             w.client = n0 > w.client ? n0 : w.client;
             w.server = n1 > w.server ? n1 : w.server;
         }
-        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-15s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", w.client, "client",
-                w.server, "server", "start", "duration", "syn", "outcome", "c>s", "s>c", "dissector");
+        /* The date only when the capture spans more than one day. */
+        char d0[48], d1[48];
+        sl_time_format(m->capture.first_ts, d0, sizeof d0);
+        sl_time_format(m->capture.last_ts, d1, sizeof d1);
+        bool with_date = memcmp(d0, d1, 10) != 0;
+        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-*s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", w.client, "client",
+                w.server, "server", with_date ? 26 : 15, "start", "duration", "syn", "outcome", "c>s", "s>c",
+                "dissector");
         for (size_t i = 0; i < m->n_conns; i++)
-            print_conn(&m->conns[i], o, &w);
+            print_conn(&m->conns[i], o, &w, with_date);
     }
     fprintf(o->out, "\n");
     print_problems(m, o);

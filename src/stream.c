@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "analysis_internal.h"
+#include "sipladder/sip_record.h"
 #include "sipladder/status.h"
 
 /* How many bytes of one direction probes may see before we give up. */
@@ -145,6 +146,14 @@ static void sink_span(void *ctx, size_t start, size_t end, sl_span *out)
     out->last_ts = last ? last->ts : a->ts;
 }
 
+static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
+{
+    sl_sip_record *r = sl_sip_record_new(ev->u.sip, &ev->span, &f->info, ev->dir);
+    if (!r || sl_model_add_sip(a->model, r) < 0)
+        sl_analysis_anomaly(a, ev->span.last_frame, f->conn_index, "core",
+                            "out of memory: a SIP message was not kept");
+}
+
 static void sink_emit(void *ctx, const sl_event *ev)
 {
     sl_analysis *a = ctx;
@@ -157,6 +166,8 @@ static void sink_emit(void *ctx, const sl_event *ev)
     if (ev->kind == SL_EV_ANOMALY)
         sl_model_add_anomaly(a->model, ev->span.last_frame, f->conn_index,
                              ev->dissector ? ev->dissector : f->dissector->name, ev->u.anomaly->text);
+    else if (ev->kind == SL_EV_SIP)
+        keep_sip(a, f, ev);
     if (a->hooks.event)
         a->hooks.event(a->hooks.ctx, &f->info, ev);
 }

@@ -17,6 +17,19 @@ static sl_reasm *reasm_for(sl_analysis *a, sl_flow *f, sl_dir dir)
     return f->reasm[dir];
 }
 
+/* An ACK beyond a hole proves the bytes were sent and not captured.  It is
+ * applied one packet of the flow later: captures stored slightly out of time
+ * order (merged interfaces, offload) often hold the data right after the ACK
+ * that covers it. */
+static void apply_pending_acks(sl_flow *f)
+{
+    for (int d = 0; d < 2; d++) {
+        if (f->ack_pending[d] && f->reasm[d])
+            sl_reasm_ack(f->reasm[d], f->pending_ack[d], f->pending_ack_frame[d]);
+        f->ack_pending[d] = false;
+    }
+}
+
 static sl_close_event close_event(const sl_analysis *a, const sl_flow *f, sl_dir dir, const sl_l3 *l3)
 {
     sl_close_event e = {.frame = a->frame, .ts = a->ts, .side = (uint8_t)dir, .ttl = l3->ttl};
@@ -45,6 +58,9 @@ static void finish_streams(sl_analysis *a, sl_flow *f)
         sl_reasm *r = f->reasm[d];
         if (!r)
             continue;
+        if (f->ack_pending[d])
+            sl_reasm_ack(r, f->pending_ack[d], f->pending_ack_frame[d]);
+        f->ack_pending[d] = false;
         sl_reasm_flush(r, a->frame);
         size_t left = sl_reasm_buffered(r);
         if (left && f->stream_state == SL_STREAM_CLAIMED)
@@ -135,15 +151,20 @@ void sl_tcp_track(sl_analysis *a, sl_flow *f, sl_dir dir, const sl_l3 *l3, const
             sl_reasm_segment(r, &seg);
         }
     }
+    apply_pending_acks(f);
     sl_dir peer = dir == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
-    if ((l4->flags & SL_TCP_ACK) && !(l4->flags & SL_TCP_RST) && f->reasm[peer])
-        sl_reasm_ack(f->reasm[peer], l4->ack, a->frame);
+    if ((l4->flags & SL_TCP_ACK) && !(l4->flags & SL_TCP_RST) && f->reasm[peer]) {
+        f->ack_pending[peer] = true;
+        f->pending_ack[peer] = l4->ack;
+        f->pending_ack_frame[peer] = a->frame;
+    }
     if (fin)
         f->fin_seen[dir] = true;
     /* Deliver what is queued now, so events keep their order; the streams
      * stay, since data after an injected RST is still real data. */
     if (!f->closed && ((l4->flags & SL_TCP_RST) || (f->fin_seen[0] && f->fin_seen[1]))) {
         f->closed = true;
+        apply_pending_acks(f);
         for (int d = 0; d < 2; d++)
             if (f->reasm[d])
                 sl_reasm_flush(f->reasm[d], a->frame);

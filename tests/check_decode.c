@@ -244,6 +244,15 @@ START_TEST(tcp_bad_data_offset)
     f.b[12] = 15 << 4; /* 60 bytes of header in a 20-byte segment */
     ck_assert_int_eq(sl_decode_l4(6, f.b, f.n, f.n, &l4, &why), -SL_EMALFORMED);
     ck_assert_int_eq(sl_decode_l4(6, f.b, 10, 10, &l4, &why), -SL_ETRUNC);
+    /* Options cut by the snaplen: the fixed header still counts. */
+    frame g = {0};
+    tcp(&g, 0x02, 77, "");
+    g.b[12] = 10 << 4; /* 40 bytes of header, 20 captured */
+    ck_assert_int_eq(sl_decode_l4(6, g.b, g.n, 40, &l4, &why), 0);
+    ck_assert_uint_eq(l4.seq, 77);
+    ck_assert_uint_eq(l4.flags, 0x02);
+    ck_assert_uint_eq(l4.len, 0);
+    ck_assert_uint_eq(l4.wire_len, 0);
     ck_assert_int_eq(sl_decode_l4(1, f.b, f.n, f.n, &l4, &why), SL_DECODE_SKIP);
 }
 END_TEST
@@ -259,6 +268,8 @@ START_TEST(udp_length_disagreement)
     f.b[5] = 8; /* zero-length payload is fine */
     ck_assert_int_eq(sl_decode_l4(17, f.b, f.n, f.n, &l4, &why), 0);
     ck_assert_uint_eq(l4.len, 0);
+    f.b[5] = 0; /* length 0: below the header itself */
+    ck_assert_int_eq(sl_decode_l4(17, f.b, f.n, f.n, &l4, &why), -SL_EMALFORMED);
 }
 END_TEST
 

@@ -95,6 +95,7 @@ START_TEST(overlap_keeps_first_copy)
     ck_assert_uint_eq(out[1100], 0xEE);          /* only b had 1000..1200 */
     ck_assert_mem_eq(out + 1200, data + 1200, 800);
     ck_assert_uint_eq(sl_ipfrag_stats_get(f)->overlaps, 1);
+    ck_assert_uint_eq(sl_ipfrag_stats_get(f)->conflicts, 1);
     sl_ipfrag_free(f);
 }
 END_TEST

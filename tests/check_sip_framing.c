@@ -307,9 +307,10 @@ START_TEST(udp_datagrams)
     fx_core_push(c, SL_DIR_S2C, trail.p, trail.n);           /* 5: trailing garbage */
     fx_core_push(c, SL_DIR_C2S, (const uint8_t *)m1, n1 - 10); /* 6: body cut short */
     fx_core_push(c, SL_DIR_C2S, (const uint8_t *)"hello", 5);  /* 7: not SIP */
+    fx_core_push(c, SL_DIR_C2S, (const uint8_t *)"     ", 5);  /* 8: spaces: a NAT keepalive */
     fx_core_free(c);
     ck_assert_uint_eq(fx_count(&log, SL_EV_SIP), 5);
-    ck_assert_uint_eq(fx_count(&log, SL_EV_SIP_KEEPALIVE), 2);
+    ck_assert_uint_eq(fx_count(&log, SL_EV_SIP_KEEPALIVE), 3);
     ck_assert_uint_eq(fx_nth(&log, SL_EV_SIP_KEEPALIVE, 0)->crlf_count, 2);
     ck_assert_uint_eq(fx_nth(&log, SL_EV_SIP_KEEPALIVE, 1)->crlf_count, 0);
     ck_assert_uint_eq(fx_count(&log, SL_EV_ANOMALY), 5);

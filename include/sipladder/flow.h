@@ -39,6 +39,9 @@ typedef struct sl_flow {
     bool ttl_known[2];
     bool fin_seen[2];
     sl_reasm *reasm[2];
+    bool ack_pending[2];  /* an ACK for reasm[d] not yet applied */
+    uint32_t pending_ack[2];
+    uint64_t pending_ack_frame[2];
     sl_stream_state stream_state;
     const sl_dissector *dissector;
     void *dissector_state;

@@ -17,6 +17,7 @@ typedef struct sl_ipfrag_stats {
     uint64_t expired;       /* datagrams dropped incomplete after the timeout */
     uint64_t evicted;       /* datagrams dropped incomplete to respect the cap */
     uint64_t overlaps;      /* fragments overlapping bytes already held (first copy kept) */
+    uint64_t conflicts;     /* overlapping fragments whose bytes differed */
     uint64_t dropped_frags; /* fragments in dropped datagrams */
     uint64_t cap_frame;     /* first frame at which the cap forced an eviction */
     size_t in_flight;       /* fragments held now */

@@ -80,8 +80,12 @@ typedef struct sl_capture_info {
     bool truncated;     /* a file ended early */
 } sl_capture_info;
 
+struct sl_sip_record;
+
 typedef struct sl_model {
     sl_capture_info capture;
+    struct sl_sip_record **sip;  /* every SIP message, in the order completed; owned */
+    size_t n_sip, cap_sip;
     sl_conn *conns;
     size_t n_conns, cap_conns;
     sl_model_anomaly *anomalies; /* the first max_anomalies, in frame order */
@@ -105,6 +109,10 @@ static inline sl_conn *sl_model_conn(sl_model *m, uint32_t index) { return &m->c
 
 /* Record an anomaly (text copied).  0 or -SL_ENOMEM. */
 int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text);
+/* Keep a SIP message record (ownership passes to the model, also on error).
+ * 0 or -SL_ENOMEM. */
+int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
+
 /* Record a capture-level warning (copied). */
 int sl_model_add_warning(sl_model *m, const char *text);
 

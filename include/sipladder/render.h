@@ -20,6 +20,10 @@ typedef struct sl_render_opts {
 /* One line per TCP connection and UDP flow, then warnings and anomalies. */
 void sl_render_summary(const sl_model *m, const sl_render_opts *o);
 
+/* Every SIP message, one line each, ordered by the frame that completed it
+ * (as tshark -Y sip).  0, or -1 when out of memory. */
+int sl_render_messages(const sl_model *m, const sl_render_opts *o);
+
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
 
