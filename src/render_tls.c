@@ -173,7 +173,7 @@ static void print_outcome(FILE *out, const sl_tls_outcome *o)
         fputc(']', out);
     }
     fputc('\n', out);
-    for (unsigned bit = 1; bit && bit <= SL_TLS_HINT_BROKEN_CERT; bit <<= 1) {
+    for (unsigned bit = 1; bit && bit <= SL_TLS_HINT_EMPTY_CHAIN; bit <<= 1) {
         if (!(o->hints & bit))
             continue;
         fprintf(out, "  hint: %s", sl_tls_hint_name(bit));

@@ -257,7 +257,7 @@ const char *sl_tls_outcome_name(sl_tls_outcome_kind kind)
 static const char *const HINT_NAMES[] = {
     "self-signed leaf", "temporary/default certificate", "intermediate not sent", "expired",
     "not yet valid", "name mismatch", "issuer not in CertificateRequest CA list", "verification failed",
-    "chain out of order", "unreadable certificate",
+    "chain out of order", "unreadable certificate", "no certificate sent (empty Certificate message)",
 };
 
 const char *sl_tls_hint_name(unsigned bit)
@@ -367,6 +367,8 @@ static void set_chain_blame(const sl_tls_session *s, sl_dir rejecter, uint64_t b
     o->answers_chain = s->chain[peer].at.frame && s->chain[peer].at.frame <= before;
     if (o->answers_chain) {
         o->hints = hints_of(&o->report[peer]);
+        if (s->chain[peer].n_sent == 0)
+            o->hints |= SL_TLS_HINT_EMPTY_CHAIN;
         if (peer == SL_DIR_C2S && ca_not_requested(s))
             o->hints |= SL_TLS_HINT_CA_NOT_REQUESTED;
         add_frame(o, s->chain[peer].at.frame);
@@ -383,8 +385,10 @@ static void outcome_alert(const sl_tls_session *s, const sl_tls_alert_seen *a, s
     sl_dir peer = o->chain_of;
     snprintf(o->reason, sizeof o->reason, "the %s sent fatal alert %s (%u) %s", side_name(a->dir),
              name ? name : "unknown", a->description,
-             o->answers_chain ? (peer == SL_DIR_S2C ? "rejecting the server's certificate"
-                                                    : "rejecting the client's certificate")
+             o->answers_chain ? (s->chain[peer].n_sent == 0 ? (peer == SL_DIR_S2C ? "after the server sent no certificate"
+                                                                             : "after the client sent no certificate")
+                                 : peer == SL_DIR_S2C ? "rejecting the server's certificate"
+                                                      : "rejecting the client's certificate")
              : (s->tls13 && a->dir == SL_DIR_C2S && s->server_hello.frame)
                  ? "after the server's encrypted flight (TLS 1.3: its certificate is not visible)"
                  : "before receiving any certificate from its peer");

@@ -323,6 +323,8 @@ START_TEST(corpus_verdicts)
     ck_assert_int_eq(o.chain_of, SL_DIR_C2S);
     ck_assert_uint_eq(r.conns[0].session->chain[SL_DIR_C2S].at.frame, 8);
     ck_assert_uint_eq(r.conns[0].session->chain[SL_DIR_C2S].n_sent, 0); /* empty client Certificate */
+    ck_assert_uint_eq(o.hints, SL_TLS_HINT_EMPTY_CHAIN);
+    ck_assert_str_eq(o.reason, "the server sent fatal alert handshake_failure (40) after the client sent no certificate");
     ck_assert_uint_gt(r.conns[0].session->n_ca_names, 0);
     tf_result_free(&r);
 

@@ -126,6 +126,7 @@ enum {
     SL_TLS_HINT_VERIFY_FAILED = 1u << 7,    /* X509_verify_cert said no (see report) */
     SL_TLS_HINT_BAD_ORDER = 1u << 8,
     SL_TLS_HINT_BROKEN_CERT = 1u << 9,
+    SL_TLS_HINT_EMPTY_CHAIN = 1u << 10, /* an empty Certificate: no certificate configured */
 };
 
 #define SL_TLS_OUTCOME_MAX_FRAMES 4
