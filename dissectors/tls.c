@@ -807,6 +807,31 @@ static size_t on_sslv2_hello(tls_ctx *c, const uint8_t *buf, size_t len)
     return 2 + mlen;
 }
 
+/* An SSLv2-compatible ClientHello can only open the client's stream. */
+static bool sslv2_first(const tls_dir *d, sl_dir dir, const uint8_t *buf, size_t len)
+{
+    uint8_t first = 0;
+    sl_cursor peek;
+    sl_cursor_init(&peek, buf, len);
+    return !d->started && !d->lost && dir == SL_DIR_C2S && sl_cursor_peek_u8(&peek, 0, &first) && (first & 0x80);
+}
+
+/* Bytes used; 0 when more are needed.  Not SSLv2 after all: reported, lost. */
+static size_t feed_sslv2(tls_ctx *c, tls_dir *d, const uint8_t *buf, size_t len)
+{
+    if (len < 5)
+        return 0;
+    if (!plausible_sslv2_hello(buf, len)) {
+        sl_sink_report(c->out, TLS_NAME, c->dir, 0, 5, -SL_EMALFORMED,
+                       "SSLv2-compatible ClientHello header invalid: direction ignored until a gap");
+        d->lost = true;
+        return len;
+    }
+    size_t used = on_sslv2_hello(c, buf, len);
+    d->started = used > 0;
+    return used;
+}
+
 static int tls_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, size_t *used, sl_sink *out)
 {
     tls_state *st = state;
@@ -814,19 +839,12 @@ static int tls_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, siz
     tls_ctx c = {st, dir, out};
     size_t pos = 0;
     *used = 0;
-    uint8_t first = 0;
-    sl_cursor peek;
-    sl_cursor_init(&peek, buf, len);
-    if (!d->started && dir == SL_DIR_C2S && sl_cursor_peek_u8(&peek, 0, &first) && (first & 0x80)) {
-        if (len < 5 || !plausible_sslv2_hello(buf, len)) {
-            if (len >= 5)
-                goto malformed;
+    if (sslv2_first(d, dir, buf, len)) {
+        pos = feed_sslv2(&c, d, buf, len);
+        if (pos == 0 || d->lost) {
+            *used = pos;
             return 0;
         }
-        pos = on_sslv2_hello(&c, buf, len);
-        if (pos == 0)
-            return 0;
-        d->started = true;
     }
     while (!d->lost && len - pos >= 5) {
         sl_cursor cur;
@@ -850,12 +868,6 @@ static int tls_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, siz
     }
     flush_app(&c);
     *used = d->lost ? len : pos;
-    return 0;
-malformed:
-    sl_sink_report(out, TLS_NAME, dir, 0, len < 5 ? len : 5, -SL_EMALFORMED,
-                   "SSLv2-compatible ClientHello header invalid: direction ignored until a gap");
-    d->lost = true;
-    *used = len;
     return 0;
 }
 

@@ -1052,6 +1052,18 @@ START_TEST(sslv2_client_hello)
         size_t cut = k;
         tf_run_bytes(hello, sizeof hello, NULL, 0, &cut, 1, &cfg, &r);
         ck_assert(r.conns[0].session->sslv2_hello);
+        ck_assert_uint_eq(tf_count_anomalies(&r), 0);
+        tf_result_free(&r);
+    }
+    /* High bit set but not a ClientHello: one anomaly however it is cut. */
+    uint8_t bad[sizeof hello];
+    memcpy(bad, hello, sizeof hello);
+    bad[2] = 0x07;
+    for (size_t k = 1; k < sizeof bad; k++) {
+        size_t cut = k;
+        tf_run_bytes(bad, sizeof bad, NULL, 0, &cut, 1, &cfg, &r);
+        ck_assert_uint_eq(tf_count_anomalies(&r), 1);
+        ck_assert_uint_eq(tf_count_hs(&r, SL_TLS_HS_CLIENT_HELLO), 0);
         tf_result_free(&r);
     }
 }
