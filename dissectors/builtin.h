@@ -6,8 +6,9 @@
 
 #include "sipladder/dissector.h"
 #include "sipladder/sip.h"
+#include "sipladder/tls.h"
 
 /* Each entry ends with a comma. */
-#define SL_BUILTIN_DISSECTORS &sl_dissector_sip,
+#define SL_BUILTIN_DISSECTORS &sl_dissector_tls, &sl_dissector_sip,
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sipladder/analysis.h"
@@ -13,6 +14,8 @@
 #include "sipladder/model.h"
 #include "sipladder/render.h"
 #include "sipladder/status.h"
+#include "sipladder/tls_session.h"
+#include "sipladder/x509_info.h"
 
 #ifndef SIPLADDER_VERSION
 #define SIPLADDER_VERSION "unknown"
@@ -40,6 +43,7 @@ typedef struct cli {
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
     int verbose;
+    const char *export_certs;
     sl_config cfg;
 } cli;
 
@@ -57,6 +61,7 @@ static const struct command {
 } commands[] = {
     {"summary", render_summary},
     {"messages", sl_render_messages},
+    {"tls", sl_render_tls},
 };
 
 static void usage(FILE *out)
@@ -67,6 +72,7 @@ static void usage(FILE *out)
           "Commands:\n"
           "  summary              one line per TCP connection and UDP flow (default)\n"
           "  messages             every SIP message, one line each (like tshark -Y sip)\n"
+          "  tls                  every TLS handshake: steps, certificates, alerts, outcome\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
@@ -75,6 +81,10 @@ static void usage(FILE *out)
           "      --decode PORT=PROTO  dissect TCP/UDP PORT as PROTO (like Decode As)\n"
           "      --name ADDR[:PORT]=LABEL  call an address (and port) LABEL\n"
           "      --color[=WHEN]   auto (default), always or never; NO_COLOR disables auto\n"
+          "      --expect-name NAME  the identity TLS peers must present (SAN/CN check)\n"
+          "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
+          "                       at the packet time, and say why one fails\n"
+          "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
           "  -q, --quiet          no progress, only the table\n"
           "  -v, --verbose        more detail (every anomaly kept)\n"
           "      --max-flows N    open flows at once (default 200000)\n"
@@ -144,6 +154,7 @@ static int add_file(cli *c, const char *name)
 
 enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
+    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS,
 };
 
 static int parse_limit(const char *arg, size_t *field, const char *option)
@@ -176,6 +187,10 @@ static int parse_option(cli *c, int opt, const char *arg)
         else
             return fail_usage("--color wants auto, always or never, not '%s'", arg);
         return 0;
+    case OPT_EXPECT_NAME: c->cfg.tls.expect_name = arg; return 0;
+    case OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
+    case OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
+    case OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
     case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
     case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
     case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
@@ -199,6 +214,10 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"max-sip-message", required_argument, NULL, OPT_MAX_SIP},
         {"max-tls-handshake", required_argument, NULL, OPT_MAX_TLS},
         {"max-fragments", required_argument, NULL, OPT_MAX_FRAG},
+        {"expect-name", required_argument, NULL, OPT_EXPECT_NAME},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"ca-path", required_argument, NULL, OPT_CA_PATH},
+        {"export-certs", required_argument, NULL, OPT_EXPORT_CERTS},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -229,6 +248,32 @@ static int parse_cli(cli *c, int argc, char **argv)
             return EXIT_INTERNAL;
     if (c->n_files == 0)
         return fail_usage("%s", "no capture file given");
+    return 0;
+}
+
+/* Every certificate of every chain as DIR/<sha256>.pem (duplicates once). */
+static int export_certs(const sl_model *m, const char *dir)
+{
+    size_t written = 0;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "sipladder: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_tls_session *s = m->conns[i].tls;
+        for (int d = 0; s && d < 2; d++) {
+            for (size_t k = 0; k < s->chain[d].n; k++) {
+                char path[4096];
+                if (sl_cert_export_pem(&s->chain[d].certs[k], dir, path, sizeof path) < 0) {
+                    fprintf(stderr, "sipladder: cannot write a certificate into %s: %s\n", dir, strerror(errno));
+                    return -1;
+                }
+                written++;
+            }
+        }
+    }
+    if (written)
+        fprintf(stderr, "sipladder: %zu certificate%s written to %s\n", written, written == 1 ? "" : "s", dir);
     return 0;
 }
 
@@ -286,7 +331,7 @@ static int run(cli *c)
         return EXIT_OUTPUT;
     }
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
-                         .labels = &c->labels};
+                         .labels = &c->labels, .tls = &c->cfg.tls};
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     if (c->command->render(m, &ro) < 0) {
         fputs("sipladder: out of memory\n", stderr);
@@ -294,6 +339,8 @@ static int run(cli *c)
     }
     for (size_t i = 0; i < m->n_warnings; i++)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
+    if (c->export_certs && export_certs(m, c->export_certs) < 0)
+        exit_code = EXIT_OUTPUT;
     if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output ? c->output : "standard output",
                 strerror(errno));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sipladder/sip_record.h"
+#include "sipladder/tls_session.h"
 #include "sipladder/status.h"
 
 #define DEFAULT_MAX_ANOMALIES 10000
@@ -28,6 +29,8 @@ void sl_model_free(sl_model *m)
     for (size_t i = 0; i < m->n_sip; i++)
         sl_sip_record_free(m->sip[i]);
     free(m->sip);
+    for (size_t i = 0; i < m->n_conns; i++)
+        sl_tls_session_free(m->conns[i].tls);
     free(m->anomalies);
     free(m->warnings);
     free(m->conns);
@@ -100,4 +103,35 @@ int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
     }
     m->sip[m->n_sip++] = r;
     return 0;
+}
+
+struct sl_tls_session *sl_model_conn_tls(sl_conn *c)
+{
+    if (!c->tls)
+        c->tls = sl_tls_session_new();
+    return c->tls;
+}
+
+/* How TCP ended, as the TLS outcome wants it: the RST, else the first FIN. */
+static sl_tcp_end tcp_end(const sl_conn *c)
+{
+    sl_tcp_end e = {.kind = SL_TCP_END_OPEN};
+    const sl_close_event *fin = NULL;
+    if (c->fin[0].frame && (!c->fin[1].frame || c->fin[0].frame < c->fin[1].frame))
+        fin = &c->fin[0];
+    else if (c->fin[1].frame)
+        fin = &c->fin[1];
+    if (c->rst_count && (!fin || c->rst.frame < fin->frame))
+        e = (sl_tcp_end){SL_TCP_END_RST, (sl_dir)c->rst.side, c->rst.frame, c->rst.ts};
+    else if (fin)
+        e = (sl_tcp_end){SL_TCP_END_FIN, (sl_dir)fin->side, fin->frame, fin->ts};
+    return e;
+}
+
+int sl_model_tls_outcome(const sl_conn *c, const struct sl_tls_options *opts, struct sl_tls_outcome *out)
+{
+    if (!c->tls)
+        return -SL_EUSAGE;
+    sl_tcp_end end = tcp_end(c);
+    return sl_tls_session_outcome(c->tls, &end, opts, out);
 }

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "sipladder/render.h"
+#include "sipladder/text.h"
+#include "sipladder/tls.h"
+#include "sipladder/tls_session.h"
 
 #define SHOWN_ANOMALIES 20
 
@@ -127,6 +130,30 @@ static void print_tcp_details(const sl_conn *c, const sl_render_opts *o)
         fprintf(o->out, "%s     %s%s\n", color_on(o, C_DIM), buf, color_off(o, C_DIM));
 }
 
+/* The TLS story of a connection in one line: version, SNI, outcome. */
+static void print_tls_line(const sl_conn *c, const sl_render_opts *o)
+{
+    sl_tls_outcome out;
+    if (sl_model_tls_outcome(c, o->tls, &out) < 0)
+        return;
+    const sl_tls_session *s = c->tls;
+    enum color col = out.kind == SL_TLS_OUTCOME_COMPLETED ? C_GREEN
+                     : out.kind == SL_TLS_OUTCOME_NONE || out.kind == SL_TLS_OUTCOME_INCOMPLETE ? C_NONE
+                                                                                               : C_RED;
+    const char *version = s->version ? sl_tls_version_name(s->version) : "?";
+    if (version)
+        fprintf(o->out, "      tls %s", version);
+    else
+        fprintf(o->out, "      tls 0x%04X", s->version);
+    if (s->sni) {
+        fputs(" SNI ", o->out);
+        sl_text_fput(o->out, s->sni, strlen(s->sni));
+    }
+    if (s->cert_request.frame)
+        fputs(" mutual", o->out);
+    fprintf(o->out, ": %s%s%s\n", color_on(o, col), out.reason, color_off(o, col));
+}
+
 typedef struct widths {
     int client, server;
 } widths;
@@ -149,6 +176,8 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *
             c->dissector ? c->dissector : "-", tcp && !c->syn_seen ? " (mid-stream)" : "");
     if (tcp && !o->quiet)
         print_tcp_details(c, o);
+    if (c->tls)
+        print_tls_line(c, o);
 }
 
 static void print_problems(const sl_model *m, const sl_render_opts *o)

@@ -1,28 +1,14 @@
 /* render_tls.c - text detail of one TLS handshake (see render_tls.h). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sipladder/render_tls.h"
+#include "sipladder/text.h"
 #include "sipladder/time.h"
 
-/* Capture text as printable ASCII: control bytes, DEL, bytes >= 0x80 and the
- * backslash itself become \xNN / \\ so a hostile name cannot drive the
- * terminal. */
-static void put_escaped(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("-", out);
-        return;
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\\')
-            fputs("\\\\", out);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else
-            fputc(*p, out);
-    }
-}
+/* Capture text, escaped so that a hostile name cannot drive the terminal. */
+static void put_escaped(FILE *out, const char *s) { sl_text_fput(out, s, s ? strlen(s) : 0); }
 
 static const char *label(sl_dir d, const char *client, const char *server)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sipladder/sip_record.h"
+#include "sipladder/text.h"
 
 typedef struct bump {
     char *base;
@@ -184,22 +185,6 @@ void sl_sip_record_free(sl_sip_record *r)
 
 /* ---- the one-line form ---- */
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t l = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-    if (l == 0 || l > n || s[0] >= 0xf5)
-        return 0;
-    for (size_t i = 1; i < l; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    /* Overlong 3/4-byte forms and UTF-16 surrogates are not valid UTF-8. */
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
-        (s[0] == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return l;
-}
-
 typedef struct out {
     char *buf;
     size_t len, need;
@@ -218,7 +203,7 @@ static void put_esc(out *o, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t l = u[i] >= 0x80 ? utf8_len(u + i, n - i) : (u[i] >= 0x20 && u[i] < 0x7f ? 1 : 0);
+        size_t l = u[i] >= 0x80 ? sl_text_utf8_len(u + i, n - i) : (u[i] >= 0x20 && u[i] < 0x7f ? 1 : 0);
         if (l == 0) {
             char x[5];
             snprintf(x, sizeof x, "\\x%02x", u[i]);
@@ -237,14 +222,6 @@ static void finish(out *o)
 {
     if (o->len > 0)
         o->buf[o->need < o->len ? o->need : o->len - 1] = '\0';
-}
-
-size_t sl_sip_escape(const char *s, size_t n, char *buf, size_t len)
-{
-    out o = {.buf = buf, .len = len};
-    put_esc(&o, s, n);
-    finish(&o);
-    return o.need;
 }
 
 static void put_tail(out *o, const sl_sip_record *r)

@@ -6,6 +6,7 @@
 
 #include "analysis_internal.h"
 #include "sipladder/sip_record.h"
+#include "sipladder/tls_session.h"
 #include "sipladder/status.h"
 
 /* How many bytes of one direction probes may see before we give up. */
@@ -154,6 +155,14 @@ static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
                             "out of memory: a SIP message was not kept");
 }
 
+static void keep_tls(sl_analysis *a, sl_conn *c, const sl_event *ev)
+{
+    sl_tls_session *s = sl_model_conn_tls(c);
+    if (!s || sl_tls_session_add_event(s, ev) < 0)
+        sl_analysis_anomaly(a, ev->span.last_frame, c->index, "core",
+                            "out of memory: part of a TLS handshake was not kept");
+}
+
 static void sink_emit(void *ctx, const sl_event *ev)
 {
     sl_analysis *a = ctx;
@@ -168,6 +177,8 @@ static void sink_emit(void *ctx, const sl_event *ev)
                              ev->dissector ? ev->dissector : f->dissector->name, ev->u.anomaly->text);
     else if (ev->kind == SL_EV_SIP)
         keep_sip(a, f, ev);
+    if (ev->kind == SL_EV_TLS || (ev->kind == SL_EV_ANOMALY && c->tls))
+        keep_tls(a, c, ev);
     if (a->hooks.event)
         a->hooks.event(a->hooks.ctx, &f->info, ev);
 }

@@ -18,16 +18,36 @@ static sl_reasm *reasm_for(sl_analysis *a, sl_flow *f, sl_dir dir)
 }
 
 /* An ACK beyond a hole proves the bytes were sent and not captured.  It is
- * applied one packet of the flow later: captures stored slightly out of time
- * order (merged interfaces, offload) often hold the data right after the ACK
- * that covers it. */
-static void apply_pending_acks(sl_flow *f)
+ * applied only once the flow has moved on (a second of capture time or 64
+ * packets), or at the end: captures stored out of time order (merged
+ * interfaces, offload) often hold the data a few frames after the ACK that
+ * covers it. */
+#define ACK_DELAY_NS INT64_C(1000000000)
+#define ACK_DELAY_PACKETS 64
+
+static void apply_pending_acks(sl_flow *f, sl_time_ns now, bool force)
 {
     for (int d = 0; d < 2; d++) {
-        if (f->ack_pending[d] && f->reasm[d])
+        if (!f->ack_pending[d])
+            continue;
+        f->pending_packets[d]++;
+        if (!force && now - f->pending_since[d] < ACK_DELAY_NS && f->pending_packets[d] < ACK_DELAY_PACKETS)
+            continue;
+        if (f->reasm[d])
             sl_reasm_ack(f->reasm[d], f->pending_ack[d], f->pending_ack_frame[d]);
         f->ack_pending[d] = false;
     }
+}
+
+static void hold_ack(sl_flow *f, sl_dir d, uint32_t ack, uint64_t frame, sl_time_ns ts)
+{
+    if (!f->ack_pending[d]) {
+        f->ack_pending[d] = true;
+        f->pending_since[d] = ts;
+        f->pending_packets[d] = 0;
+    }
+    f->pending_ack[d] = ack; /* cumulative: the latest covers the earlier */
+    f->pending_ack_frame[d] = frame;
 }
 
 static sl_close_event close_event(const sl_analysis *a, const sl_flow *f, sl_dir dir, const sl_l3 *l3)
@@ -151,20 +171,17 @@ void sl_tcp_track(sl_analysis *a, sl_flow *f, sl_dir dir, const sl_l3 *l3, const
             sl_reasm_segment(r, &seg);
         }
     }
-    apply_pending_acks(f);
+    apply_pending_acks(f, a->ts, false);
     sl_dir peer = dir == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
-    if ((l4->flags & SL_TCP_ACK) && !(l4->flags & SL_TCP_RST) && f->reasm[peer]) {
-        f->ack_pending[peer] = true;
-        f->pending_ack[peer] = l4->ack;
-        f->pending_ack_frame[peer] = a->frame;
-    }
+    if ((l4->flags & SL_TCP_ACK) && !(l4->flags & SL_TCP_RST) && f->reasm[peer])
+        hold_ack(f, peer, l4->ack, a->frame, a->ts);
     if (fin)
         f->fin_seen[dir] = true;
     /* Deliver what is queued now, so events keep their order; the streams
      * stay, since data after an injected RST is still real data. */
     if (!f->closed && ((l4->flags & SL_TCP_RST) || (f->fin_seen[0] && f->fin_seen[1]))) {
         f->closed = true;
-        apply_pending_acks(f);
+        apply_pending_acks(f, a->ts, true);
         for (int d = 0; d < 2; d++)
             if (f->reasm[d])
                 sl_reasm_flush(f->reasm[d], a->frame);

@@ -8,6 +8,7 @@
 #include "sip_fixtures.h"
 #include "sipladder/sip.h"
 #include "sipladder/sip_record.h"
+#include "sipladder/text.h"
 
 static const sl_dissector *D = &sl_dissector_sip;
 
@@ -81,7 +82,7 @@ START_TEST(capture_bytes_are_escaped)
     /* ESC sequence, BEL, DEL, a lone continuation byte, an overlong form, a
      * surrogate; valid UTF-8 (e-acute, CJK) passes through. */
     const char in[] = "a\x1b[31mb\x07\x7f\x80\xc0\xaf\xed\xa0\x80 \xc3\xa9\xe6\x97\xa5";
-    size_t need = sl_sip_escape(in, sizeof in - 1, out, sizeof out);
+    size_t need = sl_text_escape(in, sizeof in - 1, out, sizeof out);
     ck_assert_str_eq(out, "a\\x1b[31mb\\x07\\x7f\\x80\\xc0\\xaf\\xed\\xa0\\x80 \xc3\xa9\xe6\x97\xa5");
     ck_assert_uint_eq(need, strlen(out));
 

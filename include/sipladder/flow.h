@@ -42,6 +42,8 @@ typedef struct sl_flow {
     bool ack_pending[2];  /* an ACK for reasm[d] not yet applied */
     uint32_t pending_ack[2];
     uint64_t pending_ack_frame[2];
+    sl_time_ns pending_since[2]; /* time of the first ACK not yet applied */
+    uint32_t pending_packets[2]; /* packets of the flow since then */
     sl_stream_state stream_state;
     const sl_dissector *dissector;
     void *dissector_state;

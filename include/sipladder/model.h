@@ -14,6 +14,10 @@
 
 #define SL_MAX_SYN_FRAMES 8
 
+struct sl_tls_session;
+struct sl_tls_outcome;
+struct sl_tls_options;
+
 enum { SL_SIDE_CLIENT = 0, SL_SIDE_SERVER = 1 };
 
 /* A FIN or RST: who sent it, when, and whether its IP TTL is not that
@@ -56,6 +60,7 @@ typedef struct sl_conn {
     uint64_t gaps[2], gap_bytes[2];
     uint64_t buffer_cap_hits[2];
     uint32_t anomalies;         /* anomaly events on this connection */
+    struct sl_tls_session *tls; /* the TLS handshake seen on it, owned, or NULL */
     uint32_t events[4];         /* dissector events by sl_event_kind */
 } sl_conn;
 
@@ -112,6 +117,13 @@ int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const
 /* Keep a SIP message record (ownership passes to the model, also on error).
  * 0 or -SL_ENOMEM. */
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
+
+/* The connection's TLS session, made on first use; NULL when out of memory. */
+struct sl_tls_session *sl_model_conn_tls(sl_conn *c);
+
+/* Conclude a connection's TLS handshake from its session and how TCP ended.
+ * -SL_EUSAGE when the connection carried no TLS; 0; -SL_ENOMEM. */
+int sl_model_tls_outcome(const sl_conn *c, const struct sl_tls_options *opts, struct sl_tls_outcome *out);
 
 /* Record a capture-level warning (copied). */
 int sl_model_add_warning(sl_model *m, const char *text);

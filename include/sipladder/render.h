@@ -15,10 +15,15 @@ typedef struct sl_render_opts {
     bool quiet;   /* -q: the table only */
     int verbose;  /* -v: every anomaly */
     const sl_labels *labels;
+    const struct sl_tls_options *tls; /* certificate checks (--expect-name, --ca-file), may be NULL */
 } sl_render_opts;
 
 /* One line per TCP connection and UDP flow, then warnings and anomalies. */
 void sl_render_summary(const sl_model *m, const sl_render_opts *o);
+
+/* Every connection that carried TLS: its handshake step by step, each
+ * certificate, alerts, and the outcome with its hints.  0 or -1 (memory). */
+int sl_render_tls(const sl_model *m, const sl_render_opts *o);
 
 /* Every SIP message, one line each, ordered by the frame that completed it
  * (as tshark -Y sip).  0, or -1 when out of memory. */

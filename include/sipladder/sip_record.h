@@ -44,8 +44,4 @@ size_t sl_sip_record_format_line(const sl_sip_record *r, char *buf, size_t len);
 /* The same with the time relative to `base` ("12.345678") instead of absolute. */
 size_t sl_sip_record_format_line_rel(const sl_sip_record *r, sl_time_ns base, char *buf, size_t len);
 
-/* Escape n bytes for a terminal as described above into buf (NUL-terminated
- * when len > 0); returns the length needed. */
-size_t sl_sip_escape(const char *s, size_t n, char *buf, size_t len);
-
 #endif

@@ -1,0 +1,71 @@
+/* diagnose.h - rules over the model and the calls that name, for each
+ * failure, who rejected it, why, and the frames that prove it.  Codes are
+ * the contract of ../shared/docs/SCENARIOS.md (tcp.no_answer, tcp.refused,
+ * tcp.reset, tls.alert.<name>, tls.closed_after_certificate,
+ * sip.response.<code>, sip.policy_reject, sip.bandwidth_reject,
+ * sip.no_final_response, sip.codec_refused, sip.oversize_reset,
+ * sip.refresh_lost, sip.param_stripped, sip.register.auth_failed,
+ * sip.register.ok, dns.srv_failed, dns.srv_port_mismatch). */
+#ifndef SIPLADDER_DIAGNOSE_H
+#define SIPLADDER_DIAGNOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipladder/addr.h"
+#include "sipladder/calls.h"
+#include "sipladder/model.h"
+
+typedef enum {
+    SL_ROLE_CLIENT = 0, /* the client side of the connection named */
+    SL_ROLE_SERVER,     /* its server side */
+    SL_ROLE_NETWORK,    /* nobody answered: the path (firewall, routing) or a dead far end */
+    SL_ROLE_LOCAL,      /* a host on the capture point's side */
+    SL_ROLE_REMOTE,     /* a host beyond it (the far end) */
+} sl_role;
+
+typedef struct sl_rejecter {
+    bool known;       /* false for network-level verdicts with no sender */
+    sl_addr addr;
+    uint16_t port;
+    const char *label;/* borrowed from sl_calls hosts, or NULL */
+    sl_role role;
+} sl_rejecter;
+
+typedef struct sl_diagnosis {
+    char code[64];             /* e.g. "tls.alert.unknown_ca" */
+    int call;                  /* index in sl_calls.calls, or -1 */
+    uint32_t conn_index;       /* model connection (1-based), or 0 */
+    sl_rejecter rejected_by;
+    char *summary;             /* one line, owned */
+    char **causes;             /* likely causes, most likely first, owned */
+    size_t n_causes;
+    uint64_t *evidence;        /* frame numbers, ascending, owned */
+    size_t n_evidence;
+    bool suspect_injected;     /* tcp.reset: the RST's TTL differs from its sender's */
+    bool healthy;              /* informational verdicts (sip.register.ok) */
+} sl_diagnosis;
+
+typedef struct sl_diagnoses {
+    sl_diagnosis *list;
+    size_t n;
+} sl_diagnoses;
+
+/* Options the rules take from the command line. */
+typedef struct sl_diagnose_options {
+    const char *expect_name;      /* --expect-name, or NULL */
+    uint32_t min_bandwidth_kbps;  /* below this b=AS an offer risks sip.bandwidth_reject (default 1152) */
+    size_t oversize_bytes;        /* a SIP message over TCP above this risks sip.oversize_reset (default 5000) */
+} sl_diagnose_options;
+
+void sl_diagnose_options_default(sl_diagnose_options *o);
+
+/* Run every rule.  0 or -SL_ENOMEM; *out owned by the caller
+ * (sl_diagnoses_clear). */
+int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out);
+void sl_diagnoses_clear(sl_diagnoses *d);
+
+const char *sl_role_name(sl_role r); /* "client", "server", "network", "local", "remote" */
+
+#endif

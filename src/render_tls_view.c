@@ -1,0 +1,28 @@
+/* render_tls_view.c - the `tls` view: every connection that carried TLS,
+ * with its handshake, certificates, alerts and outcome (render_tls.c draws
+ * one session; this picks the sessions and names the two ends). */
+#include "sipladder/render.h"
+#include "sipladder/render_tls.h"
+#include "sipladder/tls_session.h"
+
+int sl_render_tls(const sl_model *m, const sl_render_opts *o)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_conn *c = &m->conns[i];
+        if (!c->tls)
+            continue;
+        sl_tls_outcome out;
+        if (sl_model_tls_outcome(c, o->tls, &out) < 0)
+            return -1;
+        char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64];
+        sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], cli, sizeof cli);
+        sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], srv, sizeof srv);
+        fprintf(o->out, "%s#%u %s -> %s\n", shown ? "\n" : "", c->index, cli, srv);
+        sl_render_tls_session(o->out, c->tls, &out, cli, srv);
+        shown++;
+    }
+    if (!shown)
+        fprintf(o->out, "no TLS seen\n");
+    return 0;
+}
