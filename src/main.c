@@ -47,19 +47,16 @@ typedef struct cli {
     sl_config cfg;
 } cli;
 
-typedef int (*render_fn)(const sl_model *m, const sl_render_opts *o);
+typedef int (*render_fn)(const sl_report *r, const sl_render_opts *o);
 
-static int render_summary(const sl_model *m, const sl_render_opts *o)
-{
-    sl_render_summary(m, o);
-    return 0;
-}
-
+/* A view, and what it needs beyond the model. */
 static const struct command {
     const char *name;
     render_fn render;
+    bool needs_calls;     /* correlation (calls.h) */
+    bool needs_diagnoses; /* diagnosis (diagnose.h) */
 } commands[] = {
-    {"summary", render_summary},
+    {"summary", sl_render_summary},
     {"messages", sl_render_messages},
     {"tls", sl_render_tls},
 };
@@ -333,7 +330,8 @@ static int run(cli *c)
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
                          .labels = &c->labels, .tls = &c->cfg.tls};
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
-    if (c->command->render(m, &ro) < 0) {
+    sl_report report = {.model = m};
+    if (c->command->render(&report, &ro) < 0) {
         fputs("sipladder: out of memory\n", stderr);
         exit_code = EXIT_INTERNAL;
     }

@@ -36,8 +36,9 @@ static void print_record(const sl_sip_record *r, FILE *out)
     free(big);
 }
 
-int sl_render_messages(const sl_model *m, const sl_render_opts *o)
+int sl_render_messages(const sl_report *r, const sl_render_opts *o)
 {
+    const sl_model *m = r->model;
     ordered *order = malloc((m->n_sip ? m->n_sip : 1) * sizeof *order);
     if (!order)
         return -1;

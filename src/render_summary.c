@@ -201,8 +201,9 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
     }
 }
 
-void sl_render_summary(const sl_model *m, const sl_render_opts *o)
+int sl_render_summary(const sl_report *r, const sl_render_opts *o)
 {
+    const sl_model *m = r->model;
     print_capture(m, o);
     if (m->n_conns) {
         widths w = {6, 6};
@@ -227,4 +228,5 @@ void sl_render_summary(const sl_model *m, const sl_render_opts *o)
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
+    return 0;
 }

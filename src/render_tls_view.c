@@ -5,8 +5,9 @@
 #include "sipladder/render_tls.h"
 #include "sipladder/tls_session.h"
 
-int sl_render_tls(const sl_model *m, const sl_render_opts *o)
+int sl_render_tls(const sl_report *r, const sl_render_opts *o)
 {
+    const sl_model *m = r->model;
     size_t shown = 0;
     for (size_t i = 0; i < m->n_conns; i++) {
         const sl_conn *c = &m->conns[i];

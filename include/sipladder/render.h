@@ -9,6 +9,17 @@
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
 
+struct sl_calls;
+struct sl_diagnoses;
+
+/* Everything one run found, for the views.  calls and diagnoses are NULL
+ * when the view did not ask for them. */
+typedef struct sl_report {
+    const sl_model *model;
+    const struct sl_calls *calls;
+    const struct sl_diagnoses *diagnoses;
+} sl_report;
+
 typedef struct sl_render_opts {
     FILE *out;
     bool color;
@@ -18,16 +29,17 @@ typedef struct sl_render_opts {
     const struct sl_tls_options *tls; /* certificate checks (--expect-name, --ca-file), may be NULL */
 } sl_render_opts;
 
-/* One line per TCP connection and UDP flow, then warnings and anomalies. */
-void sl_render_summary(const sl_model *m, const sl_render_opts *o);
+/* One line per TCP connection and UDP flow, then warnings and anomalies.
+ * Views return 0, or -1 when out of memory. */
+int sl_render_summary(const sl_report *r, const sl_render_opts *o);
 
 /* Every connection that carried TLS: its handshake step by step, each
  * certificate, alerts, and the outcome with its hints.  0 or -1 (memory). */
-int sl_render_tls(const sl_model *m, const sl_render_opts *o);
+int sl_render_tls(const sl_report *r, const sl_render_opts *o);
 
 /* Every SIP message, one line each, ordered by the frame that completed it
  * (as tshark -Y sip).  0, or -1 when out of memory. */
-int sl_render_messages(const sl_model *m, const sl_render_opts *o);
+int sl_render_messages(const sl_report *r, const sl_render_opts *o);
 
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
