@@ -56,9 +56,9 @@ static const struct command {
     bool needs_calls;     /* correlation (calls.h) */
     bool needs_diagnoses; /* diagnosis (diagnose.h) */
 } commands[] = {
-    {"summary", sl_render_summary},
-    {"messages", sl_render_messages},
-    {"tls", sl_render_tls},
+    {"summary", sl_render_summary, false, false},
+    {"messages", sl_render_messages, false, false},
+    {"tls", sl_render_tls, false, false},
 };
 
 static void usage(FILE *out)
