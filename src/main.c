@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sipladder/analysis.h"
+#include "sipladder/diagnose.h"
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
@@ -56,9 +57,10 @@ static const struct command {
     bool needs_calls;     /* correlation (calls.h) */
     bool needs_diagnoses; /* diagnosis (diagnose.h) */
 } commands[] = {
-    {"summary", sl_render_summary, false, false},
+    {"summary", sl_render_summary, true, true},
     {"messages", sl_render_messages, false, false},
     {"tls", sl_render_tls, false, false},
+    {"diagnose", sl_render_diagnosis, true, true},
 };
 
 static void usage(FILE *out)
@@ -70,6 +72,7 @@ static void usage(FILE *out)
           "  summary              one line per TCP connection and UDP flow (default)\n"
           "  messages             every SIP message, one line each (like tshark -Y sip)\n"
           "  tls                  every TLS handshake: steps, certificates, alerts, outcome\n"
+          "  diagnose             each call's outcome and every verdict: who rejected, why, frames\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
@@ -331,12 +334,25 @@ static int run(cli *c)
                          .labels = &c->labels, .tls = &c->cfg.tls};
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
+    sl_diagnoses diagnoses = {0};
+    if (c->command->needs_diagnoses) {
+        sl_diagnose_options dopt;
+        sl_diagnose_options_default(&dopt);
+        dopt.expect_name = c->cfg.tls.expect_name;
+        dopt.tls = &c->cfg.tls;
+        if (sl_diagnose(m, report.calls, &dopt, &diagnoses) < 0) {
+            fputs("sipladder: out of memory\n", stderr);
+            exit_code = EXIT_INTERNAL;
+        }
+        report.diagnoses = &diagnoses;
+    }
     if (c->command->render(&report, &ro) < 0) {
         fputs("sipladder: out of memory\n", stderr);
         exit_code = EXIT_INTERNAL;
     }
     for (size_t i = 0; i < m->n_warnings; i++)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
+    sl_diagnoses_clear(&diagnoses);
     if (c->export_certs && export_certs(m, c->export_certs) < 0)
         exit_code = EXIT_OUTPUT;
     if ((out != stdout ? fclose(out) : fflush(out)) != 0) {

@@ -25,12 +25,18 @@ typedef enum {
     SL_ROLE_REMOTE,     /* a host beyond it (the far end) */
 } sl_role;
 
+/* Who rejected.  For a network-level verdict (nobody answered) known is
+ * false and addr/port name the destination that did not answer.  `local`
+ * says whether that host is the capture point: the address that takes part
+ * in the most connections and legs (on a tie, the client of the first
+ * connection, since captures are usually taken where calls start). */
 typedef struct sl_rejecter {
     bool known;       /* false for network-level verdicts with no sender */
     sl_addr addr;
     uint16_t port;
     const char *label;/* borrowed from sl_calls hosts, or NULL */
     sl_role role;
+    bool local;       /* addr is the capture point */
 } sl_rejecter;
 
 typedef struct sl_diagnosis {
@@ -38,8 +44,8 @@ typedef struct sl_diagnosis {
     int call;                  /* index in sl_calls.calls, or -1 */
     uint32_t conn_index;       /* model connection (1-based), or 0 */
     sl_rejecter rejected_by;
-    char *summary;             /* one line, owned */
-    char **causes;             /* likely causes, most likely first, owned */
+    char *summary;             /* one line, owned; capture text in it is already escaped (text.h) */
+    char **causes;             /* likely causes, most likely first, owned, escaped likewise */
     size_t n_causes;
     uint64_t *evidence;        /* frame numbers, ascending, owned */
     size_t n_evidence;
@@ -53,19 +59,34 @@ typedef struct sl_diagnoses {
 } sl_diagnoses;
 
 /* Options the rules take from the command line. */
+struct sl_tls_options;
+
 typedef struct sl_diagnose_options {
     const char *expect_name;      /* --expect-name, or NULL */
+    const struct sl_tls_options *tls; /* --ca-file/--ca-path checks, borrowed, or NULL
+                                       * (expect_name wins over tls->expect_name) */
     uint32_t min_bandwidth_kbps;  /* below this b=AS an offer risks sip.bandwidth_reject (default 1152) */
     size_t oversize_bytes;        /* a SIP message over TCP above this risks sip.oversize_reset (default 5000) */
 } sl_diagnose_options;
 
 void sl_diagnose_options_default(sl_diagnose_options *o);
 
-/* Run every rule.  0 or -SL_ENOMEM; *out owned by the caller
- * (sl_diagnoses_clear). */
+/* Run every rule.  calls may be NULL (only the TCP, TLS and DNS rules run
+ * then); o may be NULL (defaults).  Verdicts come ordered by their first
+ * evidence frame.  0 or -SL_ENOMEM; *out owned by the caller
+ * (sl_diagnoses_clear), empty on error. */
 int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out);
 void sl_diagnoses_clear(sl_diagnoses *d);
 
 const char *sl_role_name(sl_role r); /* "client", "server", "network", "local", "remote" */
+
+struct sl_report;
+struct sl_render_opts;
+/* The text view (src/diagnose_render.c): one line per call of r->calls
+ * (caller -> callee, outcome, verdict, rejecter), then every verdict of
+ * r->diagnoses with its summary, rejecter, causes and evidence frames.
+ * Either may be NULL.  The `summary` view ends with it; it is also the
+ * `diagnose` command.  Returns 0. */
+int sl_render_diagnosis(const struct sl_report *r, const struct sl_render_opts *o);
 
 #endif

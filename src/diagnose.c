@@ -1,0 +1,263 @@
+/* diagnose.c - the diagnosis driver: finds the capture point, runs the rule
+ * families (TCP, TLS, SIP, DNS: one file each) and orders their verdicts.
+ * Helpers here build one verdict; the rules decide what it says. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose_internal.h"
+#include "sipladder/status.h"
+#include "sipladder/text.h"
+
+void sl_diagnose_options_default(sl_diagnose_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_bandwidth_kbps = 1152;
+    o->oversize_bytes = 5000;
+}
+
+const char *sl_role_name(sl_role r)
+{
+    static const char *const names[] = {"client", "server", "network", "local", "remote"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+}
+
+sl_diagnosis *sl_dg_add(sl_dg_ctx *x, const char *code, int call, uint32_t conn)
+{
+    sl_diagnoses *d = x->out;
+    if (d->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 8;
+        sl_diagnosis *list = realloc(d->list, cap * sizeof *list);
+        if (!list)
+            return NULL;
+        d->list = list;
+        x->cap = cap;
+    }
+    sl_diagnosis *v = &d->list[d->n++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->code, sizeof v->code, "%s", code);
+    v->call = call;
+    v->conn_index = conn;
+    if (conn && conn <= x->m->n_conns && x->conn_judged)
+        x->conn_judged[conn - 1] = true;
+    return v;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+int sl_dg_summary(sl_diagnosis *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    if (!s)
+        return -SL_ENOMEM;
+    free(d->summary);
+    d->summary = s;
+    return 0;
+}
+
+int sl_dg_cause(sl_diagnosis *d, const char *fmt, ...)
+{
+    char **list = realloc(d->causes, (d->n_causes + 1) * sizeof *list);
+    if (!list)
+        return -SL_ENOMEM;
+    d->causes = list;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    if (!s)
+        return -SL_ENOMEM;
+    d->causes[d->n_causes++] = s;
+    return 0;
+}
+
+int sl_dg_evidence(sl_diagnosis *d, uint64_t frame)
+{
+    if (!frame)
+        return 0;
+    size_t i = 0;
+    while (i < d->n_evidence && d->evidence[i] < frame)
+        i++;
+    if (i < d->n_evidence && d->evidence[i] == frame)
+        return 0;
+    uint64_t *e = realloc(d->evidence, (d->n_evidence + 1) * sizeof *e);
+    if (!e)
+        return -SL_ENOMEM;
+    memmove(e + i + 1, e + i, (d->n_evidence - i) * sizeof *e);
+    e[i] = frame;
+    d->evidence = e;
+    d->n_evidence++;
+    return 0;
+}
+
+static const char *host_label(const sl_dg_ctx *x, const sl_addr *a)
+{
+    for (size_t i = 0; x->calls && i < x->calls->n_hosts; i++)
+        if (sl_addr_equal(&x->calls->hosts[i].addr, a))
+            return x->calls->hosts[i].label;
+    return NULL;
+}
+
+void sl_dg_reject(const sl_dg_ctx *x, sl_diagnosis *d, const sl_addr *a, uint16_t port, sl_role role)
+{
+    d->rejected_by.known = role != SL_ROLE_NETWORK;
+    d->rejected_by.addr = *a;
+    d->rejected_by.port = port;
+    d->rejected_by.role = role;
+    d->rejected_by.label = host_label(x, a);
+    d->rejected_by.local = x->has_local && sl_addr_equal(&x->local, a);
+}
+
+const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len)
+{
+    if (!s)
+        s = "", n = 0;
+    sl_text_escape(s, n, buf, len);
+    if (len)
+        buf[len - 1] = '\0';
+    return buf;
+}
+
+const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ap[SL_ADDR_PORT_STRLEN], esc[160];
+    sl_addr_port_format(a, port, ap, sizeof ap);
+    const char *label = host_label(x, a);
+    if (label && strcmp(label, ap) != 0 && strncmp(ap, label, strlen(label)) != 0)
+        snprintf(buf, len, "%s (%s)", ap, sl_dg_text(label, strlen(label), esc, sizeof esc));
+    else
+        snprintf(buf, len, "%s", ap);
+    return buf;
+}
+
+/* The capture point: the address in the most connections (legs count too).
+ * A tie goes to the client of the earliest connection among the tied. */
+typedef struct addr_count {
+    sl_addr a;
+    size_t n;
+    size_t first; /* order of first appearance */
+} addr_count;
+
+static int count_addr(addr_count **list, size_t *n, const sl_addr *a)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (sl_addr_equal(&(*list)[i].a, a)) {
+            (*list)[i].n++;
+            return 0;
+        }
+    addr_count *l = realloc(*list, (*n + 1) * sizeof *l);
+    if (!l)
+        return -SL_ENOMEM;
+    l[*n] = (addr_count){*a, 1, *n};
+    *list = l;
+    (*n)++;
+    return 0;
+}
+
+static int find_capture_point(sl_dg_ctx *x)
+{
+    addr_count *list = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < x->m->n_conns; i++)
+        for (int s = 0; rc == 0 && s < 2; s++)
+            rc = count_addr(&list, &n, &x->m->conns[i].info.addr[s]);
+    for (size_t i = 0; rc == 0 && x->calls && i < x->calls->n_legs; i++)
+        for (int s = 0; rc == 0 && s < 2; s++)
+            if (x->calls->legs[i].host[s] < x->calls->n_hosts)
+                rc = count_addr(&list, &n, &x->calls->hosts[x->calls->legs[i].host[s]].addr);
+    size_t best = 0;
+    for (size_t i = 1; rc == 0 && i < n; i++)
+        if (list[i].n > list[best].n)
+            best = i;
+    if (rc == 0 && n) {
+        x->has_local = true;
+        x->local = list[best].a;
+    }
+    free(list);
+    return rc;
+}
+
+static void diagnosis_clear(sl_diagnosis *d)
+{
+    free(d->summary);
+    for (size_t i = 0; i < d->n_causes; i++)
+        free(d->causes[i]);
+    free(d->causes);
+    free(d->evidence);
+}
+
+void sl_diagnoses_clear(sl_diagnoses *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        diagnosis_clear(&d->list[i]);
+    free(d->list);
+    d->list = NULL;
+    d->n = 0;
+}
+
+static uint64_t first_frame(const sl_diagnosis *d) { return d->n_evidence ? d->evidence[0] : UINT64_MAX; }
+
+/* Stable insertion sort by first evidence frame: n is small, and rules
+ * appended in a meaningful order keep it among equals. */
+static void sort_verdicts(sl_diagnoses *d)
+{
+    for (size_t i = 1; i < d->n; i++) {
+        sl_diagnosis v = d->list[i];
+        size_t j = i;
+        while (j > 0 && first_frame(&d->list[j - 1]) > first_frame(&v)) {
+            d->list[j] = d->list[j - 1];
+            j--;
+        }
+        d->list[j] = v;
+    }
+}
+
+int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out)
+{
+    sl_diagnose_options defaults;
+    if (!o) {
+        sl_diagnose_options_default(&defaults);
+        o = &defaults;
+    }
+    out->list = NULL;
+    out->n = 0;
+    sl_dg_ctx x = {.m = m, .calls = calls, .o = o, .out = out};
+    x.conn_judged = calloc(m->n_conns ? m->n_conns : 1, sizeof *x.conn_judged);
+    int rc = x.conn_judged ? find_capture_point(&x) : -SL_ENOMEM;
+    /* Order matters: a connection named by a TLS or SIP verdict is not
+     * reported again as a bare TCP reset. */
+    if (rc == 0)
+        rc = sl_dg_rules_dns(&x);
+    if (rc == 0 && calls)
+        rc = sl_dg_rules_sip(&x);
+    if (rc == 0)
+        rc = sl_dg_rules_tls(&x);
+    if (rc == 0)
+        rc = sl_dg_rules_tcp(&x);
+    free(x.conn_judged);
+    if (rc < 0) {
+        sl_diagnoses_clear(out);
+        return rc;
+    }
+    sort_verdicts(out);
+    return 0;
+}

@@ -1,0 +1,236 @@
+/* check_diagnose.c - the diagnosis on real captures: the whole pipeline,
+ * then the rules, asserting each verdict's code, rejecter (address, port,
+ * role), injected flag and evidence frames.  Expected values were read off
+ * tshark for each file (see the comment of each table row). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/analysis.h"
+#include "sipladder/diagnose.h"
+#include "sipladder/status.h"
+
+#define MAX_EV 8
+
+typedef struct expect {
+    const char *file;  /* "S:" prefix: under $SL_SHARED/corpus, else under testdata/ */
+    size_t n_verdicts; /* verdicts the whole file gives */
+    size_t index;      /* which one this row checks (ordered by first evidence frame) */
+    const char *code;
+    uint32_t conn;
+    const char *addr;
+    uint16_t port;
+    sl_role role;
+    bool injected;
+    uint64_t ev[MAX_EV]; /* 0-terminated */
+    const char *cause;   /* a substring of some cause, or NULL */
+} expect;
+
+static const expect CASES[] = {
+    /* tshark: f1 SYN 38256->5001, f2 RST,ACK from 10.250.1.2:5001. */
+    {"tcp/refused-closed-port.pcap", 1, 0, "tcp.refused", 1, "10.250.1.2", 5001, SL_ROLE_SERVER, false,
+     {1, 2}, "no service listens on port 5001"},
+    /* tshark: f1-f3 SYN (retransmissions at 1 s, 2 s), nothing back. */
+    {"tcp/syn-dropped-iptables.pcap", 1, 0, "tcp.no_answer", 1, "10.250.1.2", 5002, SL_ROLE_NETWORK, false,
+     {1, 2, 3}, "firewall"},
+    /* tshark: f13 RST from the server 5003 in the established connection. */
+    {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {13}, NULL},
+    /* tshark: f8 alert 48 from the server (5062) after the client's Certificate (f8 with CKE). */
+    {"tls/tls12-client-rejected.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 5062, SL_ROLE_SERVER,
+     false, {4, 8, 9}, "intermediate"},
+    {"tls/tls12-expired.pcap", 1, 0, "tls.alert.certificate_expired", 1, "127.0.0.1", 57934, SL_ROLE_CLIENT,
+     false, {4, 6, 8}, "expired"},
+    {"tls/tls12-name-mismatch.pcap", 1, 0, "tls.alert.bad_certificate", 1, "127.0.0.1", 57942, SL_ROLE_CLIENT,
+     false, {4, 6, 8}, "expected name"},
+    {"tls/tls12-unknown-ca.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 33314, SL_ROLE_CLIENT, false,
+     {4, 6, 8}, "does not trust the CA"},
+    /* tshark: f9 Alert (Level: Fatal, Description: Certificate Unknown) from the client 55318. */
+    {"S:tls12-alert-certificate-unknown-curveball__arkime.pcap", 1, 0, "tls.alert.certificate_unknown", 1,
+     "172.130.128.76", 55318, SL_ROLE_CLIENT, false, {4, 7, 9}, NULL},
+    /* tshark: f6 Alert Handshake Failure from 74.125.239.37:443 answering the ClientHello f4. */
+    {"S:tls12-alert-handshake-failure__zeek.pcap", 1, 0, "tls.alert.handshake_failure", 1, "74.125.239.37", 443,
+     SL_ROLE_SERVER, false, {4, 6}, "cipher"},
+    {"S:tls-alert-protocol-version__ndpi.pcap", 1, 0, "tls.alert.protocol_version", 1, "192.168.1.20", 443,
+     SL_ROLE_SERVER, false, {4, 6}, NULL},
+    /* tshark: f8 client alert unknown_ca, then a second connection that completes. */
+    {"S:tls13draft-alert-unknown-ca-then-success__zeek.pcap", 1, 0, "tls.alert.unknown_ca", 1,
+     "192.150.187.20", 36778, SL_ROLE_CLIENT, false, {4, 8}, NULL},
+    /* tshark: f2 RST from 1.2.0.3:6649, TTL 46 where its other packets have 49. */
+    {"S:tcp-rst-inject__zeek.pcap", 1, 0, "tcp.reset", 1, "1.2.0.3", 6649, SL_ROLE_SERVER, true, {2},
+     "application-layer inspection"},
+    /* tshark: f1 SYN to 8442, f2 RST; then a TLS 1.3 connection to 8443 whose client
+     * resets it (f15, no FIN before) after the server's flight. */
+    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 0, "tcp.refused", 1,
+     "127.0.0.1", 8442, SL_ROLE_SERVER, false, {1, 2}, NULL},
+    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 1, "tcp.reset", 2,
+     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {15}, NULL},
+    /* Healthy: no verdict at all (RSTs after a FIN are closes). */
+    {"tcp/normal-exchange.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+    {"tls/tls12-mutual.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+    {"tls/tls13.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+    {"S:tls-missing-intermediate__zeek.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+    {"S:ssl3-selfsigned-mutual-loopback__arkime.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+};
+
+static const char *path_of(const char *name, char *buf, size_t len)
+{
+    if (strncmp(name, "S:", 2) == 0) {
+        const char *shared = getenv("SL_SHARED");
+        snprintf(buf, len, "%s/corpus/%s", shared ? shared : "../shared", name + 2);
+    } else {
+        const char *root = getenv("SL_SOURCE_ROOT");
+        snprintf(buf, len, "%s/testdata/%s", root ? root : ".", name);
+    }
+    return buf;
+}
+
+static sl_analysis *run_file(const char *name)
+{
+    char path[4096];
+    sl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sl_limits_default(&cfg.limits);
+    sl_analysis_hooks hooks = {0};
+    sl_analysis *a = sl_analysis_new(&cfg, NULL, &hooks);
+    ck_assert_ptr_nonnull(a);
+    const char *files[] = {path_of(name, path, sizeof path)};
+    int rc = sl_analysis_run(a, files, 1);
+    ck_assert_msg(rc == 0 || rc == -SL_ETRUNC, "%s: run returned %d", name, rc);
+    return a;
+}
+
+static bool has_cause(const sl_diagnosis *d, const char *sub)
+{
+    for (size_t i = 0; i < d->n_causes; i++)
+        if (strstr(d->causes[i], sub))
+            return true;
+    return false;
+}
+
+static void check_verdict(const expect *e, const sl_diagnosis *d)
+{
+    char got[64];
+    ck_assert_str_eq(d->code, e->code);
+    ck_assert_uint_eq(d->conn_index, e->conn);
+    ck_assert_int_eq(d->call, -1);
+    ck_assert_str_eq(sl_addr_format(&d->rejected_by.addr, got, sizeof got), e->addr);
+    ck_assert_uint_eq(d->rejected_by.port, e->port);
+    ck_assert_str_eq(sl_role_name(d->rejected_by.role), sl_role_name(e->role));
+    ck_assert(d->rejected_by.known == (e->role != SL_ROLE_NETWORK));
+    ck_assert(d->suspect_injected == e->injected);
+    size_t n = 0;
+    while (n < MAX_EV && e->ev[n])
+        n++;
+    ck_assert_uint_eq(d->n_evidence, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(d->evidence[i], e->ev[i]);
+    ck_assert_ptr_nonnull(d->summary);
+    ck_assert_uint_gt(strlen(d->summary), 10);
+    ck_assert_uint_gt(d->n_causes, 0);
+    if (e->cause)
+        ck_assert_msg(has_cause(d, e->cause), "%s: no cause with '%s'", e->file, e->cause);
+}
+
+START_TEST(verdicts_on_captures)
+{
+    const expect *e = &CASES[_i];
+    char path[4096];
+    FILE *probe = fopen(path_of(e->file, path, sizeof path), "rb");
+    if (!probe && strncmp(e->file, "S:", 2) == 0)
+        return; /* the shared corpus is optional outside this checkout */
+    ck_assert_msg(probe != NULL, "%s missing", path);
+    fclose(probe);
+    sl_analysis *a = run_file(e->file);
+    sl_diagnoses d;
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    ck_assert_msg(d.n == e->n_verdicts, "%s: %zu verdicts (first %s), expected %zu", e->file, d.n,
+                  d.n ? d.list[0].code : "-", e->n_verdicts);
+    if (e->code)
+        check_verdict(e, &d.list[e->index]);
+    for (size_t i = 1; i < d.n; i++)
+        ck_assert_uint_le(d.list[i - 1].evidence[0], d.list[i].evidence[0]);
+    sl_diagnoses_clear(&d);
+    ck_assert_ptr_null(d.list);
+    sl_analysis_free(a);
+}
+END_TEST
+
+/* The capture point is the loopback host, or the client of the only
+ * connection; a server far away is "far side". */
+START_TEST(capture_point_side)
+{
+    sl_analysis *a = run_file("tcp/refused-closed-port.pcap");
+    sl_diagnoses d;
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(!d.list[0].rejected_by.local);
+    sl_diagnoses_clear(&d);
+    sl_analysis_free(a);
+    a = run_file("tls/tls12-expired.pcap");
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(d.list[0].rejected_by.local);
+    sl_diagnoses_clear(&d);
+    sl_analysis_free(a);
+}
+END_TEST
+
+/* --expect-name reaches the certificate check: a name the server's
+ * certificate does carry removes the mismatch hint, one it lacks adds it. */
+START_TEST(expect_name_option)
+{
+    sl_analysis *a = run_file("tls/tls12-expired.pcap");
+    sl_diagnose_options o;
+    sl_diagnose_options_default(&o);
+    ck_assert_uint_eq(o.min_bandwidth_kbps, 1152);
+    ck_assert_uint_eq(o.oversize_bytes, 5000);
+    o.expect_name = "no-such-name.example.invalid";
+    sl_diagnoses d;
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, &o, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(has_cause(&d.list[0], "expected name"));
+    sl_diagnoses_clear(&d);
+    o.expect_name = NULL;
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, &o, &d), 0);
+    ck_assert(!has_cause(&d.list[0], "expected name"));
+    sl_diagnoses_clear(&d);
+    sl_analysis_free(a);
+}
+END_TEST
+
+START_TEST(names_and_null_safety)
+{
+    ck_assert_str_eq(sl_role_name(SL_ROLE_CLIENT), "client");
+    ck_assert_str_eq(sl_role_name(SL_ROLE_SERVER), "server");
+    ck_assert_str_eq(sl_role_name(SL_ROLE_NETWORK), "network");
+    ck_assert_str_eq(sl_role_name(SL_ROLE_LOCAL), "local");
+    ck_assert_str_eq(sl_role_name(SL_ROLE_REMOTE), "remote");
+    ck_assert_str_eq(sl_role_name((sl_role)42), "unknown");
+    sl_diagnoses_clear(NULL);
+    sl_diagnoses empty = {0};
+    sl_diagnoses_clear(&empty);
+}
+END_TEST
+
+static Suite *diagnose_suite(void)
+{
+    Suite *s = suite_create("diagnose");
+    TCase *tc = tcase_create("captures");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, verdicts_on_captures, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_test(tc, capture_point_side);
+    tcase_add_test(tc, expect_name_option);
+    tcase_add_test(tc, names_and_null_safety);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(diagnose_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
