@@ -121,7 +121,9 @@ static sl_flow *flow_of(sl_analysis *a, const sl_l3 *l3, const sl_l4 *l4, sl_dir
         return NULL;
     }
     f->conn_index = c->index;
-    f->info.conn_index = c->index;
+    /* Beyond the model's connection cap the flow is counted in the aggregate
+     * record only; what it carries is tied to no listed connection. */
+    f->info.conn_index = c->index == SL_CONN_OVERFLOW ? 0 : c->index;
     f->last_frame = a->frame;
     return f;
 }

@@ -92,6 +92,8 @@ static void usage(FILE *out)
           "      --max-sip-message BYTES  largest SIP message (default 65536)\n"
           "      --max-tls-handshake BYTES  largest TLS handshake message (default 65536)\n"
           "      --max-fragments N  IP fragments held in flight (default 10000)\n"
+          "      --max-certs N    certificates kept from one chain (default 10)\n"
+          "      --max-call-messages N  SIP messages kept per call (default 10000)\n"
           "  -h, --help           this help\n"
           "  -V, --version        version\n"
           "\n"
@@ -155,6 +157,7 @@ static int add_file(cli *c, const char *name)
 enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
     OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS,
+    OPT_MAX_CERTS, OPT_MAX_CALL_MSGS,
 };
 
 static int parse_limit(const char *arg, size_t *field, const char *option)
@@ -196,6 +199,8 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
     case OPT_MAX_TLS: return parse_limit(arg, &l->max_tls_handshake, "--max-tls-handshake");
     case OPT_MAX_FRAG: return parse_limit(arg, &l->max_ip_fragments, "--max-fragments");
+    case OPT_MAX_CERTS: return parse_limit(arg, &l->max_certs_per_chain, "--max-certs");
+    case OPT_MAX_CALL_MSGS: return parse_limit(arg, &l->max_messages_per_call, "--max-call-messages");
     default: return fail_usage("%s", "unknown option");
     }
 }
@@ -214,6 +219,8 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"max-sip-message", required_argument, NULL, OPT_MAX_SIP},
         {"max-tls-handshake", required_argument, NULL, OPT_MAX_TLS},
         {"max-fragments", required_argument, NULL, OPT_MAX_FRAG},
+        {"max-certs", required_argument, NULL, OPT_MAX_CERTS},
+        {"max-call-messages", required_argument, NULL, OPT_MAX_CALL_MSGS},
         {"expect-name", required_argument, NULL, OPT_EXPECT_NAME},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},

@@ -13,8 +13,12 @@
 sl_model *sl_model_new(void)
 {
     sl_model *m = calloc(1, sizeof *m);
-    if (m)
+    if (m) {
         m->max_anomalies = DEFAULT_MAX_ANOMALIES;
+        m->max_conns = SL_MODEL_MAX_CONNS;
+        m->max_sip_bytes = SL_MODEL_MAX_SIP_BYTES;
+        m->overflow.index = SL_CONN_OVERFLOW;
+    }
     return m;
 }
 
@@ -31,6 +35,7 @@ void sl_model_free(sl_model *m)
     free(m->sip);
     for (size_t i = 0; i < m->n_conns; i++)
         sl_tls_session_free(m->conns[i].tls);
+    sl_tls_session_free(m->overflow.tls);
     free(m->anomalies);
     free(m->warnings);
     free(m->conns);
@@ -52,8 +57,25 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
+/* A connection beyond max_conns: only counted, in the aggregate record
+ * (a SYN flood must not cost memory per SYN). */
+static sl_conn *overflow_conn(sl_model *m, uint64_t frame, sl_time_ns ts)
+{
+    sl_conn *c = &m->overflow;
+    if (!m->conns_not_kept++) {
+        m->conn_cap_frame = frame;
+        c->first_frame = frame;
+        c->first_ts = ts;
+    }
+    c->last_frame = frame;
+    c->last_ts = ts;
+    return c;
+}
+
 sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts)
 {
+    if (m->n_conns >= m->max_conns)
+        return overflow_conn(m, frame, ts);
     if (grow((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns) < 0)
         return NULL;
     sl_conn *c = &m->conns[m->n_conns++];
@@ -71,6 +93,8 @@ int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const
     m->anomalies_total++;
     if (conn_index)
         sl_model_conn(m, conn_index)->anomalies++;
+    if (conn_index == SL_CONN_OVERFLOW)
+        conn_index = 0; /* not listed: the anomaly stands on its own */
     if (m->n_anomalies >= m->max_anomalies)
         return 0;
     if (grow((void **)&m->anomalies, &m->cap_anomalies, m->n_anomalies, sizeof *m->anomalies) < 0)
@@ -97,6 +121,15 @@ int sl_model_add_warning(sl_model *m, const char *text)
 
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
 {
+    size_t cost = sizeof *r + r->raw_len;
+    if (cost > m->max_sip_bytes - m->sip_bytes || m->sip_not_kept) {
+        /* Once full, stay full: the kept messages are the first ones, in order. */
+        if (!m->sip_not_kept++)
+            m->sip_cap_frame = r->span.last_frame;
+        sl_sip_record_free(r);
+        return 0;
+    }
+    m->sip_bytes += cost;
     if (grow((void **)&m->sip, &m->cap_sip, m->n_sip, sizeof *m->sip) < 0) {
         sl_sip_record_free(r);
         return -SL_ENOMEM;

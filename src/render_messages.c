@@ -47,6 +47,9 @@ int sl_render_messages(const sl_report *r, const sl_render_opts *o)
     qsort(order, m->n_sip, sizeof *order, by_frame);
     for (size_t i = 0; i < m->n_sip; i++)
         print_record(order[i].rec, o->out);
+    if (m->sip_not_kept)
+        fprintf(o->out, "warning: %llu more SIP messages from frame %llu on were parsed but not kept (cap of %zu MB)\n",
+                (unsigned long long)m->sip_not_kept, (unsigned long long)m->sip_cap_frame, m->max_sip_bytes >> 20);
     free(order);
     return 0;
 }

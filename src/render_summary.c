@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sipladder/diagnose.h"
 #include "sipladder/render.h"
 #include "sipladder/text.h"
 #include "sipladder/tls.h"
@@ -181,6 +180,36 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *
         print_tls_line(c, o);
 }
 
+/* Caps that were hit, whatever -q says: what was not kept or not followed
+ * must never be silent (docs/sipladder.1, CAPS). */
+static void print_cap_warnings(const sl_model *m, const sl_render_opts *o)
+{
+    const char *on = color_on(o, C_YELLOW), *off = color_off(o, C_YELLOW);
+    uint64_t cap_hits = 0, capped = 0;
+    for (size_t i = 0; i < m->n_conns; i++) {
+        uint64_t h = m->conns[i].buffer_cap_hits[0] + m->conns[i].buffer_cap_hits[1];
+        cap_hits += h;
+        capped += h != 0;
+    }
+    if (cap_hits)
+        fprintf(o->out, "%swarning:%s TCP buffer cap (--max-tcp-buffer) hit %" PRIu64 " times on %" PRIu64
+                        " connections: bytes held behind a hole were given up as a gap\n",
+                on, off, cap_hits, capped);
+    if (m->frags_dropped)
+        fprintf(o->out, "%swarning:%s %" PRIu64 " IP fragments dropped: their datagrams never completed "
+                        "(timeout, end of capture or --max-fragments)\n",
+                on, off, m->frags_dropped);
+    if (m->conns_not_kept)
+        fprintf(o->out, "%swarning:%s %" PRIu64 " connections from frame %" PRIu64 " on are not listed (cap %zu): "
+                        "together %" PRIu64 "+%" PRIu64 " packets, %" PRIu64 "+%" PRIu64 " bytes, %u SYNs\n",
+                on, off, m->conns_not_kept, m->conn_cap_frame, m->max_conns, m->overflow.packets[0],
+                m->overflow.packets[1], m->overflow.bytes[0], m->overflow.bytes[1], m->overflow.syn_count);
+    if (m->sip_not_kept)
+        fprintf(o->out, "%swarning:%s %" PRIu64 " SIP messages from frame %" PRIu64 " on were parsed but not kept "
+                        "(cap of %zu MB of SIP records)\n",
+                on, off, m->sip_not_kept, m->sip_cap_frame, m->max_sip_bytes >> 20);
+}
+
 static void print_problems(const sl_model *m, const sl_render_opts *o)
 {
     for (size_t i = 0; i < m->n_warnings; i++)
@@ -188,6 +217,7 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
     if (m->flows_evicted_cap)
         fprintf(o->out, "%swarning:%s %" PRIu64 " flows closed early: open-flow cap reached at frame %" PRIu64 "\n",
                 color_on(o, C_YELLOW), color_off(o, C_YELLOW), m->flows_evicted_cap, m->flow_cap_frame);
+    print_cap_warnings(m, o);
     if (o->quiet || !m->anomalies_total)
         return;
     size_t shown = o->verbose ? m->n_anomalies : (m->n_anomalies < SHOWN_ANOMALIES ? m->n_anomalies : SHOWN_ANOMALIES);
@@ -229,8 +259,5 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
-    /* Calls and verdicts last (diagnose.h), when there is something to say. */
-    if ((r->calls && r->calls->n_calls) || (r->diagnoses && r->diagnoses->n))
-        sl_render_diagnosis(r, o);
     return 0;
 }

@@ -157,6 +157,8 @@ static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
 
 static void keep_tls(sl_analysis *a, sl_conn *c, const sl_event *ev)
 {
+    if (c->index == SL_CONN_OVERFLOW)
+        return; /* not listed (model cap): sessions of many flows must not mix */
     sl_tls_session *s = sl_model_conn_tls(c);
     if (!s || sl_tls_session_add_event(s, ev) < 0)
         sl_analysis_anomaly(a, ev->span.last_frame, c->index, "core",

@@ -14,6 +14,15 @@
 
 #define SL_MAX_SYN_FRAMES 8
 
+/* Memory caps of the model itself (docs/sipladder.1, CAPS): connections
+ * listed one by one, and bytes of SIP message records kept.  Beyond them
+ * the model counts what it did not keep, and the views say so. */
+#define SL_MODEL_MAX_CONNS 200000
+#define SL_MODEL_MAX_SIP_BYTES ((size_t)96 << 20)
+/* conn_index of a flow beyond SL_MODEL_MAX_CONNS: its packets go to the
+ * aggregate record model->overflow. */
+#define SL_CONN_OVERFLOW UINT32_MAX
+
 struct sl_tls_session;
 struct sl_tls_outcome;
 struct sl_tls_options;
@@ -102,20 +111,33 @@ typedef struct sl_model {
     uint64_t flows_evicted_cap;  /* flows closed early because max_flows was reached */
     uint64_t flow_cap_frame;
     uint64_t frags_dropped;      /* IP fragments given up */
+    size_t max_conns;            /* connections listed one by one */
+    sl_conn overflow;            /* every connection beyond max_conns, counted together */
+    uint64_t conns_not_kept;     /* how many those are */
+    uint64_t conn_cap_frame;     /* first frame of the first of them */
+    size_t max_sip_bytes;        /* SIP record bytes kept (sizeof record + message bytes) */
+    size_t sip_bytes;
+    uint64_t sip_not_kept;       /* SIP messages seen but not kept: max_sip_bytes reached */
+    uint64_t sip_cap_frame;      /* first frame of the first of them */
 } sl_model;
 
 sl_model *sl_model_new(void);
 void sl_model_free(sl_model *m); /* NULL-safe */
 
 /* A new connection record; its index is n_conns after the call.  NULL when
- * out of memory.  The pointer is valid until the next sl_model_add_conn. */
+ * out of memory.  The pointer is valid until the next sl_model_add_conn.
+ * Beyond max_conns: &m->overflow, whose index is SL_CONN_OVERFLOW. */
 sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts);
-static inline sl_conn *sl_model_conn(sl_model *m, uint32_t index) { return &m->conns[index - 1]; }
+static inline sl_conn *sl_model_conn(sl_model *m, uint32_t index)
+{
+    return index == SL_CONN_OVERFLOW ? &m->overflow : &m->conns[index - 1];
+}
 
 /* Record an anomaly (text copied).  0 or -SL_ENOMEM. */
 int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text);
 /* Keep a SIP message record (ownership passes to the model, also on error).
- * 0 or -SL_ENOMEM. */
+ * 0 or -SL_ENOMEM.  Beyond max_sip_bytes the record is freed and counted
+ * in sip_not_kept (0 is returned: the cap is reported, not an error). */
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
 
 /* The connection's TLS session, made on first use; NULL when out of memory. */
