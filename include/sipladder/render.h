@@ -27,6 +27,8 @@ typedef struct sl_render_opts {
     int verbose;  /* -v: every anomaly */
     const sl_labels *labels;
     const struct sl_tls_options *tls; /* certificate checks (--expect-name, --ca-file), may be NULL */
+    const char *format;               /* --format value each view interprets; NULL: its default */
+    const struct sl_ladder_opts *ladder; /* ladder view options, may be NULL */
 } sl_render_opts;
 
 /* One line per TCP connection and UDP flow, then warnings and anomalies.
@@ -40,6 +42,24 @@ int sl_render_tls(const sl_report *r, const sl_render_opts *o);
 /* Every SIP message, one line each, ordered by the frame that completed it
  * (as tshark -Y sip).  0, or -1 when out of memory. */
 int sl_render_messages(const sl_report *r, const sl_render_opts *o);
+
+/* Options of the ladder view. */
+typedef struct sl_ladder_opts {
+    const char *call; /* --call: a call id (number) or a Call-ID; NULL: every call */
+    bool ports;       /* --ports: one column per host:port, not per host */
+    bool ascii;       /* --ascii: no UTF-8 box drawing */
+    int width;        /* --width: 0 = the terminal's (stdout a tty), else 120 */
+} sl_ladder_opts;
+
+/* The calls one after another (then connections attached to no call), each
+ * as a ladder: one column per host, one row per SIP message, TCP SYN,
+ * SYN-ACK, FIN, RST and TLS handshake step, in frame order, then its
+ * verdicts.  Format "text" (default) or "mermaid" (a sequenceDiagram).
+ * 0, -1 when out of memory, -SL_EUSAGE when --call names no call or the
+ * format is unknown (a message is on stderr). */
+int sl_render_ladder(const sl_report *r, const sl_render_opts *o);
+int sl_render_ladder_text(const sl_report *r, const sl_render_opts *o);
+int sl_render_ladder_mermaid(const sl_report *r, const sl_render_opts *o);
 
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);

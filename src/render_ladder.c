@@ -1,0 +1,505 @@
+/* render_ladder.c - the `ladder` view as text: one column per host, one row
+ * per event (SIP message, TCP SYN/SYN-ACK/FIN/RST, TLS handshake step) with
+ * its time, delta and frame, arrows drawn between the columns.
+ *
+ * Every line is drawn into a row of cells (one code point each) exactly
+ * `width` cells wide, then written out, so no label can push a column out
+ * of place: text that does not fit is cut with an ellipsis.  Capture text
+ * arrives escaped (text.h); here code points a terminal may draw wider or
+ * narrower than one cell (combining marks, CJK, emoji) and C1 controls
+ * become '?', and with --ascii everything outside ASCII does. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "render_ladder_internal.h"
+#include "sipladder/diagnose.h"
+#include "sipladder/status.h"
+#include "sipladder/text.h"
+
+#define DEFAULT_WIDTH 120
+#define MIN_SPACING 8   /* cells between two columns: an arrow with a 2-cell label */
+#define MAX_WIDTH 4096
+#define DELTA_WIDTH 11  /* "+999.999999" */
+
+typedef struct cell {
+    uint32_t cp;
+    uint8_t tone;
+} cell;
+
+typedef struct glyphs {
+    uint32_t bar, line, right, left, from_l, from_r, self, tee_down, tee_up;
+    const char *ellipsis; /* as code points, each one cell */
+    bool ascii;
+} glyphs;
+
+static const glyphs UTF8_GLYPHS = {0x2502, 0x2500, 0x25B6, 0x25C0, 0x251C, 0x2524, 0x21BA, 0x252C, 0x2534,
+                                   "\xe2\x80\xa6", false};
+static const glyphs ASCII_GLYPHS = {'|', '-', '>', '<', '+', '+', '@', '+', '+', "...", true};
+
+typedef struct layout {
+    int width;
+    int time_w;   /* 15 ("12:00:00.123456") or 26 with the date */
+    int frame_w;
+    int info;     /* cells before the diagram */
+    int spacing;
+    int *x;       /* column centres */
+    size_t n_col;
+    const glyphs *g;
+    bool color;
+    int verbose;
+    cell *row;    /* width cells */
+} layout;
+
+static const char *tone_sgr(sl_ladder_tone t)
+{
+    switch (t) {
+    case SL_TONE_REQUEST: return "36";
+    case SL_TONE_PROVISIONAL: return "33";
+    case SL_TONE_SUCCESS: return "32";
+    case SL_TONE_REDIRECT: return "34";
+    case SL_TONE_FAILURE: return "1;31";
+    case SL_TONE_TCP: return "34";
+    case SL_TONE_TLS: return "35";
+    case SL_TONE_DIM: return "2";
+    case SL_TONE_TITLE: return "1";
+    default: return NULL;
+    }
+}
+
+/* The next code point of s (advancing *i), or '?' for a broken sequence. */
+static uint32_t next_cp(const char *s, size_t n, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s + *i;
+    size_t l = u[0] < 0x80 ? 1 : sl_text_utf8_len(u, n - *i);
+    if (l == 0) {
+        (*i)++;
+        return '?';
+    }
+    *i += l;
+    if (l == 1)
+        return u[0];
+    uint32_t cp = l == 2 ? u[0] & 0x1fu : l == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
+    for (size_t k = 1; k < l; k++)
+        cp = (cp << 6) | (u[k] & 0x3fu);
+    return cp;
+}
+
+/* Whether a terminal draws cp in exactly one cell: Latin, Greek, Cyrillic
+ * (their combining marks excluded); everything else is replaced. */
+static bool one_cell(uint32_t cp, bool ascii)
+{
+    if (cp >= 0x20 && cp < 0x7f)
+        return true;
+    if (ascii)
+        return false;
+    return (cp >= 0xa0 && cp < 0x300 && cp != 0xad) || (cp >= 0x370 && cp < 0x483) || (cp >= 0x48a && cp < 0x530);
+}
+
+static size_t text_cells(const char *s)
+{
+    size_t n = strlen(s), cells = 0;
+    for (size_t i = 0; i < n; cells++)
+        next_cp(s, n, &i);
+    return cells;
+}
+
+static void put_cp(const layout *L, int x, uint32_t cp, sl_ladder_tone tone)
+{
+    if (x >= 0 && x < L->width)
+        L->row[x] = (cell){cp, (uint8_t)tone};
+}
+
+/* Write s at x in at most max cells, cut with an ellipsis; returns cells used. */
+static int put_text(const layout *L, int x, int max, const char *s, sl_ladder_tone tone)
+{
+    if (max <= 0)
+        return 0;
+    size_t n = strlen(s), i = 0;
+    int ell = (int)text_cells(L->g->ellipsis);
+    bool fits = text_cells(s) <= (size_t)max;
+    int room = fits ? max : max - ell;
+    int used = 0;
+    while (i < n && used < room) {
+        uint32_t cp = next_cp(s, n, &i);
+        put_cp(L, x + used++, one_cell(cp, L->g->ascii) ? cp : '?', tone);
+    }
+    if (!fits) {
+        const char *e = L->g->ellipsis;
+        size_t en = strlen(e), k = 0;
+        while (k < en && used < max)
+            put_cp(L, x + used++, next_cp(e, en, &k), tone);
+    }
+    return used;
+}
+
+static void put_ascii(const layout *L, int x, const char *s, sl_ladder_tone tone)
+{
+    for (size_t i = 0; s[i]; i++)
+        put_cp(L, x + (int)i, (unsigned char)s[i], tone);
+}
+
+static void clear_row(const layout *L)
+{
+    for (int i = 0; i < L->width; i++)
+        L->row[i] = (cell){' ', SL_TONE_PLAIN};
+}
+
+/* An empty row with the columns' vertical lines. */
+static void bars_row(const layout *L)
+{
+    clear_row(L);
+    for (size_t i = 0; i < L->n_col; i++)
+        put_cp(L, L->x[i], L->g->bar, SL_TONE_DIM);
+}
+
+static void rule_row(const layout *L, uint32_t tee)
+{
+    for (int i = 0; i < L->width; i++)
+        L->row[i] = (cell){L->g->line, SL_TONE_DIM};
+    for (size_t i = 0; i < L->n_col; i++)
+        put_cp(L, L->x[i], tee, SL_TONE_DIM);
+}
+
+static void put_utf8(uint32_t cp, FILE *out)
+{
+    if (cp < 0x80) {
+        fputc((int)cp, out);
+    } else if (cp < 0x800) {
+        fputc((int)(0xc0 | (cp >> 6)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    } else if (cp < 0x10000) {
+        fputc((int)(0xe0 | (cp >> 12)), out);
+        fputc((int)(0x80 | ((cp >> 6) & 0x3f)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    } else {
+        fputc((int)(0xf0 | (cp >> 18)), out);
+        fputc((int)(0x80 | ((cp >> 12) & 0x3f)), out);
+        fputc((int)(0x80 | ((cp >> 6) & 0x3f)), out);
+        fputc((int)(0x80 | (cp & 0x3f)), out);
+    }
+}
+
+static void emit_row(const layout *L, FILE *out)
+{
+    int tone = SL_TONE_PLAIN;
+    for (int i = 0; i < L->width; i++) {
+        if (L->color && L->row[i].tone != tone) {
+            const char *sgr = tone_sgr((sl_ladder_tone)L->row[i].tone);
+            fputs("\033[0m", out);
+            if (sgr)
+                fprintf(out, "\033[%sm", sgr);
+            tone = L->row[i].tone;
+        }
+        put_utf8(L->row[i].cp, out);
+    }
+    if (L->color && tone != SL_TONE_PLAIN)
+        fputs("\033[0m", out);
+    fputc('\n', out);
+}
+
+/* A text row across the whole width (title, verdicts). */
+static void text_line(const layout *L, const char *s, sl_ladder_tone tone, FILE *out)
+{
+    clear_row(L);
+    put_text(L, 0, L->width, s, tone);
+    emit_row(L, out);
+}
+
+/* Long text over as many rows as it needs, cut at spaces where it can. */
+static void wrapped_lines(const layout *L, const char *s, sl_ladder_tone tone, FILE *out)
+{
+    size_t n = strlen(s), i = 0;
+    int indent = 0;
+    while (i < n) {
+        clear_row(L);
+        int room = L->width - indent, used = 0;
+        size_t j = i, brk = 0;
+        while (j < n && used < room) {
+            size_t k = j;
+            uint32_t cp = next_cp(s, n, &k);
+            if (cp == ' ' && used > 0)
+                brk = j;
+            j = k;
+            used++;
+        }
+        size_t end = j < n && brk ? brk : j;
+        char *piece = strndup(s + i, end - i);
+        if (piece)
+            put_text(L, indent, room, piece, tone);
+        free(piece);
+        emit_row(L, out);
+        i = end;
+        while (i < n && s[i] == ' ')
+            i++;
+        indent = 4;
+    }
+}
+
+static int term_width(FILE *out)
+{
+    int fd = fileno(out);
+    if (fd < 0 || !isatty(fd))
+        return DEFAULT_WIDTH;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    long v = env ? strtol(env, &end, 10) : 0;
+    if (env && *env && *end == '\0' && v > 0 && v <= MAX_WIDTH)
+        return (int)v;
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return DEFAULT_WIDTH;
+}
+
+static int digits(uint64_t v)
+{
+    int d = 1;
+    while (v >= 10)
+        v /= 10, d++;
+    return d;
+}
+
+static bool spans_days(const sl_ladder *l)
+{
+    if (l->n_ev == 0)
+        return false;
+    char a[40], b[40];
+    sl_time_format(l->ev[0].ts, a, sizeof a);
+    sl_time_format(l->ev[l->n_ev - 1].ts, b, sizeof b);
+    return strncmp(a, b, 10) != 0;
+}
+
+/* Column positions for this ladder at the wanted width; the width grows
+ * when the columns would not fit at all (the layout is never broken). */
+static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
+{
+    int want = o->ladder && o->ladder->width > 0 ? o->ladder->width : term_width(o->out);
+    uint64_t maxf = 0;
+    for (size_t i = 0; i < l->n_ev; i++)
+        maxf = l->ev[i].frame > maxf ? l->ev[i].frame : maxf;
+    L->time_w = spans_days(l) ? 26 : 15;
+    L->frame_w = digits(maxf) > 5 ? digits(maxf) : 5;
+    L->info = L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w + 2;
+    L->n_col = l->n_col;
+    size_t cols = l->n_col ? l->n_col : 1;
+    if (want > MAX_WIDTH)
+        want = MAX_WIDTH;
+    if ((size_t)want < (size_t)L->info + cols * MIN_SPACING)
+        want = L->info + (int)(cols * MIN_SPACING);
+    L->width = want;
+    L->spacing = (int)((size_t)(want - L->info) / cols);
+    L->x = malloc(cols * sizeof *L->x);
+    L->row = malloc((size_t)want * sizeof *L->row);
+    if (!L->x || !L->row)
+        return -1;
+    for (size_t i = 0; i < l->n_col; i++)
+        L->x[i] = L->info + L->spacing / 2 + (int)i * L->spacing;
+    L->g = o->ladder && o->ladder->ascii ? &ASCII_GLYPHS : &UTF8_GLYPHS;
+    L->color = o->color;
+    L->verbose = o->verbose;
+    return 0;
+}
+
+/* Text centred on x, at most spacing - 1 cells. */
+static void put_centred(const layout *L, int x, const char *s, sl_ladder_tone tone)
+{
+    int max = L->spacing - 1;
+    int w = (int)text_cells(s);
+    w = w < max ? w : max;
+    put_text(L, x - w / 2, max, s, tone);
+}
+
+static void header(const layout *L, const sl_ladder *l, FILE *out)
+{
+    char date[40] = "";
+    if (l->n_ev)
+        sl_time_format(l->ev[0].ts, date, sizeof date);
+    date[10] = '\0';
+    size_t tl = strlen(l->title) + 40;
+    char *t = malloc(tl);
+    if (t) {
+        snprintf(t, tl, "%s%s%s", l->title, l->n_ev ? "  (UTC " : "", l->n_ev ? date : "");
+        if (l->n_ev)
+            strcat(t, ")");
+        wrapped_lines(L, t, SL_TONE_TITLE, out);
+    }
+    free(t);
+    clear_row(L);
+    put_ascii(L, 0, "TIME", SL_TONE_TITLE);
+    put_ascii(L, L->time_w + 1, "DELTA", SL_TONE_TITLE);
+    put_ascii(L, L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w - 5, "FRAME", SL_TONE_TITLE);
+    bool addresses = false;
+    for (size_t i = 0; i < l->n_col; i++) {
+        put_centred(L, L->x[i], l->col[i].label, SL_TONE_TITLE);
+        addresses |= strcmp(l->col[i].label, l->col[i].address) != 0;
+    }
+    emit_row(L, out);
+    if (addresses) {
+        clear_row(L);
+        for (size_t i = 0; i < l->n_col; i++)
+            put_centred(L, L->x[i], l->col[i].address, SL_TONE_DIM);
+        emit_row(L, out);
+    }
+    rule_row(L, L->g->tee_down);
+    emit_row(L, out);
+}
+
+static void info_cells(const layout *L, const sl_ladder_event *e, sl_time_ns prev)
+{
+    char t[40], d[32], f[32];
+    sl_time_format(e->ts, t, sizeof t);
+    put_ascii(L, 0, L->time_w == 15 ? t + 11 : t, SL_TONE_PLAIN);
+    sl_time_ns dt = e->ts - prev;
+    if (dt < 0)
+        snprintf(d, sizeof d, "-%" PRId64 ".%06" PRId64, (-dt) / SL_NS_PER_SEC, ((-dt) % SL_NS_PER_SEC) / 1000);
+    else
+        snprintf(d, sizeof d, "+%" PRId64 ".%06" PRId64, dt / SL_NS_PER_SEC, (dt % SL_NS_PER_SEC) / 1000);
+    if (strlen(d) > DELTA_WIDTH)
+        snprintf(d, sizeof d, "%c%" PRId64 "s", dt < 0 ? '-' : '+', (dt < 0 ? -dt : dt) / SL_NS_PER_SEC);
+    if (strlen(d) > DELTA_WIDTH)
+        snprintf(d, sizeof d, "%s", dt < 0 ? "-long" : "+long");
+    put_ascii(L, L->time_w + 1 + DELTA_WIDTH - (int)strlen(d), d, SL_TONE_DIM);
+    snprintf(f, sizeof f, "%" PRIu64, e->frame);
+    put_ascii(L, L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w - (int)strlen(f), f, SL_TONE_PLAIN);
+}
+
+/* Where the text of an event goes: [*x, *x + *room). */
+static void text_span(const layout *L, const sl_ladder_event *e, int *x, int *room)
+{
+    int a = L->x[e->from], b = L->x[e->to];
+    if (e->from == e->to) {
+        int limit = e->from + 1 < L->n_col ? L->x[e->from + 1] : L->width;
+        *x = a + 4;
+        *room = limit - 1 - *x;
+    } else {
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+        *x = lo + 3;
+        *room = hi - 2 - *x; /* a space and the arrowhead or a line before the far column */
+    }
+    if (*room < 0)
+        *room = 0;
+}
+
+static void arrow(const layout *L, const sl_ladder_event *e)
+{
+    const glyphs *g = L->g;
+    int a = L->x[e->from], b = L->x[e->to];
+    sl_ladder_tone tone = e->tone;
+    if (e->from == e->to) {
+        put_cp(L, a, g->from_l, tone);
+        put_cp(L, a + 1, g->line, tone);
+        put_cp(L, a + 2, g->self, tone);
+        put_cp(L, a + 3, ' ', tone);
+    } else if (a < b) {
+        put_cp(L, a, g->from_l, tone);
+        for (int i = a + 1; i < b - 1; i++)
+            put_cp(L, i, g->line, tone);
+        put_cp(L, b - 1, g->right, tone);
+    } else {
+        put_cp(L, b + 1, g->left, tone);
+        for (int i = b + 2; i < a; i++)
+            put_cp(L, i, g->line, tone);
+        put_cp(L, a, g->from_r, tone);
+    }
+    int x, room;
+    text_span(L, e, &x, &room);
+    if (room <= 0)
+        return;
+    if (e->from != e->to)
+        put_cp(L, x - 1, ' ', tone);
+    int used = put_text(L, x, room, e->label, tone);
+    if (e->from != e->to)
+        put_cp(L, x + used, ' ', tone);
+}
+
+/* -v: key headers and the SDP summary under a SIP row. */
+static void detail_rows(const layout *L, const sl_ladder_event *e, FILE *out)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    if (sl_ladder_sip_details(e->sip, &lines, &n) < 0)
+        return;
+    /* From the arrow's left end to the right edge: details are read as
+     * text, so they may run over the columns to the right. */
+    int x, room;
+    text_span(L, e, &x, &room);
+    room = L->width - x;
+    for (size_t i = 0; i < n; i++) {
+        bars_row(L);
+        put_text(L, x, room, lines[i], SL_TONE_DIM);
+        emit_row(L, out);
+        free(lines[i]);
+    }
+    free(lines);
+}
+
+static void verdicts(const layout *L, const sl_ladder *l, const sl_report *r, FILE *out)
+{
+    if (!r->diagnoses)
+        return;
+    size_t shown = 0;
+    char buf[2048], line[2100];
+    for (size_t i = 0; i < r->diagnoses->n; i++) {
+        if (!sl_ladder_has_verdict(r, l, i))
+            continue;
+        const sl_diagnosis *d = &r->diagnoses->list[i];
+        snprintf(line, sizeof line, "%s %s", d->healthy ? "Note:" : "Verdict:", sl_ladder_verdict_text(r, i, buf, sizeof buf));
+        wrapped_lines(L, line, d->healthy ? SL_TONE_SUCCESS : SL_TONE_FAILURE, out);
+        shown++;
+    }
+    if (shown == 0)
+        text_line(L, "Verdict: none", SL_TONE_PLAIN, out);
+}
+
+static int draw_text(const sl_ladder *l, const sl_report *r, const sl_render_opts *o, void *ctx)
+{
+    bool *first = ctx;
+    layout L = {0};
+    if (make_layout(&L, l, o) < 0) {
+        free(L.x);
+        free(L.row);
+        return -1;
+    }
+    if (!*first)
+        fputc('\n', o->out);
+    *first = false;
+    header(&L, l, o->out);
+    for (size_t i = 0; i < l->n_ev; i++) {
+        const sl_ladder_event *e = &l->ev[i];
+        bars_row(&L);
+        info_cells(&L, e, i ? l->ev[i - 1].ts : e->ts);
+        arrow(&L, e);
+        emit_row(&L, o->out);
+        if (o->verbose && e->sip)
+            detail_rows(&L, e, o->out);
+    }
+    if (l->n_ev == 0)
+        text_line(&L, "(nothing to draw)", SL_TONE_DIM, o->out);
+    rule_row(&L, L.g->tee_up);
+    emit_row(&L, o->out);
+    verdicts(&L, l, r, o->out);
+    free(L.x);
+    free(L.row);
+    return 0;
+}
+
+int sl_render_ladder_text(const sl_report *r, const sl_render_opts *o)
+{
+    bool first = true;
+    return sl_ladder_each(r, o, draw_text, &first);
+}
+
+int sl_render_ladder(const sl_report *r, const sl_render_opts *o)
+{
+    if (!o->format || strcmp(o->format, "text") == 0)
+        return sl_render_ladder_text(r, o);
+    if (strcmp(o->format, "mermaid") == 0)
+        return sl_render_ladder_mermaid(r, o);
+    fputs("sipladder: the ladder's --format is text or mermaid, not '", stderr);
+    sl_text_fput(stderr, o->format, strlen(o->format));
+    fputs("'\n", stderr);
+    return -SL_EUSAGE;
+}
