@@ -1,0 +1,492 @@
+/* check_json.c - the JSON document on real captures (testdata/sip, tls,
+ * tcp, malformed and the shared corpus): the contract fields other tools
+ * rely on (frame numbers, "ip:port" with IPv6 in brackets, status as an
+ * integer, the cseq string, alert and certificate names), and a SIP message
+ * whose header holds NUL, ESC and invalid UTF-8 (written here as a pcap and
+ * read through the whole pipeline) coming out as valid JSON with U+FFFD and
+ * the "escaped" flag. */
+#include <check.h>
+#include <jansson.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sipladder/analysis.h"
+#include "sipladder/diagnose.h"
+#include "sipladder/model.h"
+#include "sipladder/render_json.h"
+#include "sipladder/status.h"
+
+/* One pipeline run and its document. */
+typedef struct run {
+    sl_analysis *a;
+    sl_diagnoses diag;
+    json_t *doc;
+    json_t *lines;
+    char path[4096];
+    const char *files[1]; /* the model borrows the names */
+} run;
+
+static void path_of(char *buf, size_t len, const char *where, const char *rel)
+{
+    const char *base = getenv(where);
+    if (!base)
+        base = strcmp(where, "SL_SHARED") == 0 ? "../shared" : ".";
+    snprintf(buf, len, "%s/%s", base, rel);
+}
+
+static void run_file(run *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    sl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sl_limits_default(&cfg.limits);
+    r->a = sl_analysis_new(&cfg, NULL, NULL);
+    ck_assert_ptr_nonnull(r->a);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->files[0] = r->path;
+    int rc = sl_analysis_run(r->a, r->files, 1);
+    ck_assert_msg(rc == 0 || rc == -SL_ETRUNC || rc == -SL_EIO, "%s: %d", path, rc);
+    const sl_model *m = sl_analysis_model(r->a);
+    ck_assert_int_eq(sl_diagnose(m, NULL, NULL, &r->diag), 0);
+    sl_report rep = {.model = m, .calls = NULL, .diagnoses = &r->diag};
+    sl_render_opts o = {.out = NULL};
+    r->doc = sl_json_document(&rep, &o);
+    r->lines = sl_json_lines(&rep, &o);
+    ck_assert_ptr_nonnull(r->doc);
+    ck_assert_ptr_nonnull(r->lines);
+}
+
+static void run_rel(run *r, const char *where, const char *rel)
+{
+    char path[4096];
+    path_of(path, sizeof path, where, rel);
+    run_file(r, path);
+}
+
+static void run_free(run *r)
+{
+    json_decref(r->doc);
+    json_decref(r->lines);
+    sl_diagnoses_clear(&r->diag);
+    sl_analysis_free(r->a);
+}
+
+/* The message completed in `frame`, wherever the document keeps it (the
+ * loose "messages", or a call's). */
+static json_t *message_at(json_t *doc, json_int_t frame)
+{
+    size_t i, k;
+    json_t *m, *call;
+    json_array_foreach(json_object_get(doc, "messages"), i, m)
+        if (json_integer_value(json_object_get(m, "frame")) == frame)
+            return m;
+    json_array_foreach(json_object_get(doc, "calls"), k, call)
+        json_array_foreach(json_object_get(call, "messages"), i, m)
+            if (json_integer_value(json_object_get(m, "frame")) == frame)
+                return m;
+    return NULL;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    ck_assert_msg(json_is_string(v), "%s is not a string", key);
+    return json_string_value(v);
+}
+
+static json_int_t int_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+    return json_integer_value(v);
+}
+
+static json_t *conn_at(json_t *doc, size_t index)
+{
+    json_t *c = json_array_get(json_object_get(doc, "connections"), index - 1);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(int_at(c, "index"), (json_int_t)index);
+    return c;
+}
+
+START_TEST(sip_messages_contract)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    ck_assert_str_eq(str_at(r.doc, "schema"), "sipladder/1");
+    json_t *inv = message_at(r.doc, 1);
+    ck_assert_ptr_nonnull(inv);
+    ck_assert_str_eq(str_at(inv, "method"), "INVITE");
+    ck_assert_ptr_null(json_object_get(inv, "status"));
+    ck_assert_str_eq(str_at(inv, "src"), "10.251.1.1:5062");
+    ck_assert_str_eq(str_at(inv, "dst"), "10.251.1.2:5060");
+    ck_assert_str_eq(str_at(inv, "transport"), "udp");
+    ck_assert_str_eq(str_at(inv, "call_id"), "udpcall-31ce@h");
+    ck_assert_str_eq(str_at(inv, "cseq"), "1 INVITE");
+    ck_assert_str_eq(str_at(inv, "first_line"), "INVITE sip:bob@10.251.1.2 SIP/2.0");
+    /* 2026-11-21 06:09:34.785707 UTC, as tshark reads frame 1. */
+    ck_assert_double_eq_tol(json_real_value(json_object_get(inv, "time")), 1795241374.785707, 1e-6);
+    ck_assert_ptr_null(json_object_get(inv, "escaped"));
+    json_t *h = json_array_get(json_object_get(inv, "headers"), 4);
+    ck_assert_str_eq(str_at(h, "name"), "Call-ID");
+    ck_assert_str_eq(str_at(h, "value"), "udpcall-31ce@h");
+    ck_assert_int_eq(json_array_size(json_object_get(inv, "headers")), 10);
+    json_t *sdp = json_object_get(inv, "sdp");
+    ck_assert_str_eq(str_at(sdp, "connection_address"), "10.251.1.1");
+    ck_assert_int_eq(int_at(json_object_get(sdp, "bandwidth"), "as"), 1024);
+    json_t *audio = json_array_get(json_object_get(sdp, "media"), 0);
+    ck_assert_int_eq(int_at(audio, "port"), 49170);
+    ck_assert_str_eq(str_at(audio, "direction"), "sendrecv");
+    ck_assert_str_eq(str_at(json_array_get(json_object_get(audio, "codecs"), 2), "codec"), "telephone-event/8000");
+
+    json_t *ok = message_at(r.doc, 4);
+    ck_assert_ptr_nonnull(ok);
+    ck_assert_int_eq(int_at(ok, "status"), 200);
+    ck_assert_ptr_null(json_object_get(ok, "method"));
+    ck_assert_str_eq(str_at(ok, "cseq"), "1 INVITE");
+    ck_assert_str_eq(str_at(ok, "src"), "10.251.1.2:5060");
+    ck_assert_str_eq(str_at(message_at(r.doc, 6), "cseq"), "2 BYE");
+    ck_assert_int_eq(int_at(message_at(r.doc, 3), "status"), 180);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(ipv6_in_brackets)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-invite-fragmented-ipv6.pcap");
+    json_t *inv = message_at(r.doc, 4);
+    ck_assert_ptr_nonnull(inv);
+    ck_assert_str_eq(str_at(inv, "src"), "[fd00:5d::1]:5062");
+    ck_assert_str_eq(str_at(inv, "dst"), "[fd00:5d::2]:5060");
+    ck_assert_int_eq(int_at(message_at(r.doc, 7), "status"), 200);
+    run_free(&r);
+
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/ipv6-exchange.pcap");
+    json_t *c = conn_at(r.doc, 1);
+    ck_assert_str_eq(str_at(c, "client"), "[fd00:5c::1]:47236");
+    ck_assert_str_eq(str_at(c, "server"), "[fd00:5c::2]:5006");
+    json_t *tcp = json_object_get(c, "tcp");
+    ck_assert_int_eq(json_array_size(json_object_get(tcp, "syn_frames")), 1);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(tcp, "syn_frames"), 0)), 1);
+    ck_assert_int_eq(int_at(tcp, "synack_frame"), 2);
+    ck_assert_int_eq(int_at(tcp, "established_frame"), 3);
+    json_t *fin = json_object_get(json_object_get(tcp, "fin"), "client");
+    ck_assert_int_eq(int_at(fin, "frame"), 11);
+    ck_assert_str_eq(str_at(fin, "from"), "[fd00:5c::1]:47236");
+    json_t *host = json_array_get(json_object_get(r.doc, "hosts"), 0);
+    ck_assert_str_eq(str_at(host, "address"), "fd00:5c::1");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(tcp_events)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/reset-mid-stream.pcap");
+    json_t *tcp = json_object_get(conn_at(r.doc, 1), "tcp");
+    json_t *rst = json_object_get(tcp, "rst");
+    ck_assert_int_eq(int_at(rst, "frame"), 13);
+    ck_assert_str_eq(str_at(rst, "side"), "server");
+    ck_assert_str_eq(str_at(rst, "from"), "10.250.1.2:5003");
+    ck_assert(json_is_false(json_object_get(rst, "suspect_injected")));
+    ck_assert(json_is_false(json_object_get(tcp, "refused")));
+    run_free(&r);
+
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/refused-closed-port.pcap");
+    tcp = json_object_get(conn_at(r.doc, 1), "tcp");
+    ck_assert(json_is_true(json_object_get(tcp, "refused")));
+    ck_assert(json_is_null(json_object_get(tcp, "synack_frame")));
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(tls_alert_and_chain)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tls/tls12-unknown-ca.pcap");
+    json_t *tls = json_object_get(conn_at(r.doc, 1), "tls");
+    ck_assert_ptr_nonnull(tls);
+    json_t *al = json_array_get(json_object_get(tls, "alerts"), 0);
+    ck_assert_int_eq(int_at(al, "frame"), 8);
+    ck_assert_str_eq(str_at(al, "level"), "fatal");
+    ck_assert_str_eq(str_at(al, "description"), "unknown_ca");
+    ck_assert_str_eq(str_at(al, "from"), "127.0.0.1:33314");
+    ck_assert_str_eq(str_at(json_object_get(tls, "client_hello"), "sni"), "server.test");
+    json_t *cipher = json_object_get(json_object_get(tls, "server_hello"), "cipher");
+    ck_assert_int_eq(int_at(cipher, "id"), 0xC02C);
+    ck_assert_str_eq(str_at(cipher, "name"), "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
+    json_t *chain = json_object_get(json_object_get(tls, "certificates"), "server");
+    ck_assert_int_eq(int_at(chain, "frame"), 6);
+    json_t *leaf = json_array_get(json_object_get(chain, "certificates"), 0);
+    ck_assert_str_eq(str_at(leaf, "subject_cn"), "server.test");
+    ck_assert_str_eq(str_at(leaf, "issuer_cn"), "Sipladder Test Intermediate CA");
+    json_t *san = json_object_get(leaf, "san_dns");
+    ck_assert_int_eq(json_array_size(san), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(san, 0)), "server.test");
+    ck_assert_str_eq(json_string_value(json_array_get(san, 1)), "*.sip.test");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(leaf, "san_ip"), 0)), "127.0.0.1");
+    ck_assert_str_eq(str_at(leaf, "sha256"), "b3cdbce2012b5339411eb9c585eac9d2f336b85c9b385cc2d9f98bbb3f732083");
+    ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(chain, "certificates"), 1), "is_ca")));
+    json_t *out = json_object_get(tls, "outcome");
+    ck_assert_str_eq(str_at(out, "kind"), "fatal_alert");
+    ck_assert_str_eq(str_at(out, "side"), "client");
+    ck_assert_str_eq(str_at(out, "alert"), "unknown_ca");
+    json_t *ev = json_object_get(out, "evidence");
+    ck_assert_int_eq(json_array_size(ev), 3);
+    ck_assert_int_eq(json_integer_value(json_array_get(ev, 2)), 8);
+    /* The diagnosis of the same failure, as the contract names its fields. */
+    json_t *d = json_array_get(json_object_get(r.doc, "diagnoses"), 0);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(str_at(d, "code"), "tls.alert.unknown_ca");
+    ck_assert(json_is_null(json_object_get(d, "call")));
+    ck_assert_int_eq(int_at(d, "connection"), 1);
+    json_t *rb = json_object_get(d, "rejected_by");
+    ck_assert_str_eq(str_at(rb, "ip"), "127.0.0.1");
+    ck_assert_int_eq(int_at(rb, "port"), 33314);
+    ck_assert_str_eq(str_at(rb, "role"), "client");
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(d, "evidence"), 2)), 8);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(tls_corpus_mutual_and_alert)
+{
+    run r;
+    run_rel(&r, "SL_SHARED", "corpus/tls12-mutual-client-cert__zeek.pcap");
+    json_t *tls = json_object_get(conn_at(r.doc, 1), "tls");
+    ck_assert(json_is_true(json_object_get(tls, "mutual")));
+    json_t *client = json_object_get(json_object_get(tls, "certificates"), "client");
+    json_t *cc = json_array_get(json_object_get(client, "certificates"), 0);
+    ck_assert_str_eq(str_at(cc, "subject_cn"), "johanna@corelight.com");
+    json_t *server = json_object_get(json_object_get(tls, "certificates"), "server");
+    json_t *sc = json_array_get(json_object_get(server, "certificates"), 0);
+    ck_assert_str_eq(str_at(sc, "subject_cn"), "certauth.idrix.fr");
+    ck_assert_str_eq(str_at(sc, "issuer_cn"), "R3");
+    run_free(&r);
+
+    run_rel(&r, "SL_SHARED", "corpus/tls12-alert-handshake-failure__zeek.pcap");
+    tls = json_object_get(conn_at(r.doc, 1), "tls");
+    json_t *al = json_array_get(json_object_get(tls, "alerts"), 0);
+    ck_assert_int_eq(int_at(al, "frame"), 6);
+    ck_assert_str_eq(str_at(al, "description"), "handshake_failure");
+    ck_assert_str_eq(str_at(al, "from"), "74.125.239.37:443");
+    run_free(&r);
+}
+END_TEST
+
+/* ---- hostile bytes: a SIP message written here as a one-frame pcap ---- */
+
+static size_t put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return 2;
+}
+
+static void write_sip_pcap(const char *path, const char *sip, size_t n)
+{
+    static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+    uint8_t frame[2048];
+    ck_assert(14 + 20 + 8 + n <= sizeof frame);
+    memcpy(frame, eth, 14);
+    uint8_t *ip = frame + 14;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (unsigned)(20 + 8 + n));
+    ip[8] = 64;
+    ip[9] = 17;
+    memcpy(ip + 12, (const uint8_t[]){192, 0, 2, 1}, 4);
+    memcpy(ip + 16, (const uint8_t[]){192, 0, 2, 2}, 4);
+    unsigned sum = 0;
+    for (int i = 0; i < 20; i += 2)
+        sum += (unsigned)(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    put16(ip + 10, ~sum & 0xffff);
+    uint8_t *udp = ip + 20;
+    put16(udp, 5060);
+    put16(udp + 2, 5060);
+    put16(udp + 4, (unsigned)(8 + n));
+    put16(udp + 6, 0);
+    memcpy(udp + 8, sip, n);
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+    ck_assert_ptr_nonnull(p);
+    pcap_dumper_t *d = pcap_dump_open(p, path);
+    ck_assert_ptr_nonnull(d);
+    struct pcap_pkthdr h = {.ts = {1700000000, 250000}, .caplen = (bpf_u_int32)(42 + n), .len = (bpf_u_int32)(42 + n)};
+    pcap_dump((u_char *)d, &h, frame);
+    pcap_dump_close(d);
+    pcap_close(p);
+}
+
+START_TEST(hostile_header_bytes)
+{
+    /* Subject holds NUL, ESC and the invalid bytes FF FE; X-Name a valid é. */
+    static const char sip[] = "OPTIONS sip:b@192.0.2.2 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n"
+                              "From: <sip:a@192.0.2.1>;tag=1\r\n"
+                              "To: <sip:b@192.0.2.2>\r\n"
+                              "Call-ID: bad-\xff@h\r\n"
+                              "CSeq: 7 OPTIONS\r\n"
+                              "Subject: a\x00"
+                              "b\x1b[31mc\xff\xfe"
+                              "d\r\n"
+                              "X-Name: Ren\xc3\xa9\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    char path[] = "/tmp/check_json_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_sip_pcap(path, sip, sizeof sip - 1);
+    run r;
+    run_file(&r, path);
+    unlink(path);
+    json_t *m = message_at(r.doc, 1);
+    ck_assert_ptr_nonnull(m);
+    ck_assert(json_is_true(json_object_get(m, "escaped")));
+    ck_assert_str_eq(str_at(m, "call_id"), "bad-\xef\xbf\xbd@h");
+    ck_assert_str_eq(str_at(m, "cseq"), "7 OPTIONS");
+    json_t *subject = NULL, *xname = NULL, *h;
+    size_t i;
+    json_array_foreach(json_object_get(m, "headers"), i, h) {
+        if (strcmp(str_at(h, "name"), "Subject") == 0)
+            subject = json_object_get(h, "value");
+        if (strcmp(str_at(h, "name"), "X-Name") == 0)
+            xname = json_object_get(h, "value");
+    }
+    ck_assert_ptr_nonnull(subject);
+    static const char want[] = "a\x00"
+                               "b\x1b[31mc\xef\xbf\xbd\xef\xbf\xbd"
+                               "d";
+    ck_assert_uint_eq(json_string_length(subject), sizeof want - 1);
+    ck_assert_mem_eq(json_string_value(subject), want, sizeof want - 1);
+    ck_assert_str_eq(json_string_value(xname), "Ren\xc3\xa9");
+    ck_assert_int_ge(int_at(json_object_get(r.doc, "capture"), "strings_replaced"), 2);
+    /* The written text is JSON that jansson (strict UTF-8) reads back equal,
+     * with the control bytes as escapes, never raw. */
+    char *text = json_dumps(r.doc, JSON_COMPACT);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "a\\u0000b\\u001B[31mc\xef\xbf\xbd\xef\xbf\xbd" "d"));
+    ck_assert_ptr_null(strchr(text, '\x1b'));
+    json_error_t err;
+    json_t *back = json_loads(text, JSON_ALLOW_NUL, &err);
+    ck_assert_msg(back != NULL, "%s", err.text);
+    ck_assert(json_equal(back, r.doc));
+    json_decref(back);
+    free(text);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(lines_and_rendering)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    json_t *head = json_array_get(r.lines, 0);
+    ck_assert_str_eq(str_at(head, "type"), "capture");
+    ck_assert_str_eq(str_at(head, "schema"), "sipladder/1");
+    ck_assert(json_equal(json_object_get(head, "connections"), json_object_get(r.doc, "connections")));
+    size_t calls = json_array_size(json_object_get(r.doc, "calls"));
+    ck_assert_uint_eq(json_array_size(r.lines), 1 + calls);
+    /* Written: the document as jansson dumps it, byte-identical twice. */
+    const sl_model *m = sl_analysis_model(r.a);
+    sl_report rep = {.model = m, .diagnoses = &r.diag};
+    char *buf[2] = {NULL, NULL};
+    size_t len[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        FILE *f = open_memstream(&buf[k], &len[k]);
+        ck_assert_ptr_nonnull(f);
+        sl_render_opts o = {.out = f};
+        ck_assert_int_eq(sl_render_json(&rep, &o), 0);
+        fclose(f);
+    }
+    ck_assert_uint_eq(len[0], len[1]);
+    ck_assert_mem_eq(buf[0], buf[1], len[0]);
+    char *want = json_dumps(r.doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
+    ck_assert_ptr_nonnull(want);
+    ck_assert_uint_eq(len[0], strlen(want) + 1);
+    ck_assert_mem_eq(buf[0], want, strlen(want));
+    ck_assert_int_eq(buf[0][len[0] - 1], '\n');
+    free(want);
+    json_error_t err;
+    json_t *back;
+    free(buf[0]);
+    free(buf[1]);
+    /* JSON Lines: exactly one object per line. */
+    char *lb = NULL;
+    size_t ll = 0;
+    FILE *f = open_memstream(&lb, &ll);
+    sl_render_opts o = {.out = f};
+    ck_assert_int_eq(sl_render_jsonl(&rep, &o), 0);
+    fclose(f);
+    size_t nl = 0;
+    for (size_t i = 0; i < ll; i++)
+        nl += lb[i] == '\n';
+    ck_assert_uint_eq(nl, json_array_size(r.lines));
+    back = json_loadb(lb, (size_t)(strchr(lb, '\n') - lb), 0, &err);
+    ck_assert_msg(back != NULL, "%s", err.text);
+    /* Times are written to the microsecond: compare what has no reals. */
+    ck_assert_str_eq(str_at(back, "type"), "capture");
+    ck_assert(json_equal(json_object_get(back, "hosts"), json_object_get(head, "hosts")));
+    ck_assert(json_equal(json_object_get(json_array_get(json_object_get(back, "messages"), 0), "headers"),
+                         json_object_get(json_array_get(json_object_get(head, "messages"), 0), "headers")));
+    json_decref(back);
+    free(lb);
+    run_free(&r);
+}
+END_TEST
+
+/* Every hostile capture still gives a document that can be written. */
+START_TEST(malformed_captures)
+{
+    static const char *const files[] = {
+        "absurd-caplen.pcap", "caplen-gt-len.pcap", "ipv4-fragment-overlap.pcap", "ipv4-ihl-lt-20.pcap",
+        "tcp-data-offset-past-end.pcap", "truncated-mid-record.pcap", "udp-length-zero.pcap", "vlan-100-tags.pcap",
+        "empty.pcap", "bad-magic.pcap",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "testdata/malformed/%s", files[i]);
+        run r;
+        run_rel(&r, "SL_SOURCE_ROOT", rel);
+        char *text = json_dumps(r.doc, JSON_COMPACT);
+        ck_assert_ptr_nonnull(text);
+        free(text);
+        json_t *cap = json_object_get(r.doc, "capture");
+        ck_assert(json_is_array(json_object_get(cap, "anomalies")));
+        ck_assert(json_integer_value(json_object_get(cap, "anomalies_total")) >=
+                  (json_int_t)json_array_size(json_object_get(cap, "anomalies")));
+        run_free(&r);
+    }
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+    Suite *s = suite_create("json");
+    TCase *tc = tcase_create("document");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sip_messages_contract);
+    tcase_add_test(tc, ipv6_in_brackets);
+    tcase_add_test(tc, tcp_events);
+    tcase_add_test(tc, tls_alert_and_chain);
+    tcase_add_test(tc, tls_corpus_mutual_and_alert);
+    tcase_add_test(tc, hostile_header_bytes);
+    tcase_add_test(tc, lines_and_rendering);
+    tcase_add_test(tc, malformed_captures);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(json_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
