@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sipladder/analysis.h"
+#include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
@@ -60,6 +61,7 @@ static const struct command {
     {"summary", sl_render_summary, true, true},
     {"messages", sl_render_messages, false, false},
     {"tls", sl_render_tls, false, false},
+    {"calls", sl_render_calls, true, false},
     {"diagnose", sl_render_diagnosis, true, true},
 };
 
@@ -72,6 +74,7 @@ static void usage(FILE *out)
           "  summary              one line per TCP connection and UDP flow (default)\n"
           "  messages             every SIP message, one line each (like tshark -Y sip)\n"
           "  tls                  every TLS handshake: steps, certificates, alerts, outcome\n"
+          "  calls                the calls found (legs by hop, outcome), registrations, hosts\n"
           "  diagnose             each call's outcome and every verdict: who rejected, why, frames\n"
           "\n"
           "Options:\n"
@@ -341,6 +344,15 @@ static int run(cli *c)
                          .labels = &c->labels, .tls = &c->cfg.tls};
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
+    sl_calls *calls = NULL;
+    if (c->command->needs_calls && !(calls = sl_calls_build(m, &c->labels))) {
+        fputs("sipladder: out of memory\n", stderr);
+        if (out != stdout)
+            fclose(out);
+        sl_analysis_free(a);
+        return EXIT_INTERNAL;
+    }
+    report.calls = calls;
     sl_diagnoses diagnoses = {0};
     if (c->command->needs_diagnoses) {
         sl_diagnose_options dopt;
@@ -360,6 +372,7 @@ static int run(cli *c)
     for (size_t i = 0; i < m->n_warnings; i++)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
     sl_diagnoses_clear(&diagnoses);
+    sl_calls_free(calls);
     if (c->export_certs && export_certs(m, c->export_certs) < 0)
         exit_code = EXIT_OUTPUT;
     if ((out != stdout ? fclose(out) : fflush(out)) != 0) {

@@ -33,20 +33,33 @@ typedef struct sl_host {
     sl_addr addr;
     char *label;             /* owned; never NULL */
     sl_label_source source;
-    char *product;           /* owned: Server/User-Agent seen from it, or NULL */
+    char *product;           /* owned: Server/User-Agent it originated (escaped text), or NULL */
+    const char *role;        /* static: "expressway", "cucm", "gateway", or NULL when unknown */
     uint32_t messages_sent;  /* SIP messages with this source address */
     uint32_t flows;          /* connections/flows it took part in */
 } sl_host;
 
+/* An index that points nowhere (a REGISTER transaction has no leg). */
+#define SL_CALLS_NONE UINT32_MAX
+
+/* Copies of a request closer than this to the previous copy are the same
+ * message seen twice by the capture (both sides of a hop, -i any), not a
+ * retransmission: RFC 3261 timer A starts at T1 = 500 ms. */
+#define SL_CALLS_DUPLICATE_NS (100 * INT64_C(1000000))
+
 typedef struct sl_transaction {
-    uint32_t leg;                         /* index in sl_calls.legs */
-    const sl_sip_record *request;         /* first copy seen */
-    uint32_t request_copies;              /* 1 + retransmissions */
+    uint32_t leg;                         /* index in sl_calls.legs; SL_CALLS_NONE for REGISTER */
+    uint32_t dialog;                      /* index in sl_calls.dialogs (the first, for a forked INVITE), or SL_CALLS_NONE */
+    const sl_sip_record *request;         /* first copy seen; NULL when only responses were captured */
+    uint32_t request_copies;              /* 1 + retransmissions (0 when request is NULL) */
+    uint32_t duplicates;                  /* further copies within SL_CALLS_DUPLICATE_NS: seen twice, not resent */
     const sl_sip_record **responses;      /* every response, in frame order (owned array) */
     size_t n_responses;
     const sl_sip_record *final;           /* first final response (>= 200), or NULL */
-    const sl_sip_record *ack;             /* INVITE: the ACK of its final response, or NULL */
-    const sl_sip_record *cancel;          /* INVITE: a CANCEL for it, or NULL */
+    const sl_sip_record *ack;             /* INVITE: the ACK of its final response (non-2xx: same branch;
+                                             2xx: the dialog's ACK with the same CSeq, also its own transaction), or NULL */
+    const sl_sip_record *cancel;          /* INVITE: a CANCEL for it (not a transaction of its own), or NULL */
+    uint32_t cancel_copies;               /* copies of that CANCEL seen (retransmissions and duplicates) */
     const sl_sip_record *cancel_response; /* the CANCEL's own response, or NULL */
 } sl_transaction;
 

@@ -61,6 +61,11 @@ int sl_render_ladder(const sl_report *r, const sl_render_opts *o);
 int sl_render_ladder_text(const sl_report *r, const sl_render_opts *o);
 int sl_render_ladder_mermaid(const sl_report *r, const sl_render_opts *o);
 
+/* The calls the correlation found, one line each with their legs by hop,
+ * then registrations per address of record, unattached connections and
+ * every host with its label.  Needs r->calls.  0 or -1. */
+int sl_render_calls(const sl_report *r, const sl_render_opts *o);
+
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
 

@@ -1,0 +1,1498 @@
+/* correlate.c - SIP messages grouped into transactions (RFC 3261 17.1.3,
+ * 17.2.3), dialogs (RFC 3261 12), legs, calls across hops (Call-ID, RFC 7989
+ * Session-ID, X-TAATag, Cisco-Guid, Via chain) and registrations per address
+ * of record; hosts with labels.  Every lookup goes through a hash of a byte
+ * key and legs are joined with union-find, so the work is O(n log n) in the
+ * number of messages whatever the capture holds. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/calls.h"
+#include "sipladder/status.h"
+#include "sipladder/text.h"
+
+/* ---- byte-keyed hash map: key -> uint32 (SL_CALLS_NONE: empty) ----------- */
+
+typedef struct cmap_slot {
+    uint64_t hash;
+    size_t off, len; /* the key in the arena */
+    uint32_t val;
+} cmap_slot;
+
+typedef struct cmap {
+    cmap_slot *slots;
+    size_t cap, used;
+    char *arena;
+    size_t arena_len, arena_cap;
+} cmap;
+
+/* A key being built: length-prefixed parts. */
+typedef struct ckey {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} ckey;
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+static int map_grow(cmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    cmap_slot *s = malloc(cap * sizeof *s);
+    if (!s)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        s[i].val = SL_CALLS_NONE;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].val == SL_CALLS_NONE)
+            continue;
+        size_t j = (size_t)m->slots[i].hash & (cap - 1);
+        while (s[j].val != SL_CALLS_NONE)
+            j = (j + 1) & (cap - 1);
+        s[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = s;
+    m->cap = cap;
+    return 0;
+}
+
+static cmap_slot *map_slot(const cmap *m, const char *k, size_t n, uint64_t h)
+{
+    size_t j = (size_t)h & (m->cap - 1);
+    for (;;) {
+        cmap_slot *s = &m->slots[j];
+        if (s->val == SL_CALLS_NONE)
+            return s;
+        if (s->hash == h && s->len == n && memcmp(m->arena + s->off, k, n) == 0)
+            return s;
+        j = (j + 1) & (m->cap - 1);
+    }
+}
+
+static uint32_t map_get(const cmap *m, const ckey *k)
+{
+    if (!m->cap || k->oom)
+        return SL_CALLS_NONE;
+    return map_slot(m, k->p, k->n, key_hash(k->p, k->n))->val;
+}
+
+static int arena_add(cmap *m, const char *k, size_t n, size_t *off)
+{
+    if (n > m->arena_cap - m->arena_len) {
+        size_t cap = m->arena_cap ? m->arena_cap : 4096;
+        while (n > cap - m->arena_len)
+            cap *= 2;
+        char *a = realloc(m->arena, cap);
+        if (!a)
+            return -SL_ENOMEM;
+        m->arena = a;
+        m->arena_cap = cap;
+    }
+    if (n)
+        memcpy(m->arena + m->arena_len, k, n);
+    *off = m->arena_len;
+    m->arena_len += n;
+    return 0;
+}
+
+/* Store key -> val, replacing an older value.  0 or -SL_ENOMEM. */
+static int map_put(cmap *m, const ckey *k, uint32_t val)
+{
+    if (k->oom)
+        return -SL_ENOMEM;
+    if ((m->used + 1) * 4 > m->cap * 3 && map_grow(m) < 0)
+        return -SL_ENOMEM;
+    uint64_t h = key_hash(k->p, k->n);
+    cmap_slot *s = map_slot(m, k->p, k->n, h);
+    if (s->val != SL_CALLS_NONE) {
+        s->val = val;
+        return 0;
+    }
+    size_t off;
+    if (arena_add(m, k->p, k->n, &off) < 0)
+        return -SL_ENOMEM;
+    *s = (cmap_slot){.hash = h, .off = off, .len = k->n, .val = val};
+    m->used++;
+    return 0;
+}
+
+static void map_clear(cmap *m)
+{
+    free(m->slots);
+    free(m->arena);
+    memset(m, 0, sizeof *m);
+}
+
+static void key_bytes(ckey *k, const void *p, size_t n)
+{
+    if (k->oom)
+        return;
+    if (n > k->cap - k->n) {
+        size_t cap = k->cap ? k->cap : 256;
+        while (n > cap - k->n)
+            cap *= 2;
+        char *b = realloc(k->p, cap);
+        if (!b) {
+            k->oom = true;
+            return;
+        }
+        k->p = b;
+        k->cap = cap;
+    }
+    if (n)
+        memcpy(k->p + k->n, p, n);
+    k->n += n;
+}
+
+static void key_reset(ckey *k, char tag)
+{
+    k->n = 0;
+    k->oom = false;
+    key_bytes(k, &tag, 1);
+}
+
+/* A length-prefixed part, so that no two different part lists give one key. */
+static void key_str(ckey *k, sl_sip_str s)
+{
+    uint32_t n = s.p ? (uint32_t)(s.n > UINT32_MAX - 1 ? UINT32_MAX - 1 : s.n) : UINT32_MAX;
+    key_bytes(k, &n, sizeof n);
+    if (s.p)
+        key_bytes(k, s.p, n);
+}
+
+/* Case-insensitive part (host names, uuids written either way). */
+static void key_lower(ckey *k, sl_sip_str s)
+{
+    char buf[256];
+    if (!s.p || s.n > sizeof buf) {
+        key_str(k, s);
+        return;
+    }
+    for (size_t i = 0; i < s.n; i++)
+        buf[i] = (char)tolower((unsigned char)s.p[i]);
+    key_str(k, (sl_sip_str){buf, s.n});
+}
+
+static void key_u32(ckey *k, uint32_t v)
+{
+    key_bytes(k, &v, sizeof v);
+}
+
+static void key_addr(ckey *k, const sl_addr *a)
+{
+    key_bytes(k, &a->family, 1);
+    key_bytes(k, a->bytes, a->family == 4 ? 4 : 16);
+}
+
+/* ---- growable arrays: the capacity is the next power of two of the length */
+
+static int grow(void *pp, size_t n, size_t elem)
+{
+    void **p = pp;
+    if (n != 0 && (n & (n - 1)) != 0)
+        return 0;
+    size_t cap = n ? n * 2 : 1;
+    if (cap > SIZE_MAX / elem)
+        return -SL_ENOMEM;
+    void *q = realloc(*p, cap * elem);
+    if (!q)
+        return -SL_ENOMEM;
+    *p = q;
+    return 0;
+}
+
+static int push_u32(uint32_t **a, size_t *n, uint32_t v)
+{
+    if (grow(a, *n, sizeof **a) < 0)
+        return -SL_ENOMEM;
+    (*a)[(*n)++] = v;
+    return 0;
+}
+
+static int push_rec(const sl_sip_record ***a, size_t *n, const sl_sip_record *r)
+{
+    if (grow(a, *n, sizeof **a) < 0)
+        return -SL_ENOMEM;
+    (*a)[(*n)++] = r;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_unique(uint32_t *a, size_t *n)
+{
+    if (*n < 2)
+        return;
+    qsort(a, *n, sizeof *a, cmp_u32);
+    size_t w = 1;
+    for (size_t i = 1; i < *n; i++)
+        if (a[i] != a[w - 1])
+            a[w++] = a[i];
+    *n = w;
+}
+
+/* ---- the result and the working state ------------------------------------ */
+
+typedef struct rec_call {
+    const sl_sip_record *rec;
+    uint32_t call;
+} rec_call;
+
+/* sl_calls with what its lookups need; sl_calls is the first member. */
+typedef struct calls_full {
+    sl_calls pub;
+    cmap host_map;      /* address -> host */
+    rec_call *rec_call; /* sorted by record address */
+    size_t n_rec_call;
+} calls_full;
+
+typedef struct build {
+    const sl_model *m;
+    const sl_labels *labels;
+    calls_full *cf;
+    sl_calls *o;
+    const sl_sip_record **recs; /* by frame */
+    size_t n_recs;
+    uint32_t *rec_leg;          /* per recs[i]: leg or SL_CALLS_NONE */
+    uint32_t *rec_tx;           /* per recs[i]: transaction or SL_CALLS_NONE */
+    sl_time_ns *tx_last_copy;   /* per transaction: time of the last request copy */
+    uint32_t *leg_parent;       /* union-find over legs */
+    uint32_t *leg_call;         /* per leg root: call */
+    uint32_t *host_relay;       /* per host: 1 when it forwarded requests (a proxy) */
+    ckey key;
+    cmap leg_map, tx_map, ack_map, dlg_map, join_map, via_map, reg_map;
+} build;
+
+/* ---- small SIP predicates ------------------------------------------------ */
+
+static bool str_is(sl_sip_str s, const char *c)
+{
+    size_t n = strlen(c);
+    return s.p && s.n == n && memcmp(s.p, c, n) == 0;
+}
+
+static bool is_register(const sl_sip_record *r)
+{
+    return r->f.is_request ? str_is(r->f.method, "REGISTER") : str_is(r->f.cseq_method, "REGISTER");
+}
+
+static bool is_rfc3261_branch(sl_sip_str b)
+{
+    return b.p && b.n > 7 && memcmp(b.p, "z9hG4bK", 7) == 0;
+}
+
+/* An initial INVITE: no To tag yet. */
+static bool is_initial_invite(const sl_sip_record *r)
+{
+    return r && r->f.is_request && str_is(r->f.method, "INVITE") && !r->f.to_tag.p;
+}
+
+/* ---- hosts --------------------------------------------------------------- */
+
+static int host_add(build *b, const sl_addr *a, uint32_t *out)
+{
+    sl_calls *o = b->o;
+    key_reset(&b->key, 'H');
+    key_addr(&b->key, a);
+    uint32_t h = map_get(&b->cf->host_map, &b->key);
+    if (h != SL_CALLS_NONE) {
+        *out = h;
+        return 0;
+    }
+    if (grow(&o->hosts, o->n_hosts, sizeof *o->hosts) < 0 || grow(&b->host_relay, o->n_hosts, sizeof *b->host_relay) < 0)
+        return -SL_ENOMEM;
+    h = (uint32_t)o->n_hosts;
+    memset(&o->hosts[h], 0, sizeof o->hosts[h]);
+    o->hosts[h].addr = *a;
+    o->hosts[h].source = SL_LABEL_ADDRESS;
+    b->host_relay[h] = 0;
+    if (map_put(&b->cf->host_map, &b->key, h) < 0)
+        return -SL_ENOMEM;
+    o->n_hosts++;
+    *out = h;
+    return 0;
+}
+
+static int hosts_collect(build *b)
+{
+    uint32_t h;
+    for (size_t i = 0; i < b->n_recs; i++) {
+        const sl_sip_record *r = b->recs[i];
+        if (host_add(b, &r->src, &h) < 0)
+            return -SL_ENOMEM;
+        b->o->hosts[h].messages_sent++;
+        if (r->f.is_request && r->f.n_vias >= 2)
+            b->host_relay[h] = 1;
+        if (host_add(b, &r->dst, &h) < 0)
+            return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < b->m->n_conns; i++) {
+        for (int s = 0; s < 2; s++) {
+            if (host_add(b, &b->m->conns[i].info.addr[s], &h) < 0)
+                return -SL_ENOMEM;
+            b->o->hosts[h].flows++;
+        }
+    }
+    return 0;
+}
+
+static uint32_t host_of(build *b, const sl_addr *a)
+{
+    key_reset(&b->key, 'H');
+    key_addr(&b->key, a);
+    return map_get(&b->cf->host_map, &b->key);
+}
+
+static int set_label(sl_host *h, sl_label_source src, const char *text, size_t n)
+{
+    size_t need = sl_text_escape(text, n, NULL, 0);
+    char *l = malloc(need + 1);
+    if (!l)
+        return -SL_ENOMEM;
+    sl_text_escape(text, n, l, need + 1);
+    free(h->label);
+    h->label = l;
+    h->source = src;
+    return 0;
+}
+
+/* Known products: a role and a label; others keep their address. */
+static int label_from_product(sl_host *h, sl_sip_str prod)
+{
+    static const struct { const char *prefix, *role, *label; } known[] = {
+        {"TANDBERG/", "expressway", "Expressway"},
+        {"Cisco-CUCM", "cucm", "CUCM"},
+        {"Cisco-SIPGateway", "gateway", "Cisco gateway"},
+    };
+    if (!h->product) {
+        size_t need = sl_text_escape(prod.p, prod.n, NULL, 0);
+        if (!(h->product = malloc(need + 1)))
+            return -SL_ENOMEM;
+        sl_text_escape(prod.p, prod.n, h->product, need + 1);
+    }
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+        size_t n = strlen(known[i].prefix);
+        if (prod.n < n || memcmp(prod.p, known[i].prefix, n) != 0)
+            continue;
+        if (!h->role)
+            h->role = known[i].role;
+        if (h->source <= SL_LABEL_PRODUCT)
+            return 0;
+        char text[128];
+        const char *ver = memchr(prod.p, '(', prod.n);
+        size_t vn = ver ? (size_t)(prod.p + prod.n - ver) : 0;
+        if (strcmp(known[i].role, "cucm") == 0) {
+            ver = prod.p + n;
+            vn = prod.n - n;
+        }
+        int len = snprintf(text, sizeof text, "%s%s%.*s", known[i].label, vn ? " " : "",
+                           (int)(vn > 60 ? 60 : vn), ver ? ver : "");
+        return set_label(h, SL_LABEL_PRODUCT, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+    }
+    return 0;
+}
+
+/* The host that added a Via with egress-zone (the request's sender, or the
+ * receiver of a response) is an Expressway; so is the host that received a
+ * Via it marked with ingress-zone (the sender of the next Via up). */
+static int label_from_zone(build *b, const sl_sip_record *r)
+{
+    sl_sip_str zone = {NULL, 0};
+    const sl_sip_via *v = r->f.vias;
+    if (r->f.n_vias == 0)
+        return 0;
+    bool own = sl_sip_param_get(v[0].params, v[0].n_params, "egress-zone", &zone);
+    if (!own && r->f.is_request && r->f.n_vias >= 2)
+        own = sl_sip_param_get(v[1].params, v[1].n_params, "ingress-zone", &zone);
+    if (!own || !zone.p)
+        return 0;
+    uint32_t h = host_of(b, r->f.is_request ? &r->src : &r->dst);
+    if (h == SL_CALLS_NONE)
+        return 0;
+    sl_host *host = &b->o->hosts[h];
+    host->role = "expressway";
+    if (host->source <= SL_LABEL_ZONE)
+        return 0;
+    char text[160];
+    int len = snprintf(text, sizeof text, "Expressway (zone %.*s)", (int)(zone.n > 100 ? 100 : zone.n), zone.p);
+    return set_label(host, SL_LABEL_ZONE, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+}
+
+/* User-Agent of a request it originated (one Via); Server of a response
+ * from a host that never relayed requests (a proxy passes Server through). */
+static int label_product(build *b, const sl_sip_record *r)
+{
+    uint32_t h = host_of(b, &r->src);
+    if (h == SL_CALLS_NONE)
+        return 0;
+    if (r->f.is_request && r->f.n_vias == 1 && r->f.user_agent.p && r->f.user_agent.n)
+        return label_from_product(&b->o->hosts[h], r->f.user_agent);
+    if (!r->f.is_request && !b->host_relay[h] && r->f.server.p && r->f.server.n)
+        return label_from_product(&b->o->hosts[h], r->f.server);
+    return 0;
+}
+
+static int label_user(build *b)
+{
+    for (size_t i = 0; b->labels && i < b->n_recs; i++) {
+        const sl_sip_record *r = b->recs[i];
+        const sl_addr *a[2] = {&r->src, &r->dst};
+        uint16_t p[2] = {r->sport, r->dport};
+        for (int s = 0; s < 2; s++) {
+            uint32_t h = host_of(b, a[s]);
+            const char *l = sl_labels_find(b->labels, a[s], p[s]);
+            if (h != SL_CALLS_NONE && l && b->o->hosts[h].source != SL_LABEL_USER &&
+                set_label(&b->o->hosts[h], SL_LABEL_USER, l, strlen(l)) < 0)
+                return -SL_ENOMEM;
+        }
+    }
+    for (size_t h = 0; b->labels && h < b->o->n_hosts; h++) {
+        const char *l = sl_labels_find(b->labels, &b->o->hosts[h].addr, 0);
+        if (l && b->o->hosts[h].source != SL_LABEL_USER && set_label(&b->o->hosts[h], SL_LABEL_USER, l, strlen(l)) < 0)
+            return -SL_ENOMEM;
+    }
+    return 0;
+}
+
+static int hosts_label(build *b)
+{
+    if (label_user(b) < 0)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < b->n_recs; i++)
+        if (label_from_zone(b, b->recs[i]) < 0 || label_product(b, b->recs[i]) < 0)
+            return -SL_ENOMEM;
+    for (size_t h = 0; h < b->o->n_hosts; h++) {
+        sl_host *host = &b->o->hosts[h];
+        if (host->label)
+            continue;
+        char text[SL_ADDR_PORT_STRLEN];
+        sl_addr_format(&host->addr, text, sizeof text);
+        if (set_label(host, SL_LABEL_ADDRESS, text, strlen(text)) < 0)
+            return -SL_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- legs: one Call-ID between two addresses ----------------------------- */
+
+static int leg_of(build *b, const sl_sip_record *r, uint32_t *out)
+{
+    sl_calls *o = b->o;
+    uint32_t hs = host_of(b, &r->src), hd = host_of(b, &r->dst);
+    uint32_t lo = hs < hd ? hs : hd, hi = hs < hd ? hd : hs;
+    key_reset(&b->key, 'L');
+    key_str(&b->key, r->f.call_id);
+    key_u32(&b->key, lo);
+    key_u32(&b->key, hi);
+    uint32_t l = map_get(&b->leg_map, &b->key);
+    if (l == SL_CALLS_NONE) {
+        if (o->n_legs >= SL_CALLS_NONE - 1 || grow(&o->legs, o->n_legs, sizeof *o->legs) < 0 ||
+            grow(&b->leg_parent, o->n_legs, sizeof *b->leg_parent) < 0)
+            return -SL_ENOMEM;
+        l = (uint32_t)o->n_legs;
+        memset(&o->legs[l], 0, sizeof o->legs[l]);
+        o->legs[l].call_id = r->f.call_id;
+        o->legs[l].host[0] = hs;
+        o->legs[l].host[1] = hd;
+        b->leg_parent[l] = l;
+        if (map_put(&b->leg_map, &b->key, l) < 0)
+            return -SL_ENOMEM;
+        o->n_legs++;
+    }
+    *out = l;
+    return push_rec(&o->legs[l].messages, &o->legs[l].n_messages, r);
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static const sl_sip_str M_INVITE = {"INVITE", 6}, M_ACK = {"ACK", 3}, M_CANCEL = {"CANCEL", 6};
+
+/* The sent-by port, the transport's default when absent (RFC 3261 18.2.2:
+ * "192.0.2.1" and "192.0.2.1:5060" are the same sent-by over UDP). */
+static sl_sip_str via_port(const sl_sip_via *v)
+{
+    if (v->port.p && v->port.n)
+        return v->port;
+    bool tls = str_is(v->transport, "TLS") || str_is(v->transport, "tls");
+    return tls ? (sl_sip_str){"5061", 4} : (sl_sip_str){"5060", 4};
+}
+
+/* RFC 3261 17.2.3: top Via branch + sent-by + method; for a pre-3261 branch,
+ * Call-ID + CSeq number + From tag + top Via (the older rule). */
+static void tx_key(ckey *k, const sl_sip_record *r, sl_sip_str method)
+{
+    const sl_sip_via *v = r->f.n_vias ? &r->f.vias[0] : NULL;
+    sl_sip_str none = {NULL, 0};
+    if (v && is_rfc3261_branch(v->branch)) {
+        key_reset(k, 'B');
+        key_str(k, v->branch);
+    } else {
+        key_reset(k, 'C');
+        key_str(k, r->f.call_id);
+        key_u32(k, r->f.cseq);
+        key_str(k, r->f.from_tag);
+        key_str(k, v ? v->branch : none);
+    }
+    key_lower(k, v ? v->host : none);
+    key_str(k, v ? via_port(v) : none);
+    key_str(k, method);
+}
+
+static uint32_t tx_find(build *b, const sl_sip_record *r, sl_sip_str method)
+{
+    tx_key(&b->key, r, method);
+    return map_get(&b->tx_map, &b->key);
+}
+
+static int tx_put(build *b, const sl_sip_record *r, sl_sip_str method, uint32_t t)
+{
+    tx_key(&b->key, r, method);
+    return map_put(&b->tx_map, &b->key, t);
+}
+
+/* The key that finds an INVITE from its 2xx ACK: the dialog and the CSeq. */
+static void ack_key(ckey *k, const sl_sip_record *r)
+{
+    key_reset(k, 'A');
+    key_str(k, r->f.call_id);
+    key_str(k, r->f.from_tag);
+    key_str(k, r->f.to_tag);
+    key_u32(k, r->f.cseq);
+}
+
+static int tx_new(build *b, const sl_sip_record *req, uint32_t leg, uint32_t *out)
+{
+    sl_calls *o = b->o;
+    if (o->n_transactions >= SL_CALLS_NONE - 1 || grow(&o->transactions, o->n_transactions, sizeof *o->transactions) < 0 ||
+        grow(&b->tx_last_copy, o->n_transactions, sizeof *b->tx_last_copy) < 0)
+        return -SL_ENOMEM;
+    uint32_t t = (uint32_t)o->n_transactions++;
+    memset(&o->transactions[t], 0, sizeof o->transactions[t]);
+    o->transactions[t].leg = leg;
+    o->transactions[t].dialog = SL_CALLS_NONE;
+    o->transactions[t].request = req;
+    o->transactions[t].request_copies = req ? 1 : 0;
+    b->tx_last_copy[t] = req ? req->span.last_ts : 0;
+    *out = t;
+    if (leg == SL_CALLS_NONE)
+        return 0;
+    return push_u32(&o->legs[leg].transactions, &o->legs[leg].n_transactions, t);
+}
+
+/* Another copy of a request: resent by its sender, or the same message seen
+ * again by the capture within SL_CALLS_DUPLICATE_NS. */
+static void tx_copy(build *b, uint32_t t, const sl_sip_record *r)
+{
+    sl_transaction *x = &b->o->transactions[t];
+    if (!x->request) {
+        x->request = r;
+        x->request_copies = 1;
+    } else if (r->span.last_ts - b->tx_last_copy[t] < SL_CALLS_DUPLICATE_NS) {
+        x->duplicates++;
+    } else {
+        x->request_copies++;
+    }
+    b->tx_last_copy[t] = r->span.last_ts;
+}
+
+/* Found, or made and indexed under `method`; *made says which. */
+static int tx_request_plain(build *b, const sl_sip_record *r, sl_sip_str method, uint32_t leg, uint32_t *out,
+                            bool *made)
+{
+    uint32_t t = tx_find(b, r, method);
+    *made = t == SL_CALLS_NONE;
+    if (!*made) {
+        tx_copy(b, t, r);
+        *out = t;
+        return 0;
+    }
+    if (tx_new(b, r, leg, out) < 0 || tx_put(b, r, method, *out) < 0)
+        return -SL_ENOMEM;
+    return 0;
+}
+
+/* ACK of a non-2xx: part of its INVITE (same branch).  ACK of a 2xx: a
+ * transaction of its own, and the ack of the dialog's INVITE with its CSeq. */
+static int tx_ack(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+{
+    sl_transaction *txs = b->o->transactions;
+    uint32_t t = tx_find(b, r, M_INVITE);
+    if (t != SL_CALLS_NONE) {
+        if (!txs[t].ack)
+            txs[t].ack = r;
+        *made = false;
+        *out = t;
+        return 0;
+    }
+    ack_key(&b->key, r);
+    uint32_t inv = map_get(&b->ack_map, &b->key);
+    if (inv != SL_CALLS_NONE && !txs[inv].ack)
+        txs[inv].ack = r;
+    return tx_request_plain(b, r, M_ACK, leg, out, made);
+}
+
+/* CANCEL: part of the INVITE it cancels (same branch), else its own. */
+static int tx_cancel(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+{
+    uint32_t t = tx_find(b, r, M_INVITE);
+    if (t == SL_CALLS_NONE)
+        return tx_request_plain(b, r, M_CANCEL, leg, out, made);
+    if (!b->o->transactions[t].cancel)
+        b->o->transactions[t].cancel = r;
+    b->o->transactions[t].cancel_copies++;
+    *made = false;
+    *out = t;
+    return tx_put(b, r, M_CANCEL, t);
+}
+
+static int tx_request(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+{
+    if (str_is(r->f.method, "ACK"))
+        return tx_ack(b, r, leg, out, made);
+    if (str_is(r->f.method, "CANCEL"))
+        return tx_cancel(b, r, leg, out, made);
+    return tx_request_plain(b, r, r->f.method, leg, out, made);
+}
+
+/* The transaction a response belongs to (made with no request when the
+ * request was not captured). */
+static int tx_response(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out)
+{
+    uint32_t t = tx_find(b, r, r->f.cseq_method);
+    sl_transaction *txs = b->o->transactions;
+    if (t != SL_CALLS_NONE && str_is(r->f.cseq_method, "CANCEL") && txs[t].cancel) {
+        if (!txs[t].cancel_response)
+            txs[t].cancel_response = r;
+        *out = t;
+        return 0;
+    }
+    if (t == SL_CALLS_NONE && (tx_new(b, NULL, leg, &t) < 0 || tx_put(b, r, r->f.cseq_method, t) < 0))
+        return -SL_ENOMEM;
+    sl_transaction *x = &b->o->transactions[t];
+    if (push_rec(&x->responses, &x->n_responses, r) < 0)
+        return -SL_ENOMEM;
+    if (r->f.status_code >= 200 && !x->final)
+        x->final = r;
+    *out = t;
+    return 0;
+}
+
+/* ---- dialogs: Call-ID + both tags, whichever side sent the request ------- */
+
+static void dialog_key(ckey *k, sl_sip_str call_id, sl_sip_str a, sl_sip_str b)
+{
+    bool swap = b.p && (!a.p || a.n > b.n || (a.n == b.n && memcmp(a.p, b.p, a.n) > 0));
+    key_reset(k, 'D');
+    key_str(k, call_id);
+    key_str(k, swap ? b : a);
+    key_str(k, swap ? a : b);
+}
+
+static int dialog_new(build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str to_tag, uint32_t *out)
+{
+    sl_calls *o = b->o;
+    if (o->n_dialogs >= SL_CALLS_NONE - 1 || grow(&o->dialogs, o->n_dialogs, sizeof *o->dialogs) < 0)
+        return -SL_ENOMEM;
+    uint32_t d = (uint32_t)o->n_dialogs++;
+    sl_dialog *x = &o->dialogs[d];
+    memset(x, 0, sizeof *x);
+    x->leg = leg;
+    x->call_id = r->f.call_id;
+    x->from_tag = r->f.from_tag;
+    x->to_tag = to_tag;
+    *out = d;
+    if (push_u32(&o->legs[leg].dialogs, &o->legs[leg].n_dialogs, d) < 0)
+        return -SL_ENOMEM;
+    if (!to_tag.p)
+        return 0;
+    dialog_key(&b->key, r->f.call_id, r->f.from_tag, to_tag);
+    return map_put(&b->dlg_map, &b->key, d);
+}
+
+static int dialog_add_tx(build *b, uint32_t d, uint32_t t)
+{
+    sl_dialog *x = &b->o->dialogs[d];
+    if (x->n_transactions && x->transactions[x->n_transactions - 1] == t)
+        return 0;
+    if (b->o->transactions[t].dialog == SL_CALLS_NONE)
+        b->o->transactions[t].dialog = d;
+    return push_u32(&x->transactions, &x->n_transactions, t);
+}
+
+/* A new request transaction: an initial INVITE/SUBSCRIBE opens an early
+ * dialog; a request with a To tag joins its dialog (made when the capture
+ * missed its start), whatever connection or direction it came on. */
+static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32_t t)
+{
+    uint32_t d;
+    if (!r->f.to_tag.p) {
+        if (!str_is(r->f.method, "INVITE") && !str_is(r->f.method, "SUBSCRIBE"))
+            return 0;
+        if (dialog_new(b, r, leg, r->f.to_tag, &d) < 0)
+            return -SL_ENOMEM;
+        return dialog_add_tx(b, d, t);
+    }
+    if (str_is(r->f.method, "CANCEL"))
+        return 0;
+    dialog_key(&b->key, r->f.call_id, r->f.from_tag, r->f.to_tag);
+    d = map_get(&b->dlg_map, &b->key);
+    if (d == SL_CALLS_NONE && dialog_new(b, r, leg, r->f.to_tag, &d) < 0)
+        return -SL_ENOMEM;
+    return dialog_add_tx(b, d, t);
+}
+
+/* The dialog a tagged response to transaction t belongs to: its own, the
+ * early one still waiting for a tag, or a new one (a fork). */
+static int dialog_for_response(build *b, const sl_sip_record *r, uint32_t t, uint32_t *out)
+{
+    sl_calls *o = b->o;
+    dialog_key(&b->key, r->f.call_id, r->f.from_tag, r->f.to_tag);
+    uint32_t d = map_get(&b->dlg_map, &b->key);
+    if (d == SL_CALLS_NONE && o->transactions[t].dialog != SL_CALLS_NONE) {
+        sl_dialog *early = &o->dialogs[o->transactions[t].dialog];
+        if (!early->to_tag.p) {
+            d = o->transactions[t].dialog;
+            early->to_tag = r->f.to_tag;
+            if (map_put(&b->dlg_map, &b->key, d) < 0)
+                return -SL_ENOMEM;
+        }
+    }
+    if (d == SL_CALLS_NONE) {
+        uint32_t leg = o->transactions[t].leg;
+        if (dialog_new(b, r, leg, r->f.to_tag, &d) < 0)
+            return -SL_ENOMEM;
+    }
+    *out = d;
+    return dialog_add_tx(b, d, t);
+}
+
+static int dialog_response(build *b, const sl_sip_record *r, uint32_t t)
+{
+    sl_transaction *x = &b->o->transactions[t];
+    bool invite = str_is(r->f.cseq_method, "INVITE");
+    uint32_t d = x->dialog;
+    if (r->f.status_code <= 100 || (d == SL_CALLS_NONE && !invite))
+        return 0;
+    if (r->f.to_tag.p && (invite || d == SL_CALLS_NONE)) {
+        if (dialog_for_response(b, r, t, &d) < 0)
+            return -SL_ENOMEM;
+    }
+    if (d == SL_CALLS_NONE)
+        return 0;
+    sl_dialog *g = &b->o->dialogs[d];
+    int s = r->f.status_code;
+    if (invite && s >= 200 && s < 300) {
+        g->confirmed = true;
+        ack_key(&b->key, r);
+        if (map_put(&b->ack_map, &b->key, t) < 0)
+            return -SL_ENOMEM;
+    } else if (invite && s >= 300 && !g->confirmed) {
+        g->terminated = true;
+    } else if (str_is(r->f.cseq_method, "BYE") && s >= 200 && s < 300) {
+        g->terminated = true;
+    }
+    return 0;
+}
+
+/* ---- pass over every message in frame order ------------------------------ */
+
+static int place_message(build *b, size_t i)
+{
+    const sl_sip_record *r = b->recs[i];
+    uint32_t leg = SL_CALLS_NONE, t;
+    b->rec_leg[i] = SL_CALLS_NONE;
+    b->rec_tx[i] = SL_CALLS_NONE;
+    if (!r->f.call_id.p || r->f.malformed)
+        return 0; /* nothing to correlate on; the model still lists it */
+    if (!is_register(r) && leg_of(b, r, &leg) < 0)
+        return -SL_ENOMEM;
+    b->rec_leg[i] = leg;
+    if (r->f.is_request) {
+        bool made;
+        if (tx_request(b, r, leg, &t, &made) < 0)
+            return -SL_ENOMEM;
+        if (made && leg != SL_CALLS_NONE && dialog_request(b, r, leg, t) < 0)
+            return -SL_ENOMEM;
+    } else {
+        if (!r->f.cseq_method.p)
+            return 0;
+        if (tx_response(b, r, leg, &t) < 0)
+            return -SL_ENOMEM;
+        if (leg != SL_CALLS_NONE && dialog_response(b, r, t) < 0)
+            return -SL_ENOMEM;
+    }
+    b->rec_tx[i] = t;
+    return 0;
+}
+
+/* ---- calls: legs joined by union-find ------------------------------------ */
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
+{
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    if (a != b)
+        parent[a < b ? b : a] = a < b ? a : b; /* the earlier leg stays the root */
+}
+
+/* Join leg with the first leg that showed the same key. */
+static int join_on(build *b, uint32_t leg)
+{
+    uint32_t other = map_get(&b->join_map, &b->key);
+    if (other != SL_CALLS_NONE) {
+        uf_union(b->leg_parent, leg, other);
+        return 0;
+    }
+    return map_put(&b->join_map, &b->key, leg);
+}
+
+static bool uuid_is_zero(sl_sip_str s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] != '0' && s.p[i] != '-')
+            return false;
+    return true;
+}
+
+static int join_token(build *b, uint32_t leg, char tag, sl_sip_str v)
+{
+    if (!v.p || v.n == 0 || uuid_is_zero(v))
+        return 0;
+    key_reset(&b->key, tag);
+    key_lower(&b->key, v);
+    return join_on(b, leg);
+}
+
+static void via_chain_key(ckey *k, const sl_sip_record *r, size_t from)
+{
+    key_reset(k, 'V');
+    for (size_t i = from; i < r->f.n_vias; i++) {
+        const sl_sip_via *v = &r->f.vias[i];
+        key_str(k, v->branch);
+        key_lower(k, v->host);
+        key_str(k, via_port(v));
+    }
+}
+
+static int join_message(build *b, size_t i)
+{
+    const sl_sip_record *r = b->recs[i];
+    uint32_t leg = b->rec_leg[i];
+    if (leg == SL_CALLS_NONE)
+        return 0;
+    if (join_token(b, leg, 'I', r->f.call_id) < 0 || join_token(b, leg, 'S', r->f.session_id_local) < 0 ||
+        join_token(b, leg, 'S', r->f.session_id_remote) < 0 || join_token(b, leg, 'T', r->f.taatag) < 0 ||
+        join_token(b, leg, 'G', r->f.cisco_guid) < 0)
+        return -SL_ENOMEM;
+    if (!r->f.is_request || r->f.n_vias == 0 || !is_rfc3261_branch(r->f.vias[0].branch))
+        return 0;
+    via_chain_key(&b->key, r, 0);
+    if (map_get(&b->via_map, &b->key) == SL_CALLS_NONE && map_put(&b->via_map, &b->key, leg) < 0)
+        return -SL_ENOMEM;
+    return 0;
+}
+
+/* A request whose Vias below the top one are another request's whole Via
+ * list was forwarded by the hop that added the top one. */
+static void join_via_chain(build *b, size_t i)
+{
+    const sl_sip_record *r = b->recs[i];
+    uint32_t leg = b->rec_leg[i];
+    if (leg == SL_CALLS_NONE || !r->f.is_request || r->f.n_vias < 2 || !is_rfc3261_branch(r->f.vias[1].branch))
+        return;
+    via_chain_key(&b->key, r, 1);
+    uint32_t other = map_get(&b->via_map, &b->key);
+    if (other != SL_CALLS_NONE)
+        uf_union(b->leg_parent, leg, other);
+}
+
+static int calls_make(build *b)
+{
+    sl_calls *o = b->o;
+    for (size_t i = 0; i < b->n_recs; i++)
+        if (join_message(b, i) < 0)
+            return -SL_ENOMEM;
+    for (size_t i = 0; i < b->n_recs; i++)
+        join_via_chain(b, i);
+    if (!(b->leg_call = malloc((o->n_legs ? o->n_legs : 1) * sizeof *b->leg_call)))
+        return -SL_ENOMEM;
+    /* Legs are numbered by their first message, so calls are too. */
+    for (uint32_t l = 0; l < o->n_legs; l++) {
+        uint32_t root = uf_find(b->leg_parent, l);
+        if (root == l) {
+            if (grow(&o->calls, o->n_calls, sizeof *o->calls) < 0)
+                return -SL_ENOMEM;
+            memset(&o->calls[o->n_calls], 0, sizeof o->calls[o->n_calls]);
+            o->calls[o->n_calls].id = (uint32_t)o->n_calls + 1;
+            b->leg_call[l] = (uint32_t)o->n_calls++;
+        } else {
+            b->leg_call[l] = b->leg_call[root];
+        }
+        o->legs[l].call = b->leg_call[l];
+        sl_call *c = &o->calls[b->leg_call[l]];
+        if (push_u32(&c->legs, &c->n_legs, l) < 0)
+            return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < b->n_recs; i++) {
+        if (b->rec_leg[i] == SL_CALLS_NONE)
+            continue;
+        sl_call *c = &o->calls[b->leg_call[b->rec_leg[i]]];
+        const sl_sip_record *r = b->recs[i];
+        if (c->n_messages == 0 || r->span.first_ts < c->first_ts)
+            c->first_ts = r->span.first_ts;
+        if (c->n_messages == 0 || r->span.last_ts > c->last_ts)
+            c->last_ts = r->span.last_ts;
+        if (push_rec(&c->messages, &c->n_messages, r) < 0)
+            return -SL_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- hops and outcomes --------------------------------------------------- */
+
+typedef struct hop_order {
+    uint64_t invite_frame, first_frame;
+    uint32_t leg;
+} hop_order;
+
+static int by_hop(const void *a, const void *b)
+{
+    const hop_order *x = a, *y = b;
+    if (x->invite_frame != y->invite_frame)
+        return x->invite_frame < y->invite_frame ? -1 : 1;
+    if (x->first_frame != y->first_frame)
+        return x->first_frame < y->first_frame ? -1 : 1;
+    return x->leg < y->leg ? -1 : x->leg > y->leg;
+}
+
+static hop_order leg_hop_key(const sl_leg *l, uint32_t index)
+{
+    hop_order h = {UINT64_MAX, l->n_messages ? l->messages[0]->span.last_frame : UINT64_MAX, index};
+    for (size_t i = 0; i < l->n_messages; i++) {
+        if (l->messages[i]->f.is_request && str_is(l->messages[i]->f.method, "INVITE")) {
+            h.invite_frame = l->messages[i]->span.last_frame;
+            break;
+        }
+    }
+    return h;
+}
+
+static int order_hops(sl_calls *o, sl_call *c)
+{
+    hop_order *h = malloc(c->n_legs * sizeof *h);
+    if (!h)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < c->n_legs; i++)
+        h[i] = leg_hop_key(&o->legs[c->legs[i]], c->legs[i]);
+    qsort(h, c->n_legs, sizeof *h, by_hop);
+    for (size_t i = 0; i < c->n_legs; i++) {
+        c->legs[i] = h[i].leg;
+        o->legs[h[i].leg].hop = (uint32_t)i;
+    }
+    free(h);
+    return 0;
+}
+
+/* The last initial INVITE transaction of the caller's leg: after a 401/407
+ * or a 3xx the caller sends a new INVITE with the same Call-ID. */
+static const sl_transaction *deciding_invite(const sl_calls *o, uint32_t leg)
+{
+    const sl_leg *l = &o->legs[leg];
+    for (size_t i = l->n_transactions; i-- > 0;) {
+        const sl_transaction *t = &o->transactions[l->transactions[i]];
+        if (is_initial_invite(t->request))
+            return t;
+    }
+    return NULL;
+}
+
+static void decide(sl_call *c, sl_call_outcome outcome, const sl_sip_record *by)
+{
+    c->outcome = outcome;
+    c->decided_by = by;
+    c->final_status = by && !by->f.is_request ? by->f.status_code : 0;
+}
+
+static void outcome_of_invite(sl_call *c, const sl_transaction *t)
+{
+    for (size_t i = 0; i < t->n_responses; i++) {
+        int s = t->responses[i]->f.status_code;
+        if (s >= 200 && s < 300) {
+            decide(c, SL_CALL_ANSWERED, t->responses[i]);
+            return;
+        }
+    }
+    if (t->final && t->final->f.status_code == 487 && t->cancel)
+        decide(c, SL_CALL_CANCELLED, t->final);
+    else if (t->final)
+        decide(c, SL_CALL_REJECTED, t->final);
+    else if (t->cancel)
+        decide(c, SL_CALL_CANCELLED, t->cancel);
+    else
+        decide(c, SL_CALL_NO_ANSWER, NULL);
+}
+
+/* No INVITE: the first request says who talked to whom, its final response
+ * what came of it (an OPTIONS ping's 404, a MESSAGE's 200). */
+static void outcome_other(const sl_calls *o, sl_call *c)
+{
+    const sl_leg *l = &o->legs[c->legs[0]];
+    decide(c, SL_CALL_OTHER, NULL);
+    for (size_t i = 0; i < l->n_transactions; i++) {
+        const sl_transaction *t = &o->transactions[l->transactions[i]];
+        if (!t->request)
+            continue;
+        c->caller = t->request->f.from_uri;
+        c->callee = t->request->f.to_uri.p ? t->request->f.to_uri : t->request->f.request_uri;
+        if (t->final)
+            decide(c, SL_CALL_OTHER, t->final);
+        return;
+    }
+}
+
+static int calls_finish(build *b)
+{
+    sl_calls *o = b->o;
+    for (size_t k = 0; k < o->n_calls; k++) {
+        sl_call *c = &o->calls[k];
+        if (order_hops(o, c) < 0)
+            return -SL_ENOMEM;
+        for (size_t i = 0; i < c->n_messages && !c->initial; i++)
+            if (is_initial_invite(c->messages[i]))
+                c->initial = c->messages[i];
+        if (!c->initial) {
+            outcome_other(o, c);
+            continue;
+        }
+        c->caller = c->initial->f.from_uri;
+        c->callee = c->initial->f.to_uri.p ? c->initial->f.to_uri : c->initial->f.request_uri;
+        for (size_t i = 0; i < c->n_legs; i++) {
+            const sl_transaction *t = deciding_invite(o, c->legs[i]);
+            if (t) {
+                outcome_of_invite(c, t);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static int legs_conns(build *b)
+{
+    sl_calls *o = b->o;
+    for (size_t i = 0; i < b->n_recs; i++) {
+        if (b->rec_leg[i] == SL_CALLS_NONE)
+            continue;
+        sl_leg *l = &o->legs[b->rec_leg[i]];
+        uint32_t conn = b->recs[i]->conn_index;
+        if (conn && (l->n_conns == 0 || l->conns[l->n_conns - 1] != conn) && push_u32(&l->conns, &l->n_conns, conn) < 0)
+            return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < o->n_legs; i++) {
+        sl_leg *l = &o->legs[i];
+        sort_unique(l->conns, &l->n_conns);
+        sl_call *c = &o->calls[l->call];
+        for (size_t k = 0; k < l->n_conns; k++)
+            if (push_u32(&c->conns, &c->n_conns, l->conns[k]) < 0)
+                return -SL_ENOMEM;
+    }
+    return 0;
+}
+
+/* Calls each host took part in, by start time, with the latest end so far:
+ * a backwards scan stops once no earlier call can still be running. */
+typedef struct host_call {
+    uint32_t host, call;
+    sl_time_ns first, last, max_last;
+} host_call;
+
+static int by_host_time(const void *a, const void *b)
+{
+    const host_call *x = a, *y = b;
+    if (x->host != y->host)
+        return x->host < y->host ? -1 : 1;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return x->call < y->call ? -1 : x->call > y->call;
+}
+
+typedef struct host_index {
+    host_call *hc;
+    size_t n;
+    size_t *start; /* per host: first entry; start[n_hosts] = n */
+} host_index;
+
+static int host_index_make(const sl_calls *o, host_index *x)
+{
+    memset(x, 0, sizeof *x);
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_legs; i++)
+        n += 2;
+    x->hc = malloc((n ? n : 1) * sizeof *x->hc);
+    x->start = calloc(o->n_hosts + 1, sizeof *x->start);
+    if (!x->hc || !x->start)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < o->n_legs; i++) {
+        const sl_call *c = &o->calls[o->legs[i].call];
+        for (int s = 0; s < 2; s++)
+            x->hc[x->n++] = (host_call){o->legs[i].host[s], o->legs[i].call, c->first_ts, c->last_ts, 0};
+    }
+    qsort(x->hc, x->n, sizeof *x->hc, by_host_time);
+    size_t w = 0;
+    for (size_t i = 0; i < x->n; i++) /* one entry per (host, call) */
+        if (w == 0 || x->hc[w - 1].host != x->hc[i].host || x->hc[w - 1].call != x->hc[i].call)
+            x->hc[w++] = x->hc[i];
+    x->n = w;
+    for (size_t i = 0; i < x->n; i++) {
+        bool first = i == 0 || x->hc[i - 1].host != x->hc[i].host;
+        x->hc[i].max_last = first || x->hc[i - 1].max_last < x->hc[i].last ? x->hc[i].last : x->hc[i - 1].max_last;
+        x->start[x->hc[i].host + 1] = i + 1;
+    }
+    for (size_t h = 1; h <= o->n_hosts; h++)
+        if (x->start[h] < x->start[h - 1])
+            x->start[h] = x->start[h - 1];
+    return 0;
+}
+
+/* Up to two calls of host h running within [lo, hi]. */
+static void host_candidates(const host_index *x, uint32_t h, sl_time_ns lo, sl_time_ns hi, uint32_t *cand, size_t *n)
+{
+    size_t a = x->start[h], z = x->start[h + 1];
+    while (a < z) { /* first entry starting after hi */
+        size_t mid = a + (z - a) / 2;
+        if (x->hc[mid].first <= hi)
+            a = mid + 1;
+        else
+            z = mid;
+    }
+    for (size_t i = a; i-- > x->start[h] && *n < 2;) {
+        if (x->hc[i].max_last < lo)
+            break;
+        if (x->hc[i].last >= lo && (*n == 0 || cand[0] != x->hc[i].call))
+            cand[(*n)++] = x->hc[i].call;
+    }
+}
+
+#define CONN_SLACK_NS (2 * SL_NS_PER_SEC)
+
+static int conns_attach(build *b)
+{
+    sl_calls *o = b->o;
+    const sl_model *m = b->m;
+    bool *has_sip = calloc(m->n_conns + 1, sizeof *has_sip);
+    host_index x;
+    int rc = host_index_make(o, &x);
+    for (size_t i = 0; has_sip && i < b->n_recs; i++)
+        if (b->recs[i]->conn_index <= m->n_conns)
+            has_sip[b->recs[i]->conn_index] = true;
+    for (size_t i = 0; rc == 0 && has_sip && i < m->n_conns; i++) {
+        const sl_conn *cn = &m->conns[i];
+        if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0])
+            continue;
+        uint32_t cand[2];
+        size_t n = 0;
+        for (int s = 0; s < 2 && n < 2; s++) {
+            uint32_t h = host_of(b, &cn->info.addr[s]);
+            if (h != SL_CALLS_NONE && !(s == 1 && sl_addr_equal(&cn->info.addr[0], &cn->info.addr[1])))
+                host_candidates(&x, h, cn->first_ts - CONN_SLACK_NS, cn->last_ts + CONN_SLACK_NS, cand, &n);
+        }
+        sl_call *c = n == 1 ? &o->calls[cand[0]] : NULL;
+        rc = c ? push_u32(&c->conns, &c->n_conns, cn->index) : push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
+    }
+    for (size_t k = 0; rc == 0 && k < o->n_calls; k++)
+        sort_unique(o->calls[k].conns, &o->calls[k].n_conns);
+    bool ok = has_sip != NULL;
+    free(x.hc);
+    free(x.start);
+    free(has_sip);
+    return ok ? rc : -SL_ENOMEM;
+}
+
+/* ---- registrations per address of record --------------------------------- */
+
+static const sl_sip_record *tx_first(const sl_transaction *t)
+{
+    return t->request ? t->request : t->responses[0];
+}
+
+static int64_t granted_expires(const sl_sip_record *ok)
+{
+    for (size_t i = 0; i < ok->f.n_contacts; i++) {
+        sl_sip_str v;
+        const sl_sip_addr *a = &ok->f.contacts[i];
+        if (sl_sip_param_get(a->params, a->n_params, "expires", &v) && v.p && v.n > 0 && v.n < 12) {
+            int64_t e = 0;
+            size_t k = 0;
+            while (k < v.n && v.p[k] >= '0' && v.p[k] <= '9')
+                e = e * 10 + (v.p[k++] - '0');
+            if (k == v.n)
+                return e;
+        }
+    }
+    return ok->f.expires;
+}
+
+/* The 401/407 -> credentials -> 200 (or 401/403 again) story. */
+static void registration_story(const sl_calls *o, sl_registration *g)
+{
+    bool challenged = false, creds_refused = false;
+    g->expires = -1;
+    for (size_t i = 0; i < g->n_transactions; i++) {
+        const sl_transaction *t = &o->transactions[g->transactions[i]];
+        int s = t->final ? t->final->f.status_code : 0;
+        bool creds = t->request && (t->request->f.has_authorization || t->request->f.has_proxy_authorization);
+        if (t->request && t->request->f.mra_ar_sk_offered)
+            g->ar_sk_offered = true;
+        for (size_t k = 0; k < t->n_responses; k++)
+            if (t->responses[k]->f.ar_sk_supported)
+                g->ar_sk_supported = true;
+        if (creds && challenged)
+            g->auth_challenged = true;
+        if (creds && (s == 401 || s == 403 || s == 407))
+            creds_refused = true;
+        if (s == 401 || s == 407)
+            challenged = true;
+        if (s) {
+            g->last_status = s;
+            if (s >= 200 && s < 300)
+                g->expires = granted_expires(t->final);
+        }
+    }
+    g->auth_failed = creds_refused && !(g->last_status >= 200 && g->last_status < 300);
+}
+
+static int registrations_make(build *b)
+{
+    sl_calls *o = b->o;
+    for (uint32_t i = 0; i < o->n_transactions; i++) {
+        const sl_transaction *t = &o->transactions[i];
+        if (t->leg != SL_CALLS_NONE)
+            continue;
+        const sl_sip_record *r = tx_first(t);
+        key_reset(&b->key, 'R');
+        key_str(&b->key, r->f.to_uri);
+        uint32_t g = map_get(&b->reg_map, &b->key);
+        if (g == SL_CALLS_NONE) {
+            if (grow(&o->registrations, o->n_registrations, sizeof *o->registrations) < 0)
+                return -SL_ENOMEM;
+            g = (uint32_t)o->n_registrations++;
+            sl_registration *x = &o->registrations[g];
+            memset(x, 0, sizeof *x);
+            x->aor = r->f.to_uri;
+            if (map_put(&b->reg_map, &b->key, g) < 0) /* before host_of() reuses the key */
+                return -SL_ENOMEM;
+            x->host[0] = host_of(b, r->f.is_request ? &r->src : &r->dst);
+            x->host[1] = host_of(b, r->f.is_request ? &r->dst : &r->src);
+        }
+        sl_registration *x = &o->registrations[g];
+        if (push_u32(&x->transactions, &x->n_transactions, i) < 0)
+            return -SL_ENOMEM;
+    }
+    for (size_t g = 0; g < o->n_registrations; g++)
+        registration_story(o, &o->registrations[g]);
+    return 0;
+}
+
+/* ---- record -> call lookup ----------------------------------------------- */
+
+static int by_rec(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const rec_call *)a)->rec, y = (uintptr_t)((const rec_call *)b)->rec;
+    return x < y ? -1 : x > y;
+}
+
+static int rec_calls_make(build *b)
+{
+    calls_full *cf = b->cf;
+    if (!(cf->rec_call = malloc((b->n_recs ? b->n_recs : 1) * sizeof *cf->rec_call)))
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < b->n_recs; i++)
+        if (b->rec_leg[i] != SL_CALLS_NONE)
+            cf->rec_call[cf->n_rec_call++] = (rec_call){b->recs[i], b->leg_call[b->rec_leg[i]]};
+    qsort(cf->rec_call, cf->n_rec_call, sizeof *cf->rec_call, by_rec);
+    return 0;
+}
+
+/* ---- the whole build ----------------------------------------------------- */
+
+typedef struct ordered {
+    const sl_sip_record *rec;
+    size_t seq;
+} ordered;
+
+static int by_frame(const void *a, const void *b)
+{
+    const ordered *x = a, *y = b;
+    if (x->rec->span.last_frame != y->rec->span.last_frame)
+        return x->rec->span.last_frame < y->rec->span.last_frame ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Messages by the frame that completed them (as the messages view). */
+static int order_records(build *b)
+{
+    const sl_model *m = b->m;
+    size_t n = m->n_sip ? m->n_sip : 1;
+    ordered *tmp = malloc(n * sizeof *tmp);
+    b->recs = malloc(n * sizeof *b->recs);
+    b->rec_leg = malloc(n * sizeof *b->rec_leg);
+    b->rec_tx = malloc(n * sizeof *b->rec_tx);
+    if (!tmp || !b->recs || !b->rec_leg || !b->rec_tx) {
+        free(tmp);
+        return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->n_sip; i++)
+        tmp[i] = (ordered){m->sip[i], i};
+    qsort(tmp, m->n_sip, sizeof *tmp, by_frame);
+    for (size_t i = 0; i < m->n_sip; i++)
+        b->recs[i] = tmp[i].rec;
+    b->n_recs = m->n_sip;
+    free(tmp);
+    return 0;
+}
+
+static void build_clear(build *b)
+{
+    free(b->recs);
+    free(b->rec_leg);
+    free(b->rec_tx);
+    free(b->tx_last_copy);
+    free(b->leg_parent);
+    free(b->leg_call);
+    free(b->host_relay);
+    free(b->key.p);
+    cmap *maps[] = {&b->leg_map, &b->tx_map, &b->ack_map, &b->dlg_map, &b->join_map, &b->via_map, &b->reg_map};
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+        map_clear(maps[i]);
+}
+
+static int build_all(build *b)
+{
+    if (order_records(b) < 0 || hosts_collect(b) < 0)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < b->n_recs; i++)
+        if (place_message(b, i) < 0)
+            return -SL_ENOMEM;
+    if (calls_make(b) < 0 || calls_finish(b) < 0 || legs_conns(b) < 0 || conns_attach(b) < 0 ||
+        registrations_make(b) < 0 || rec_calls_make(b) < 0 || hosts_label(b) < 0)
+        return -SL_ENOMEM;
+    return 0;
+}
+
+sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels)
+{
+    calls_full *cf = calloc(1, sizeof *cf);
+    if (!cf)
+        return NULL;
+    build b = {.m = m, .labels = labels, .cf = cf, .o = &cf->pub};
+    int rc = build_all(&b);
+    build_clear(&b);
+    if (rc < 0) {
+        sl_calls_free(&cf->pub);
+        return NULL;
+    }
+    return &cf->pub;
+}
+
+void sl_calls_free(sl_calls *c)
+{
+    if (!c)
+        return;
+    calls_full *cf = (calls_full *)c;
+    for (size_t i = 0; i < c->n_hosts; i++) {
+        free(c->hosts[i].label);
+        free(c->hosts[i].product);
+    }
+    for (size_t i = 0; i < c->n_transactions; i++)
+        free(c->transactions[i].responses);
+    for (size_t i = 0; i < c->n_dialogs; i++)
+        free(c->dialogs[i].transactions);
+    for (size_t i = 0; i < c->n_legs; i++) {
+        free(c->legs[i].messages);
+        free(c->legs[i].conns);
+        free(c->legs[i].transactions);
+        free(c->legs[i].dialogs);
+    }
+    for (size_t i = 0; i < c->n_calls; i++) {
+        free(c->calls[i].legs);
+        free(c->calls[i].messages);
+        free(c->calls[i].conns);
+    }
+    for (size_t i = 0; i < c->n_registrations; i++)
+        free(c->registrations[i].transactions);
+    free(c->hosts);
+    free(c->transactions);
+    free(c->dialogs);
+    free(c->legs);
+    free(c->calls);
+    free(c->registrations);
+    free(c->orphan_conns);
+    map_clear(&cf->host_map);
+    free(cf->rec_call);
+    free(cf);
+}
+
+int sl_calls_host_of(const sl_calls *c, const sl_addr *a)
+{
+    const calls_full *cf = (const calls_full *)c;
+    char buf[32]; /* tag + family + 16 bytes: never grows */
+    ckey k = {buf, 0, sizeof buf, false};
+    key_reset(&k, 'H');
+    key_addr(&k, a);
+    uint32_t h = map_get(&cf->host_map, &k);
+    return h == SL_CALLS_NONE ? -1 : (int)h;
+}
+
+int sl_calls_call_of(const sl_calls *c, const sl_sip_record *r)
+{
+    const calls_full *cf = (const calls_full *)c;
+    size_t a = 0, z = cf->n_rec_call;
+    while (a < z) {
+        size_t mid = a + (z - a) / 2;
+        uintptr_t at = (uintptr_t)cf->rec_call[mid].rec;
+        if (at == (uintptr_t)r)
+            return (int)cf->rec_call[mid].call;
+        if (at < (uintptr_t)r)
+            a = mid + 1;
+        else
+            z = mid;
+    }
+    return -1;
+}
+
+const char *sl_call_outcome_name(sl_call_outcome o)
+{
+    switch (o) {
+    case SL_CALL_ANSWERED: return "answered";
+    case SL_CALL_REJECTED: return "rejected";
+    case SL_CALL_CANCELLED: return "cancelled";
+    case SL_CALL_NO_ANSWER: return "no-answer";
+    case SL_CALL_OTHER: return "other";
+    }
+    return "?";
+}
