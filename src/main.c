@@ -46,6 +46,7 @@ typedef struct cli {
     bool quiet;
     int verbose;
     const char *export_certs;
+    sl_ladder_opts ladder; /* --call, --ports, --ascii, --width */
     sl_config cfg;
 } cli;
 
@@ -63,6 +64,7 @@ static const struct command {
     {"tls", sl_render_tls, false, false},
     {"calls", sl_render_calls, true, false},
     {"diagnose", sl_render_diagnosis, true, true},
+    {"ladder", sl_render_ladder, true, true},
 };
 
 static void usage(FILE *out)
@@ -76,6 +78,8 @@ static void usage(FILE *out)
           "  tls                  every TLS handshake: steps, certificates, alerts, outcome\n"
           "  calls                the calls found (legs by hop, outcome), registrations, hosts\n"
           "  diagnose             each call's outcome and every verdict: who rejected, why, frames\n"
+          "  ladder               each call as a ladder: a column per host, a row per SIP message,\n"
+          "                       TCP SYN/RST/FIN and TLS step, then its verdict (--format mermaid)\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
@@ -88,6 +92,10 @@ static void usage(FILE *out)
           "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
           "                       at the packet time, and say why one fails\n"
           "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
+          "      --call ID        ladder: only call ID (its number, or a Call-ID)\n"
+          "      --ports          ladder: one column per host:port, not per host\n"
+          "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
+          "      --width N        ladder: N columns wide (default: the terminal's, else 120)\n"
           "  -q, --quiet          no progress, only the table\n"
           "  -v, --verbose        more detail (every anomaly kept)\n"
           "      --max-flows N    open flows at once (default 200000)\n"
@@ -161,6 +169,7 @@ enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
     OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS,
     OPT_MAX_CERTS, OPT_MAX_CALL_MSGS,
+    OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH,
 };
 
 static int parse_limit(const char *arg, size_t *field, const char *option)
@@ -197,6 +206,16 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
     case OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
     case OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
+    case OPT_CALL: c->ladder.call = arg; return 0;
+    case OPT_PORTS: c->ladder.ports = true; return 0;
+    case OPT_ASCII: c->ladder.ascii = true; return 0;
+    case OPT_WIDTH: {
+        size_t w;
+        if (parse_size(arg, &w) < 0 || w > 4096)
+            return fail_usage("--width wants a number from 1 to 4096, not '%s'", arg);
+        c->ladder.width = (int)w;
+        return 0;
+    }
     case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
     case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
     case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
@@ -228,6 +247,8 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"export-certs", required_argument, NULL, OPT_EXPORT_CERTS},
+        {"call", required_argument, NULL, OPT_CALL},   {"ports", no_argument, NULL, OPT_PORTS},
+        {"ascii", no_argument, NULL, OPT_ASCII},       {"width", required_argument, NULL, OPT_WIDTH},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -342,6 +363,7 @@ static int run(cli *c)
     }
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
                          .labels = &c->labels, .tls = &c->cfg.tls};
+    ro.ladder = &c->ladder;
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
     sl_calls *calls = NULL;
@@ -365,7 +387,10 @@ static int run(cli *c)
         }
         report.diagnoses = &diagnoses;
     }
-    if (c->command->render(&report, &ro) < 0) {
+    int view_rc = c->command->render(&report, &ro);
+    if (view_rc == -SL_EUSAGE) {
+        exit_code = EXIT_USAGE; /* e.g. --call named no call; the view said so */
+    } else if (view_rc < 0) {
         fputs("sipladder: out of memory\n", stderr);
         exit_code = EXIT_INTERNAL;
     }
