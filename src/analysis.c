@@ -294,6 +294,8 @@ static int record_files(sl_analysis *a, const sl_pcap_in *in, const char *const 
     return 0;
 }
 
+static int run_input(sl_analysis *a, sl_pcap_in *in);
+
 int sl_analysis_run(sl_analysis *a, const char *const *files, size_t n_files)
 {
     sl_pcap_in *in;
@@ -307,6 +309,29 @@ int sl_analysis_run(sl_analysis *a, const char *const *files, size_t n_files)
         sl_pcap_in_close(in);
         return -SL_ENOMEM;
     }
+    return run_input(a, in);
+}
+
+int sl_analysis_run_memory(sl_analysis *a, const uint8_t *data, size_t len)
+{
+    static const char *const name[] = {"<memory>"};
+    sl_pcap_in *in;
+    char err[1024];
+    int rc = sl_pcap_in_open_memory(data, len, name[0], on_pcap_warning, a, &in, err, sizeof err);
+    if (rc < 0) {
+        sl_model_add_warning(a->model, err);
+        return rc;
+    }
+    if (record_files(a, in, name, 1) < 0) {
+        sl_pcap_in_close(in);
+        return -SL_ENOMEM;
+    }
+    return run_input(a, in);
+}
+
+/* Every frame of an opened input, then the end of every flow. */
+static int run_input(sl_analysis *a, sl_pcap_in *in)
+{
     sl_pcap_frame fr;
     while (sl_pcap_in_next(in, &fr) == 1) {
         handle_frame(a, &fr);

@@ -100,6 +100,55 @@ static int source_open(sl_pcap_source *s, const char *name, char *err, size_t er
     return 0;
 }
 
+/* A source reading a file image from memory: libpcap reads a FILE *, so the
+ * bytes are opened with fmemopen; pcap_close closes that FILE. */
+static int source_open_memory(sl_pcap_source *s, const uint8_t *data, size_t len, const char *name, char *err,
+                              size_t errlen)
+{
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    s->size = len;
+    FILE *fp = len ? fmemopen((void *)data, len, "rb") : NULL;
+    if (!fp) {
+        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name,
+                 len ? strerror(errno) : "empty");
+        return -SL_EIO;
+    }
+    s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+    if (!s->pcap) {
+        fclose(fp);
+        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name, pcap_err);
+        return -SL_EIO;
+    }
+    s->linktype = pcap_datalink(s->pcap);
+    return 0;
+}
+
+int sl_pcap_in_open_memory(const uint8_t *data, size_t len, const char *name, sl_pcap_warn_fn warn,
+                           void *warn_ctx, sl_pcap_in **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    sl_pcap_in *in = calloc(1, sizeof *in);
+    if (!in || !(in->src = calloc(1, sizeof *in->src))) {
+        free(in);
+        snprintf(err, errlen, "out of memory");
+        return -SL_ENOMEM;
+    }
+    in->warn = warn;
+    in->warn_ctx = warn_ctx;
+    in->next_frame = 1;
+    int rc = source_open_memory(&in->src[0], data, len, name, err, errlen);
+    if (rc < 0) {
+        sl_pcap_in_close(in);
+        return rc;
+    }
+    in->n = 1;
+    source_advance(in, &in->src[0]);
+    *out = in;
+    return 0;
+}
+
 int sl_pcap_in_open(const char *const *files, size_t n, sl_pcap_warn_fn warn, void *warn_ctx,
                     sl_pcap_in **out, char *err, size_t errlen)
 {

@@ -42,6 +42,10 @@ int sl_analysis_decode_as(sl_analysis *a, uint16_t port, const char *dissector);
  * model's warnings); -SL_ENOMEM. */
 int sl_analysis_run(sl_analysis *a, const char *const *files, size_t n_files);
 
+/* The same on one capture file image held in memory (len bytes, borrowed
+ * for the call), named "<memory>" in messages. */
+int sl_analysis_run_memory(sl_analysis *a, const uint8_t *data, size_t len);
+
 /* The model built so far (owned by the analysis). */
 const struct sl_model *sl_analysis_model(const sl_analysis *a);
 

@@ -31,6 +31,12 @@ int sl_pcap_in_open(const char *const *files, size_t n, sl_pcap_warn_fn warn, vo
                     sl_pcap_in **out, char *err, size_t errlen);
 void sl_pcap_in_close(sl_pcap_in *in); /* NULL-safe */
 
+/* One capture held in memory (len bytes, borrowed until the close), named
+ * `name` in messages: the fuzz targets read file images this way.  Same
+ * results as sl_pcap_in_open on a file with those bytes. */
+int sl_pcap_in_open_memory(const uint8_t *data, size_t len, const char *name, sl_pcap_warn_fn warn,
+                           void *warn_ctx, sl_pcap_in **out, char *err, size_t errlen);
+
 /* The next frame in timestamp order: 1 and *f filled, or 0 at the end.
  * A file that is cut short or damaged ends there with a warning; the other
  * files go on. */
