@@ -513,7 +513,10 @@ static void verdict_rejecter(const sl_rejecter *rj, char *buf, size_t len, size_
     append(buf, len, pos, rj->known ? "; rejected by " : "; no answer from ");
     if (rj->label) {
         char *e = sl_ladder_escape(rj->label, strlen(rj->label));
-        if (e && strcmp(e, ap) != 0 && strcmp(rj->label, ap) != 0) {
+        char a[SL_ADDR_PORT_STRLEN] = "";
+        if (rj->addr.family)
+            sl_addr_format(&rj->addr, a, sizeof a);
+        if (e && strcmp(e, ap) != 0 && strcmp(e, a) != 0) {
             append(buf, len, pos, e);
             append(buf, len, pos, " ");
         }

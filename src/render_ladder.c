@@ -295,8 +295,18 @@ static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
     L->row = malloc((size_t)want * sizeof *L->row);
     if (!L->x || !L->row)
         return -1;
+    /* The outer columns sit as near the edges as their labels allow, so
+     * the arrows get the room (labels stay spacing - 1 wide at most). */
+    int half = 1;
+    for (size_t i = 0; i < l->n_col; i++) {
+        int w = (int)text_cells(l->col[i].label);
+        w = w < L->spacing - 1 ? w : L->spacing - 1;
+        half = w / 2 + 2 > half ? w / 2 + 2 : half;
+    }
+    int margin = half < L->spacing / 2 ? half : L->spacing / 2;
+    int step = l->n_col > 1 ? (want - L->info - 2 * margin) / (int)(l->n_col - 1) : 0;
     for (size_t i = 0; i < l->n_col; i++)
-        L->x[i] = L->info + L->spacing / 2 + (int)i * L->spacing;
+        L->x[i] = L->info + margin + (int)i * step;
     L->g = o->ladder && o->ladder->ascii ? &ASCII_GLYPHS : &UTF8_GLYPHS;
     L->color = o->color;
     L->verbose = o->verbose;
