@@ -342,18 +342,6 @@ static int finish(sl_ladder *l, const sl_report *r, const sl_render_opts *o, sl_
     return rc < 0 && rc != -SL_EUSAGE ? -1 : rc;
 }
 
-/* As sl_call_outcome_name, without needing the correlation module. */
-static const char *outcome_name(sl_call_outcome o)
-{
-    switch (o) {
-    case SL_CALL_ANSWERED: return "answered";
-    case SL_CALL_REJECTED: return "rejected";
-    case SL_CALL_CANCELLED: return "cancelled";
-    case SL_CALL_NO_ANSWER: return "no answer";
-    default: return "no INVITE";
-    }
-}
-
 static char *call_title(const sl_call *c)
 {
     char *from = sl_ladder_escape(c->caller.p, c->caller.n);
@@ -364,7 +352,7 @@ static char *call_title(const sl_call *c)
         if (c->final_status)
             snprintf(status, sizeof status, " %d", c->final_status);
         t = textf(strlen(from) + strlen(to) + 80, "Call %u: %s -> %s, %s%s", c->id, c->caller.p ? from : "?",
-                  c->callee.p ? to : "?", outcome_name(c->outcome), status);
+                  c->callee.p ? to : "?", sl_call_outcome_name(c->outcome), status);
     }
     free(from);
     free(to);
