@@ -735,6 +735,7 @@ static json_t *transaction_json(jctx *x, const sl_calls *c, uint32_t idx)
     put(x, o, "final_status", t->final ? json_integer(t->final->f.status_code) : json_null());
     put(x, o, "ack", jrecord_frame(t->ack));
     put(x, o, "cancel", jrecord_frame(t->cancel));
+    put(x, o, "cancel_copies", jint(t->cancel_copies));
     put(x, o, "cancel_response", jrecord_frame(t->cancel_response));
     return o;
 }
