@@ -59,15 +59,20 @@ def check_capture(sipladder, doc_v, line_v, path):
     if rc not in OK_EXIT:
         problems.append("jsonl exit %d" % rc)
         return problems, doc, 0
-    lines = out.decode("utf-8", "strict").splitlines()
-    if not lines or json.loads(lines[0]).get("type") != "capture":
-        problems.append("jsonl: the first line is not the capture line")
+    # Only "\n" ends a line: str.splitlines() would also split inside a
+    # string at U+2028 or U+0085, which JSON leaves unescaped.
+    text = out.decode("utf-8", "strict")
+    if not text.endswith("\n"):
+        problems.append("jsonl: output does not end with a newline")
+    lines = text[:-1].split("\n") if text else []
     for i, line in enumerate(lines):
         try:
             obj = json.loads(line)
         except ValueError as e:
             problems.append("jsonl line %d: %s" % (i + 1, e))
             continue
+        if (i == 0) != (obj.get("type") == "capture"):
+            problems.append("jsonl line %d: the capture line must be first and only first" % (i + 1))
         problems += ["jsonl line %d %s" % (i + 1, p) for p in errors_of(line_v, obj)]
     return problems, doc, len(lines)
 
