@@ -5,10 +5,11 @@
 #define SIPLADDER_DISSECTORS_BUILTIN_H
 
 #include "sipladder/dissector.h"
+#include "sipladder/dns.h"
 #include "sipladder/sip.h"
 #include "sipladder/tls.h"
 
 /* Each entry ends with a comma. */
-#define SL_BUILTIN_DISSECTORS &sl_dissector_tls, &sl_dissector_sip,
+#define SL_BUILTIN_DISSECTORS &sl_dissector_tls, &sl_dissector_sip, &sl_dissector_dns,
 
 #endif

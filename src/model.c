@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipladder/dns.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/status.h"
@@ -33,6 +34,9 @@ void sl_model_free(sl_model *m)
     for (size_t i = 0; i < m->n_sip; i++)
         sl_sip_record_free(m->sip[i]);
     free(m->sip);
+    for (size_t i = 0; i < m->n_dns; i++)
+        sl_dns_record_free(m->dns[i]);
+    free(m->dns);
     for (size_t i = 0; i < m->n_conns; i++)
         sl_tls_session_free(m->conns[i].tls);
     sl_tls_session_free(m->overflow.tls);
@@ -116,6 +120,21 @@ int sl_model_add_warning(sl_model *m, const char *text)
     if (!(w[m->n_warnings] = strdup(text)))
         return -SL_ENOMEM;
     m->n_warnings++;
+    return 0;
+}
+
+int sl_model_add_dns(sl_model *m, struct sl_dns_record *r)
+{
+    if (m->n_dns >= SL_MODEL_MAX_DNS) {
+        m->dns_not_kept++;
+        sl_dns_record_free(r);
+        return 0;
+    }
+    if (grow((void **)&m->dns, &m->cap_dns, m->n_dns, sizeof *m->dns) < 0) {
+        sl_dns_record_free(r);
+        return -SL_ENOMEM;
+    }
+    m->dns[m->n_dns++] = r;
     return 0;
 }
 

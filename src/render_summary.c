@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sipladder/diagnose.h"
 #include "sipladder/render.h"
 #include "sipladder/text.h"
 #include "sipladder/tls.h"
@@ -259,5 +260,8 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
+    /* Calls and verdicts last (diagnose.h), when there is something to say. */
+    if ((r->calls && r->calls->n_calls) || (r->diagnoses && r->diagnoses->n))
+        sl_render_diagnosis(r, o);
     return 0;
 }

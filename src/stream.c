@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "analysis_internal.h"
+#include "sipladder/dns.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/status.h"
@@ -155,6 +156,14 @@ static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
                             "out of memory: a SIP message was not kept");
 }
 
+static void keep_dns(sl_analysis *a, const sl_flow *f, const sl_event *ev)
+{
+    sl_dns_record *r = sl_dns_record_new(ev->u.any, &ev->span, &f->info, ev->dir);
+    if (!r || sl_model_add_dns(a->model, r) < 0)
+        sl_analysis_anomaly(a, ev->span.last_frame, f->conn_index, "core",
+                            "out of memory: a DNS message was not kept");
+}
+
 static void keep_tls(sl_analysis *a, sl_conn *c, const sl_event *ev)
 {
     if (c->index == SL_CONN_OVERFLOW)
@@ -179,6 +188,8 @@ static void sink_emit(void *ctx, const sl_event *ev)
                              ev->dissector ? ev->dissector : f->dissector->name, ev->u.anomaly->text);
     else if (ev->kind == SL_EV_SIP)
         keep_sip(a, f, ev);
+    else if (ev->kind == SL_EV_DNS)
+        keep_dns(a, f, ev);
     if (ev->kind == SL_EV_TLS || (ev->kind == SL_EV_ANOMALY && c->tls))
         keep_tls(a, c, ev);
     if (a->hooks.event)

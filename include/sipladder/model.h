@@ -95,11 +95,17 @@ typedef struct sl_capture_info {
 } sl_capture_info;
 
 struct sl_sip_record;
+struct sl_dns_record;
+
+#define SL_MODEL_MAX_DNS 100000 /* DNS messages kept (dns.h); more are counted */
 
 typedef struct sl_model {
     sl_capture_info capture;
     struct sl_sip_record **sip;  /* every SIP message, in the order completed; owned */
     size_t n_sip, cap_sip;
+    struct sl_dns_record **dns;  /* every DNS message (dns.h), in the order seen; owned */
+    size_t n_dns, cap_dns;
+    uint64_t dns_not_kept;       /* beyond SL_MODEL_MAX_DNS */
     sl_conn *conns;
     size_t n_conns, cap_conns;
     sl_model_anomaly *anomalies; /* the first max_anomalies, in frame order */
@@ -139,6 +145,9 @@ int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const
  * 0 or -SL_ENOMEM.  Beyond max_sip_bytes the record is freed and counted
  * in sip_not_kept (0 is returned: the cap is reported, not an error). */
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
+/* Keep a DNS message record (ownership passes, also on error); beyond
+ * SL_MODEL_MAX_DNS it is freed and counted.  0 or -SL_ENOMEM. */
+int sl_model_add_dns(sl_model *m, struct sl_dns_record *r);
 
 /* The connection's TLS session, made on first use; NULL when out of memory. */
 struct sl_tls_session *sl_model_conn_tls(sl_conn *c);
