@@ -397,6 +397,40 @@ static int draw_orphan(const sl_report *r, const sl_render_opts *o, uint32_t ind
     return finish(&l, r, o, draw, ctx);
 }
 
+/* A registration timeline: every REGISTER transaction of one address of
+ * record, and the connections that carried them. */
+static int draw_registration(const sl_report *r, const sl_render_opts *o, size_t ri, sl_ladder_draw_fn draw, void *ctx)
+{
+    const sl_calls *cs = r->calls;
+    const sl_registration *g = &cs->registrations[ri];
+    char *aor = sl_ladder_escape(g->aor.p, g->aor.n);
+    sl_ladder l = {.call = -1};
+    if (aor)
+        l.title = g->last_status ? textf(strlen(aor) + 64, "Registration %zu: %s, last status %d", ri + 1, aor, g->last_status)
+                                 : textf(strlen(aor) + 64, "Registration %zu: %s, no final status", ri + 1, aor);
+    free(aor);
+    int rc = 0;
+    for (size_t i = 0; i < g->n_transactions && rc == 0; i++) {
+        if (g->transactions[i] >= cs->n_transactions)
+            continue;
+        const sl_transaction *t = &cs->transactions[g->transactions[i]];
+        if (t->request)
+            rc = add_sip(&l, t->request);
+        if (rc == 0 && t->request && t->request->conn_index)
+            rc = push_conns(&l, &t->request->conn_index, 1);
+        for (size_t k = 0; k < t->n_responses && rc == 0; k++) {
+            rc = add_sip(&l, t->responses[k]);
+            if (rc == 0 && t->responses[k]->conn_index)
+                rc = push_conns(&l, &t->responses[k]->conn_index, 1);
+        }
+    }
+    if (rc < 0) {
+        ladder_clear(&l);
+        return -1;
+    }
+    return finish(&l, r, o, draw, ctx);
+}
+
 /* Without correlation: every message and connection of the capture. */
 static int draw_capture(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_fn draw, void *ctx)
 {
@@ -460,6 +494,8 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
         fprintf(stderr, "' (%zu call%s in the capture)\n", cs->n_calls, cs->n_calls == 1 ? "" : "s");
         return -SL_EUSAGE;
     }
+    for (size_t i = 0; !want && i < cs->n_registrations && rc == 0; i++)
+        rc = draw_registration(r, o, i, draw, ctx);
     for (size_t i = 0; !want && i < cs->n_orphan_conns && rc == 0; i++)
         rc = draw_orphan(r, o, cs->orphan_conns[i], draw, ctx);
     return rc;

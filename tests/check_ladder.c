@@ -577,6 +577,50 @@ START_TEST(without_calls_whole_capture)
 }
 END_TEST
 
+/* With the real correlation and diagnosis: a registration timeline, and a
+ * failed TLS leg with its verdict. */
+START_TEST(real_calls_registration_and_verdict)
+{
+    static const struct { const char *file; uint64_t frames[12]; const char *title, *verdict; } cases[] = {
+        {"sip/tcp-register-401-200-mra-ar-sk.pcap", {1, 2, 4, 6, 8, 9, 11, 12}, "Registration 1: sip:mra01@10.251.1.2",
+         NULL},
+        {TLS_UNKNOWN_CA, {1, 2, 4, 6, 6, 8, 9, 10}, "Connection 1: 127.0.0.1:33314 -> 127.0.0.1:5061",
+         "Verdict: tls.alert.unknown_ca: "},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        fixture f;
+        fixture_load(&f, testdata(cases[c].file), false);
+        sl_calls *calls = sl_calls_build(f.m, NULL);
+        ck_assert_ptr_nonnull(calls);
+        sl_diagnoses d = {0};
+        ck_assert_int_eq(sl_diagnose(f.m, calls, NULL, &d), 0);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        sl_report r = {.model = f.m, .calls = calls, .diagnoses = &d};
+        sl_ladder_opts lo = {.width = 100};
+        sl_render_opts o = {.out = out, .ladder = &lo};
+        ck_assert_int_eq(sl_render_ladder(&r, &o), 0);
+        fclose(out);
+        assert_width(buf, 100);
+        ck_assert_msg(strncmp(buf, cases[c].title, strlen(cases[c].title)) == 0, "%s", buf);
+        int colx[16];
+        size_t ncol;
+        row rows[32];
+        size_t n = parse_rows(buf, colx, &ncol, rows, 32);
+        ck_assert_uint_eq(n, 8);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_uint_eq(rows[i].frame, cases[c].frames[i]);
+        if (cases[c].verdict)
+            ck_assert_ptr_nonnull(strstr(buf, cases[c].verdict));
+        free(buf);
+        sl_diagnoses_clear(&d);
+        sl_calls_free(calls);
+        fixture_free(&f);
+    }
+}
+END_TEST
+
 static Suite *ladder_suite(void)
 {
     Suite *s = suite_create("ladder");
@@ -591,6 +635,7 @@ static Suite *ladder_suite(void)
     tcase_add_test(t, verdict_under_the_ladder);
     tcase_add_test(t, without_calls_whole_capture);
     tcase_add_test(t, invariants_on_captures);
+    tcase_add_test(t, real_calls_registration_and_verdict);
     suite_add_tcase(s, t);
     TCase *m = tcase_create("mermaid");
     tcase_add_test(m, mermaid_udp_call);
