@@ -15,6 +15,7 @@
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
+#include "sipladder/render_json.h"
 #include "sipladder/status.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/x509_info.h"
@@ -47,6 +48,7 @@ typedef struct cli {
     int verbose;
     const char *export_certs;
     sl_ladder_opts ladder; /* --call, --ports, --ascii, --width */
+    const char *format; /* --format, interpreted by the view */
     sl_config cfg;
 } cli;
 
@@ -65,6 +67,7 @@ static const struct command {
     {"calls", sl_render_calls, true, false},
     {"diagnose", sl_render_diagnosis, true, true},
     {"ladder", sl_render_ladder, true, true},
+    {"json", sl_render_json, true, true},
 };
 
 static void usage(FILE *out)
@@ -80,6 +83,8 @@ static void usage(FILE *out)
           "  diagnose             each call's outcome and every verdict: who rejected, why, frames\n"
           "  ladder               each call as a ladder: a column per host, a row per SIP message,\n"
           "                       TCP SYN/RST/FIN and TLS step, then its verdict (--format mermaid)\n"
+          "  json                 everything as one JSON document (docs/sipladder.schema.json);\n"
+          "                       --format jsonl: one line for the capture, then one per call\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
@@ -92,6 +97,7 @@ static void usage(FILE *out)
           "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
           "                       at the packet time, and say why one fails\n"
           "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
+          "      --format FORMAT  output form of the view (json: json or jsonl)\n"
           "      --call ID        ladder: only call ID (its number, or a Call-ID)\n"
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
@@ -167,7 +173,7 @@ static int add_file(cli *c, const char *name)
 
 enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
-    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS,
+    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT,
     OPT_MAX_CERTS, OPT_MAX_CALL_MSGS,
     OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH,
 };
@@ -216,6 +222,7 @@ static int parse_option(cli *c, int opt, const char *arg)
         c->ladder.width = (int)w;
         return 0;
     }
+    case OPT_FORMAT: c->format = arg; return 0;
     case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
     case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
     case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
@@ -249,6 +256,7 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"export-certs", required_argument, NULL, OPT_EXPORT_CERTS},
         {"call", required_argument, NULL, OPT_CALL},   {"ports", no_argument, NULL, OPT_PORTS},
         {"ascii", no_argument, NULL, OPT_ASCII},       {"width", required_argument, NULL, OPT_WIDTH},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -279,6 +287,12 @@ static int parse_cli(cli *c, int argc, char **argv)
             return EXIT_INTERNAL;
     if (c->n_files == 0)
         return fail_usage("%s", "no capture file given");
+    if (c->command->render == sl_render_ladder && c->format && strcmp(c->format, "text") != 0 &&
+        strcmp(c->format, "mermaid") != 0)
+        return fail_usage("ladder: --format wants text or mermaid, not '%s'", c->format);
+    if (c->command->render == sl_render_json && c->format && strcmp(c->format, "json") != 0 &&
+        strcmp(c->format, "jsonl") != 0)
+        return fail_usage("json: --format wants json or jsonl, not '%s'", c->format);
     return 0;
 }
 
@@ -314,6 +328,14 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     if (total)
         fprintf(stderr, "\rsipladder: %3u%% (%llu of %llu MB)", (unsigned)(done * 100 / total),
                 (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+}
+
+/* The json view writes JSON Lines with --format jsonl. */
+static render_fn pick_render(const cli *c)
+{
+    if (c->command->render == sl_render_json && c->format && strcmp(c->format, "jsonl") == 0)
+        return sl_render_jsonl;
+    return c->command->render;
 }
 
 static bool want_color(const cli *c, FILE *out)
@@ -363,6 +385,7 @@ static int run(cli *c)
     }
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
                          .labels = &c->labels, .tls = &c->cfg.tls};
+    ro.format = c->format;
     ro.ladder = &c->ladder;
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
@@ -387,7 +410,7 @@ static int run(cli *c)
         }
         report.diagnoses = &diagnoses;
     }
-    int view_rc = c->command->render(&report, &ro);
+    int view_rc = pick_render(c)(&report, &ro);
     if (view_rc == -SL_EUSAGE) {
         exit_code = EXIT_USAGE; /* e.g. --call named no call; the view said so */
     } else if (view_rc < 0) {
