@@ -921,8 +921,10 @@ static const char *role_name(sl_role r)
 static json_t *rejecter_json(jctx *x, const sl_rejecter *rb)
 {
     json_t *o = json_object();
-    put(x, o, "ip", rb->known ? jaddr(&rb->addr) : json_null());
-    put(x, o, "port", rb->known && rb->port ? json_integer(rb->port) : json_null());
+    /* A network verdict (known false) still names the destination that
+     * did not answer. */
+    put(x, o, "ip", rb->addr.family ? jaddr(&rb->addr) : json_null());
+    put(x, o, "port", rb->port ? json_integer(rb->port) : json_null());
     put(x, o, "label", jstr(x, rb->label));
     put(x, o, "role", json_string(role_name(rb->role)));
     put(x, o, "local", json_boolean(rb->local));
@@ -1040,12 +1042,37 @@ json_t *sl_json_lines(const sl_report *r, const sl_render_opts *o)
  * six decimals); keys in insertion order. */
 #define SL_JSON_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16))
 
+/* jansson writes DEL and C1 controls (U+0080-U+009F, valid UTF-8) raw
+ * inside strings; a terminal obeys C1 like ESC, so they go out as \u
+ * escapes.  Only strings hold such bytes, and jansson hands whole code
+ * points to the callback, so the rewrite is exact. */
+static int dump_safe(const char *buf, size_t size, void *data)
+{
+    FILE *out = data;
+    const unsigned char *u = (const unsigned char *)buf;
+    size_t start = 0;
+    for (size_t i = 0; i < size; i++) {
+        unsigned cp;
+        if (u[i] == 0x7f)
+            cp = 0x7f;
+        else if (u[i] == 0xc2 && i + 1 < size && u[i + 1] < 0xa0)
+            cp = u[i + 1];
+        else
+            continue;
+        if (fwrite(buf + start, 1, i - start, out) != i - start || fprintf(out, "\\u%04x", cp) < 0)
+            return -1;
+        i += cp == 0x7f ? 0 : 1;
+        start = i + 1;
+    }
+    return fwrite(buf + start, 1, size - start, out) == size - start ? 0 : -1;
+}
+
 int sl_render_json(const sl_report *r, const sl_render_opts *o)
 {
     json_t *doc = sl_json_document(r, o);
     if (!doc)
         return -1;
-    int rc = json_dumpf(doc, o->out, SL_JSON_FLAGS | JSON_INDENT(2));
+    int rc = json_dump_callback(doc, dump_safe, o->out, SL_JSON_FLAGS | JSON_INDENT(2));
     json_decref(doc);
     if (rc != 0 || fputc('\n', o->out) == EOF)
         return -1;
@@ -1061,7 +1088,7 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     size_t i;
     json_t *line;
     json_array_foreach(lines, i, line) {
-        if (json_dumpf(line, o->out, SL_JSON_FLAGS | JSON_COMPACT) != 0 || fputc('\n', o->out) == EOF) {
+        if (json_dump_callback(line, dump_safe, o->out, SL_JSON_FLAGS | JSON_COMPACT) != 0 || fputc('\n', o->out) == EOF) {
             rc = -1;
             break;
         }

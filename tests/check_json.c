@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sipladder/analysis.h"
+#include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/model.h"
 #include "sipladder/render_json.h"
@@ -22,6 +23,7 @@
 /* One pipeline run and its document. */
 typedef struct run {
     sl_analysis *a;
+    sl_calls *calls;
     sl_diagnoses diag;
     json_t *doc;
     json_t *lines;
@@ -50,8 +52,10 @@ static void run_file(run *r, const char *path)
     int rc = sl_analysis_run(r->a, r->files, 1);
     ck_assert_msg(rc == 0 || rc == -SL_ETRUNC || rc == -SL_EIO, "%s: %d", path, rc);
     const sl_model *m = sl_analysis_model(r->a);
-    ck_assert_int_eq(sl_diagnose(m, NULL, NULL, &r->diag), 0);
-    sl_report rep = {.model = m, .calls = NULL, .diagnoses = &r->diag};
+    r->calls = sl_calls_build(m, NULL);
+    ck_assert_ptr_nonnull(r->calls);
+    ck_assert_int_eq(sl_diagnose(m, r->calls, NULL, &r->diag), 0);
+    sl_report rep = {.model = m, .calls = r->calls, .diagnoses = &r->diag};
     sl_render_opts o = {.out = NULL};
     r->doc = sl_json_document(&rep, &o);
     r->lines = sl_json_lines(&rep, &o);
@@ -71,6 +75,7 @@ static void run_free(run *r)
     json_decref(r->doc);
     json_decref(r->lines);
     sl_diagnoses_clear(&r->diag);
+    sl_calls_free(r->calls);
     sl_analysis_free(r->a);
 }
 
@@ -394,7 +399,7 @@ START_TEST(lines_and_rendering)
     ck_assert_uint_eq(json_array_size(r.lines), 1 + calls);
     /* Written: the document as jansson dumps it, byte-identical twice. */
     const sl_model *m = sl_analysis_model(r.a);
-    sl_report rep = {.model = m, .diagnoses = &r.diag};
+    sl_report rep = {.model = m, .calls = r.calls, .diagnoses = &r.diag};
     char *buf[2] = {NULL, NULL};
     size_t len[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
@@ -432,10 +437,64 @@ START_TEST(lines_and_rendering)
     /* Times are written to the microsecond: compare what has no reals. */
     ck_assert_str_eq(str_at(back, "type"), "capture");
     ck_assert(json_equal(json_object_get(back, "hosts"), json_object_get(head, "hosts")));
-    ck_assert(json_equal(json_object_get(json_array_get(json_object_get(back, "messages"), 0), "headers"),
-                         json_object_get(json_array_get(json_object_get(head, "messages"), 0), "headers")));
+    ck_assert(json_equal(json_object_get(json_object_get(back, "capture"), "files"),
+                         json_object_get(json_object_get(head, "capture"), "files")));
     json_decref(back);
     free(lb);
+    run_free(&r);
+}
+END_TEST
+
+/* Correlated: calls with their legs and messages, registrations, and a
+ * network verdict naming the destination that never answered. */
+START_TEST(calls_and_diagnoses)
+{
+    run r;
+    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    json_t *calls = json_object_get(r.doc, "calls");
+    ck_assert_int_eq(json_array_size(calls), 1);
+    json_t *call = json_array_get(calls, 0);
+    ck_assert_int_eq(int_at(call, "id"), 1);
+    ck_assert_str_eq(str_at(call, "caller"), "sip:alice@10.251.1.1");
+    ck_assert_str_eq(str_at(call, "callee"), "sip:bob@10.251.1.2");
+    ck_assert_str_eq(str_at(call, "outcome"), "answered");
+    ck_assert_int_eq(int_at(call, "final_status"), 200);
+    ck_assert_int_eq(int_at(call, "decided_by"), 4);
+    ck_assert_int_eq(json_array_size(json_object_get(call, "messages")), 7);
+    ck_assert_int_eq(json_array_size(json_object_get(r.doc, "messages")), 0);
+    json_t *leg = json_array_get(json_object_get(call, "legs"), 0);
+    json_t *invite = json_array_get(json_object_get(leg, "transactions"), 0);
+    ck_assert_str_eq(str_at(invite, "cseq"), "1 INVITE");
+    ck_assert_int_eq(int_at(invite, "request"), 1);
+    ck_assert_int_eq(int_at(invite, "final"), 4);
+    ck_assert_int_eq(int_at(invite, "ack"), 5);
+    json_t *dialog = json_array_get(json_object_get(leg, "dialogs"), 0);
+    ck_assert_str_eq(str_at(dialog, "from_tag"), "a1b2c3");
+    ck_assert(json_is_true(json_object_get(dialog, "confirmed")));
+    ck_assert_uint_eq(json_array_size(r.lines), 2);
+    json_t *line = json_array_get(r.lines, 1);
+    ck_assert_str_eq(str_at(line, "type"), "call");
+    ck_assert_int_eq(int_at(json_object_get(line, "call"), "id"), 1);
+    run_free(&r);
+
+    run_rel(&r, "SL_SHARED", "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap");
+    call = json_array_get(json_object_get(r.doc, "calls"), 1);
+    ck_assert_int_eq(int_at(call, "id"), 2);
+    ck_assert_str_eq(str_at(call, "outcome"), "rejected");
+    ck_assert_int_eq(int_at(call, "final_status"), 403);
+    ck_assert_int_eq(int_at(call, "decided_by"), 348);
+    ck_assert_int_eq(int_at(message_at(r.doc, 348), "status"), 403);
+    ck_assert_int_ge(json_array_size(json_object_get(r.doc, "registrations")), 1);
+    json_t *d = NULL, *each;
+    size_t i;
+    json_array_foreach(json_object_get(r.doc, "diagnoses"), i, each)
+        if (!d && strcmp(str_at(each, "code"), "tcp.no_answer") == 0)
+            d = each;
+    ck_assert_ptr_nonnull(d);
+    json_t *rb = json_object_get(d, "rejected_by");
+    ck_assert_str_eq(str_at(rb, "role"), "network");
+    ck_assert_str_eq(str_at(rb, "ip"), "147.137.21.94");
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(d, "evidence"), 0)), 35);
     run_free(&r);
 }
 END_TEST
@@ -477,6 +536,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, tls_corpus_mutual_and_alert);
     tcase_add_test(tc, hostile_header_bytes);
     tcase_add_test(tc, lines_and_rendering);
+    tcase_add_test(tc, calls_and_diagnoses);
     tcase_add_test(tc, malformed_captures);
     suite_add_tcase(s, tc);
     return s;
