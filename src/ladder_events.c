@@ -30,8 +30,10 @@ char *sl_ladder_escape(const char *s, size_t n)
 
 static void ladder_clear(sl_ladder *l)
 {
-    for (size_t i = 0; i < l->n_ev; i++)
+    for (size_t i = 0; i < l->n_ev; i++) {
         free(l->ev[i].label);
+        free(l->ev[i].brief);
+    }
     for (size_t i = 0; i < l->n_col; i++) {
         free(l->col[i].label);
         free(l->col[i].address);
@@ -79,6 +81,22 @@ static char *textf(size_t cap, const char *fmt, ...)
     return buf;
 }
 
+/* "486 Busy Here" / "INVITE sip:bob@b": the first line without the
+ * protocol version, which says nothing in a narrow row. */
+static char *brief_line(const sl_sip_record *s)
+{
+    const sl_sip_fields *f = &s->f;
+    sl_sip_str a = f->is_request ? f->method : (sl_sip_str){NULL, 0};
+    sl_sip_str b = f->is_request ? f->request_uri : f->reason_phrase;
+    char *x = sl_ladder_escape(a.p, a.n), *y = sl_ladder_escape(b.p, b.n), *t = NULL;
+    if (x && y)
+        t = f->is_request ? textf(strlen(x) + strlen(y) + 2, "%s %s", x, y)
+                          : textf(strlen(y) + 16, "%d %s", f->status_code, y);
+    free(x);
+    free(y);
+    return t;
+}
+
 static int add_sip(sl_ladder *l, const sl_sip_record *s)
 {
     sl_ladder_tone tone = SL_TONE_REQUEST;
@@ -93,7 +111,15 @@ static int add_sip(sl_ladder *l, const sl_sip_record *s)
         return -1;
     sl_ladder_event e = {.kind = SL_LEV_SIP, .frame = s->span.last_frame, .ts = s->span.last_ts, .src = s->src,
                          .dst = s->dst, .sport = s->sport, .dport = s->dport, .sip = s, .tone = tone};
-    return add_event(l, &e, label);
+    if (!s->f.malformed && (e.brief = brief_line(s)) == NULL) {
+        free(label);
+        return -1;
+    }
+    if (add_event(l, &e, label) < 0) {
+        free(e.brief);
+        return -1;
+    }
+    return 0;
 }
 
 /* A row between the two sides of a connection; side is who sent it. */

@@ -420,7 +420,8 @@ static void arrow(const layout *L, const sl_ladder_event *e)
         return;
     if (e->from != e->to)
         put_cp(L, x - 1, ' ', tone);
-    int used = put_text(L, x, room, e->label, tone);
+    const char *text = e->brief && text_cells(e->label) > (size_t)room ? e->brief : e->label;
+    int used = put_text(L, x, room, text, tone);
     if (e->from != e->to)
         put_cp(L, x + used, ' ', tone);
 }

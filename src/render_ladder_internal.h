@@ -47,6 +47,7 @@ typedef struct sl_ladder_event {
     size_t from, to;           /* column indices */
     const sl_sip_record *sip;  /* SL_LEV_SIP, borrowed */
     char *label;               /* owned, escaped: valid UTF-8, no control bytes */
+    char *brief;               /* owned, escaped, or NULL: the label without "SIP/2.0", for narrow rows */
     sl_ladder_tone tone;
 } sl_ladder_event;
 

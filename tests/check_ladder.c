@@ -252,6 +252,9 @@ START_TEST(narrow_width_cuts_with_ellipsis)
     ck_assert_ptr_null(strstr(rows[0].text, "SIP/2.0"));
     ck_assert_int_eq(rows[0].from, 0);
     ck_assert_int_eq(rows[0].to, 1);
+    /* A response that does not fit loses "SIP/2.0 " before anything is cut. */
+    ck_assert_msg(strstr(rows[1].text, "\xe2\x97\x80 100 Try"), "%s", rows[1].text);
+    ck_assert_ptr_null(strstr(rows[1].text, "SIP/2.0"));
     free(out);
     /* Narrower than the columns can be: the minimum width, still even. */
     lo.width = 10;
