@@ -7,27 +7,55 @@
 
 #include "fuzz_feed.h"
 #include "sipladder/analysis.h"
+#include "sipladder/calls.h"
 #include "sipladder/config.h"
+#include "sipladder/diagnose.h"
 #include "sipladder/labels.h"
 #include "sipladder/render.h"
+#include "sipladder/render_json.h"
 #include "sipladder/status.h"
 #include "fuzz_entry.h"
 
 
+typedef int (*view_fn)(const sl_report *r, const sl_render_opts *o);
+
+/* Every view, as the commands of src/main.c run them, with and without
+ * colour and verbosity, the ladder in each of its forms. */
 static void render_all(const sl_model *m)
 {
+    static const view_fn views[] = {sl_render_summary, sl_render_messages, sl_render_tls, sl_render_calls,
+                                    sl_render_diagnosis, sl_render_ladder, sl_render_json, sl_render_jsonl};
     FILE *out = fz_devnull();
     sl_labels labels = {0};
     /* A label so that the labelled endpoint path is rendered too. */
     (void)sl_labels_add(&labels, "10.0.0.1=Expressway-E");
     sl_tls_options tls = {.expect_name = "sip.example.com"};
     sl_report report = {.model = m};
-    for (int verbose = 0; verbose <= 1; verbose++) {
-        sl_render_opts o = {.out = out, .color = verbose == 1, .verbose = verbose, .labels = &labels, .tls = &tls};
-        (void)sl_render_summary(&report, &o);
-        (void)sl_render_messages(&report, &o);
-        (void)sl_render_tls(&report, &o);
+    sl_calls *calls = sl_calls_build(m, &labels);
+    sl_diagnoses diagnoses = {0};
+    sl_diagnose_options dopt;
+    sl_diagnose_options_default(&dopt);
+    dopt.expect_name = tls.expect_name;
+    dopt.tls = &tls;
+    report.calls = calls;
+    if (calls) {
+        /* As src/main.c: the views get the diagnoses even when incomplete. */
+        (void)sl_diagnose(m, calls, &dopt, &diagnoses);
+        report.diagnoses = &diagnoses;
     }
+    for (int v = 0; v <= 1; v++) {
+        sl_ladder_opts ladder = {.ports = v == 1, .ascii = v == 1, .width = v ? 60 : 0};
+        sl_render_opts o = {.out = out, .color = v == 1, .verbose = v, .labels = &labels, .tls = &tls,
+                            .ladder = &ladder};
+        for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+            if (!report.calls && i >= 3)
+                break; /* out of memory: the views needing calls are not run */
+            o.format = views[i] == sl_render_ladder && v ? "mermaid" : NULL;
+            (void)views[i](&report, &o);
+        }
+    }
+    sl_diagnoses_clear(&diagnoses);
+    sl_calls_free(calls);
     sl_labels_clear(&labels);
     fclose(out);
 }
