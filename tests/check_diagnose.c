@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "sipladder/analysis.h"
+#include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/status.h"
 
-#define MAX_EV 8
+#define MAX_EV 24
 
 typedef struct expect {
     const char *file;  /* "S:" prefix: under $SL_SHARED/corpus, else under testdata/ */
@@ -25,52 +26,67 @@ typedef struct expect {
     bool injected;
     uint64_t ev[MAX_EV]; /* 0-terminated */
     const char *cause;   /* a substring of some cause, or NULL */
+    int call_plus1;      /* expected call index + 1 (0: no call) */
+    bool healthy;
+    const char *summary; /* a substring of the summary, or NULL */
 } expect;
 
 static const expect CASES[] = {
     /* tshark: f1 SYN 38256->5001, f2 RST,ACK from 10.250.1.2:5001. */
     {"tcp/refused-closed-port.pcap", 1, 0, "tcp.refused", 1, "10.250.1.2", 5001, SL_ROLE_SERVER, false,
-     {1, 2}, "no service listens on port 5001"},
+     {1, 2}, "no service listens on port 5001", 0, false, NULL},
     /* tshark: f1-f3 SYN (retransmissions at 1 s, 2 s), nothing back. */
     {"tcp/syn-dropped-iptables.pcap", 1, 0, "tcp.no_answer", 1, "10.250.1.2", 5002, SL_ROLE_NETWORK, false,
-     {1, 2, 3}, "firewall"},
+     {1, 2, 3}, "firewall", 0, false, NULL},
     /* tshark: f13 RST from the server 5003 in the established connection. */
-    {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {13}, NULL},
+    {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {13}, NULL, 0, false, NULL},
     /* tshark: f8 alert 48 from the server (5062) after the client's Certificate (f8 with CKE). */
     {"tls/tls12-client-rejected.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 5062, SL_ROLE_SERVER,
-     false, {4, 8, 9}, "intermediate"},
+     false, {4, 8, 9}, "intermediate", 0, false, NULL},
     {"tls/tls12-expired.pcap", 1, 0, "tls.alert.certificate_expired", 1, "127.0.0.1", 57934, SL_ROLE_CLIENT,
-     false, {4, 6, 8}, "expired"},
+     false, {4, 6, 8}, "expired", 0, false, NULL},
     {"tls/tls12-name-mismatch.pcap", 1, 0, "tls.alert.bad_certificate", 1, "127.0.0.1", 57942, SL_ROLE_CLIENT,
-     false, {4, 6, 8}, "expected name"},
+     false, {4, 6, 8}, "expected name", 0, false, NULL},
     {"tls/tls12-unknown-ca.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 33314, SL_ROLE_CLIENT, false,
-     {4, 6, 8}, "does not trust the CA"},
+     {4, 6, 8}, "does not trust the CA", 0, false, NULL},
     /* tshark: f9 Alert (Level: Fatal, Description: Certificate Unknown) from the client 55318. */
     {"S:tls12-alert-certificate-unknown-curveball__arkime.pcap", 1, 0, "tls.alert.certificate_unknown", 1,
-     "172.130.128.76", 55318, SL_ROLE_CLIENT, false, {4, 7, 9}, NULL},
+     "172.130.128.76", 55318, SL_ROLE_CLIENT, false, {4, 7, 9}, NULL, 0, false, NULL},
     /* tshark: f6 Alert Handshake Failure from 74.125.239.37:443 answering the ClientHello f4. */
     {"S:tls12-alert-handshake-failure__zeek.pcap", 1, 0, "tls.alert.handshake_failure", 1, "74.125.239.37", 443,
-     SL_ROLE_SERVER, false, {4, 6}, "cipher"},
+     SL_ROLE_SERVER, false, {4, 6}, "cipher", 0, false, NULL},
     {"S:tls-alert-protocol-version__ndpi.pcap", 1, 0, "tls.alert.protocol_version", 1, "192.168.1.20", 443,
-     SL_ROLE_SERVER, false, {4, 6}, NULL},
+     SL_ROLE_SERVER, false, {4, 6}, NULL, 0, false, NULL},
     /* tshark: f8 client alert unknown_ca, then a second connection that completes. */
     {"S:tls13draft-alert-unknown-ca-then-success__zeek.pcap", 1, 0, "tls.alert.unknown_ca", 1,
-     "192.150.187.20", 36778, SL_ROLE_CLIENT, false, {4, 8}, NULL},
+     "192.150.187.20", 36778, SL_ROLE_CLIENT, false, {4, 8}, NULL, 0, false, NULL},
     /* tshark: f2 RST from 1.2.0.3:6649, TTL 46 where its other packets have 49. */
     {"S:tcp-rst-inject__zeek.pcap", 1, 0, "tcp.reset", 1, "1.2.0.3", 6649, SL_ROLE_SERVER, true, {2},
-     "application-layer inspection"},
+     "application-layer inspection", 0, false, NULL},
     /* tshark: f1 SYN to 8442, f2 RST; then a TLS 1.3 connection to 8443 whose client
      * resets it (f15, no FIN before) after the server's flight. */
     {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 0, "tcp.refused", 1,
-     "127.0.0.1", 8442, SL_ROLE_SERVER, false, {1, 2}, NULL},
+     "127.0.0.1", 8442, SL_ROLE_SERVER, false, {1, 2}, NULL, 0, false, NULL},
     {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 1, "tcp.reset", 2,
-     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {15}, NULL},
+     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {15}, NULL, 0, false, NULL},
+    /* SIP (calls built): tshark: REGISTER f19 -> 401 f20 -> REGISTER with credentials f30 -> 403 f32,
+     * again f107/108 -> f121/122 (401 nonce has changed): the registrar refuses the credentials. */
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 6, 0, "sip.register.auth_failed", 5,
+     "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {19, 20, 30, 31, 32, 107, 108, 121, 122}, "wrong credentials",
+     0, false, NULL},
+    /* tshark: INVITE f223 (retransmitted f225, f227), only "100 trying" f228, CANCEL f247, 408 f252. */
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 6, 4, "sip.no_final_response", 36,
+     "200.68.120.81", 5060, SL_ROLE_REMOTE, false, {223, 228, 247, 252}, "does not process", 1, false,
+     "then the caller cancelled"},
+    /* tshark: REGISTER f4, 401 f6, REGISTER with credentials f8, 200 f9 (Supported: X-cisco-supports-AR_SK). */
+    {"sip/tcp-register-401-200-mra-ar-sk.pcap", 1, 0, "sip.register.ok", 1, "10.251.1.2", 5060, SL_ROLE_REMOTE,
+     false, {4, 6, 8, 9}, "healthy", 0, true, "AR_SK offered by the client, supported by the registrar"},
     /* Healthy: no verdict at all (RSTs after a FIN are closes). */
-    {"tcp/normal-exchange.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
-    {"tls/tls12-mutual.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
-    {"tls/tls13.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
-    {"S:tls-missing-intermediate__zeek.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
-    {"S:ssl3-selfsigned-mutual-loopback__arkime.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL},
+    {"tcp/normal-exchange.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
+    {"tls/tls12-mutual.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
+    {"tls/tls13.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
+    {"S:tls-missing-intermediate__zeek.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
+    {"S:ssl3-selfsigned-mutual-loopback__arkime.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
 };
 
 static const char *path_of(const char *name, char *buf, size_t len)
@@ -113,11 +129,16 @@ static void check_verdict(const expect *e, const sl_diagnosis *d)
     char got[64];
     ck_assert_str_eq(d->code, e->code);
     ck_assert_uint_eq(d->conn_index, e->conn);
-    ck_assert_int_eq(d->call, -1);
+    ck_assert_int_eq(d->call, e->call_plus1 - 1);
+    ck_assert(d->healthy == e->healthy);
+    if (e->summary)
+        ck_assert_msg(strstr(d->summary, e->summary) != NULL, "%s: summary '%s'", e->file, d->summary);
     ck_assert_str_eq(sl_addr_format(&d->rejected_by.addr, got, sizeof got), e->addr);
     ck_assert_uint_eq(d->rejected_by.port, e->port);
     ck_assert_str_eq(sl_role_name(d->rejected_by.role), sl_role_name(e->role));
     ck_assert(d->rejected_by.known == (e->role != SL_ROLE_NETWORK));
+    if (e->role == SL_ROLE_LOCAL || e->role == SL_ROLE_REMOTE)
+        ck_assert(d->rejected_by.local == (e->role == SL_ROLE_LOCAL));
     ck_assert(d->suspect_injected == e->injected);
     size_t n = 0;
     while (n < MAX_EV && e->ev[n])
@@ -142,8 +163,10 @@ START_TEST(verdicts_on_captures)
     ck_assert_msg(probe != NULL, "%s missing", path);
     fclose(probe);
     sl_analysis *a = run_file(e->file);
+    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL);
+    ck_assert_ptr_nonnull(calls);
     sl_diagnoses d;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), calls, NULL, &d), 0);
     ck_assert_msg(d.n == e->n_verdicts, "%s: %zu verdicts (first %s), expected %zu", e->file, d.n,
                   d.n ? d.list[0].code : "-", e->n_verdicts);
     if (e->code)
@@ -152,6 +175,7 @@ START_TEST(verdicts_on_captures)
         ck_assert_uint_le(d.list[i - 1].evidence[0], d.list[i].evidence[0]);
     sl_diagnoses_clear(&d);
     ck_assert_ptr_null(d.list);
+    sl_calls_free(calls);
     sl_analysis_free(a);
 }
 END_TEST
