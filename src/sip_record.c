@@ -204,6 +204,8 @@ static void put_esc(out *o, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t l = u[i] >= 0x80 ? sl_text_utf8_len(u + i, n - i) : (u[i] >= 0x20 && u[i] < 0x7f ? 1 : 0);
+        if (l == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
+            l = 0; /* a C1 control (U+0080-U+009F): terminals obey it like ESC */
         if (l == 0) {
             char x[5];
             snprintf(x, sizeof x, "\\x%02x", u[i]);

@@ -21,6 +21,10 @@ size_t sl_text_utf8_len(const unsigned char *s, size_t n)
 /* Bytes of the next safe run at s (0: s[0] must be escaped). */
 static size_t safe_run(const unsigned char *s, size_t n)
 {
+    /* C1 controls (U+0080-U+009F, e.g. U+009B CSI) are valid UTF-8, but
+     * terminals act on them like ESC sequences: escaped like C0 controls. */
+    if (s[0] == 0xc2 && n > 1 && s[1] < 0xa0)
+        return 0;
     if (s[0] >= 0x80)
         return sl_text_utf8_len(s, n);
     /* The backslash is escaped too, so that "\x1b" in the output always
@@ -50,10 +54,12 @@ size_t sl_text_escape(const char *s, size_t n, char *buf, size_t len)
             pn = 4;
             l = 1;
         }
-        if (need < len) {
-            size_t room = len - 1 - need;
-            memcpy(buf + need, piece, pn < room ? pn : room);
-        }
+        /* A piece that does not fit is left out whole: half a UTF-8
+         * sequence or half an escape would make the cut text invalid. */
+        if (need < len && pn <= len - 1 - need)
+            memcpy(buf + need, piece, pn);
+        else if (need < len)
+            len = need + 1; /* nothing more is copied after a piece left out */
         need += pn;
         i += l;
     }
