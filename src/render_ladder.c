@@ -299,7 +299,8 @@ static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
      * the arrows get the room (labels stay spacing - 1 wide at most). */
     int half = 1;
     for (size_t i = 0; i < l->n_col; i++) {
-        int w = (int)text_cells(l->col[i].label);
+        int w = (int)text_cells(l->col[i].label), wa = (int)text_cells(l->col[i].address);
+        w = w > wa ? w : wa;
         w = w < L->spacing - 1 ? w : L->spacing - 1;
         half = w / 2 + 2 > half ? w / 2 + 2 : half;
     }
