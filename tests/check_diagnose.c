@@ -10,6 +10,8 @@
 #include "sipladder/analysis.h"
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
+#include "sipladder/dns.h"
+#include "sipladder/model.h"
 #include "sipladder/status.h"
 
 #define MAX_EV 24
@@ -71,11 +73,16 @@ static const expect CASES[] = {
      "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {15}, NULL, 0, false, NULL},
     /* SIP (calls built): tshark: REGISTER f19 -> 401 f20 -> REGISTER with credentials f30 -> 403 f32,
      * again f107/108 -> f121/122 (401 nonce has changed): the registrar refuses the credentials. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 6, 0, "sip.register.auth_failed", 5,
+    /* tshark -Y "dns.qry.type==33": 227 SRV queries for _sip._udp.sip.cybercity.dk (first f10, f11,
+     * f12, f15...), no SRV response at all: one verdict for them all, blamed on nobody (network). */
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 0, "dns.srv_failed", 0,
+     "192.168.1.1", 53, SL_ROLE_NETWORK, false, {10, 11, 12, 15, 16, 21, 22, 23}, "no SRV record", 0, false,
+     "got no response (227 queries"},
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 1, "sip.register.auth_failed", 5,
      "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {19, 20, 30, 31, 32, 107, 108, 121, 122}, "wrong credentials",
      0, false, NULL},
     /* tshark: INVITE f223 (retransmitted f225, f227), only "100 trying" f228, CANCEL f247, 408 f252. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 6, 4, "sip.no_final_response", 36,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 6, "sip.no_final_response", 36,
      "200.68.120.81", 5060, SL_ROLE_REMOTE, false, {223, 228, 247, 252}, "does not process", 1, false,
      "then the caller cancelled"},
     /* tshark: REGISTER f4, 401 f6, REGISTER with credentials f8, 200 f9 (Supported: X-cisco-supports-AR_SK). */
@@ -237,6 +244,109 @@ START_TEST(names_and_null_safety)
 }
 END_TEST
 
+/* ---- DNS rules on a model built by hand (no DNS scenario capture yet) ---- */
+
+static void add_dns(sl_model *m, uint64_t frame, bool response, uint8_t rcode, const sl_dns_answer *ans, size_t n)
+{
+    sl_dns_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.id = 0x4242;
+    msg.response = response;
+    msg.rcode = rcode;
+    msg.has_question = true;
+    snprintf(msg.qname, sizeof msg.qname, "_sips._tcp.cloud.example");
+    msg.qtype = SL_DNS_TYPE_SRV;
+    memcpy(msg.answers, ans, n * sizeof *ans);
+    msg.n_answers = msg.n_answers_total = n;
+    sl_flow_info fi = {.transport = SL_TRANSPORT_UDP, .port = {40000, 53}, .conn_index = 1};
+    sl_addr_parse("192.0.2.1", &fi.addr[0]);
+    sl_addr_parse("192.0.2.53", &fi.addr[1]);
+    sl_span sp = {frame, frame, 0, 0};
+    sl_dns_record *r = sl_dns_record_new(&msg, &sp, &fi, response ? SL_DIR_S2C : SL_DIR_C2S);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(sl_model_add_dns(m, r), 0);
+}
+
+static sl_model *dns_model(uint8_t rcode, bool with_answer, bool refused)
+{
+    sl_model *m = sl_model_new();
+    ck_assert_ptr_nonnull(m);
+    sl_dns_answer ans[2];
+    memset(ans, 0, sizeof ans);
+    ans[0].type = SL_DNS_TYPE_SRV;
+    snprintf(ans[0].name, sizeof ans[0].name, "_sips._tcp.cloud.example");
+    snprintf(ans[0].target, sizeof ans[0].target, "sip.cloud.example");
+    ans[0].port = 5061;
+    ans[1].type = SL_DNS_TYPE_A;
+    snprintf(ans[1].name, sizeof ans[1].name, "sip.cloud.example");
+    sl_addr_parse("198.51.100.7", &ans[1].addr);
+    add_dns(m, 1, false, 0, NULL, 0);
+    add_dns(m, 2, false, 0, NULL, 0); /* retransmission: judged once */
+    add_dns(m, 3, true, rcode, ans, with_answer ? 2 : 0);
+    sl_flow_info fi = {.transport = SL_TRANSPORT_UDP, .port = {40000, 53}};
+    sl_addr_parse("192.0.2.1", &fi.addr[0]);
+    sl_addr_parse("192.0.2.53", &fi.addr[1]);
+    ck_assert_ptr_nonnull(sl_model_add_conn(m, &fi, 1, 0));
+    sl_flow_info tcp = {.transport = SL_TRANSPORT_TCP, .port = {41000, 5061}};
+    sl_addr_parse("192.0.2.1", &tcp.addr[0]);
+    sl_addr_parse("198.51.100.7", &tcp.addr[1]);
+    sl_conn *c = sl_model_add_conn(m, &tcp, 4, 0);
+    ck_assert_ptr_nonnull(c);
+    c->first_frame = 4;
+    c->syn_count = 1;
+    c->syn_frames[0] = 4;
+    if (refused) {
+        c->refused = true;
+        c->rst_count = 1;
+        c->rst.frame = 5;
+        c->rst.side = SL_SIDE_SERVER;
+    } else {
+        c->synack_count = 1;
+        c->synack_frame = 5;
+    }
+    return m;
+}
+
+START_TEST(dns_srv_rules)
+{
+    sl_diagnoses d;
+    char a[64];
+    /* NXDOMAIN: srv_failed, blamed on the DNS server, frames of query and answer. */
+    sl_model *m = dns_model(SL_DNS_RCODE_NXDOMAIN, false, false);
+    ck_assert_int_eq(sl_diagnose(m, NULL, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.list[0].code, "dns.srv_failed");
+    ck_assert_str_eq(sl_addr_format(&d.list[0].rejected_by.addr, a, sizeof a), "192.0.2.53");
+    ck_assert_uint_eq(d.list[0].rejected_by.port, 53);
+    ck_assert_uint_eq(d.list[0].n_evidence, 3); /* both copies of the query, and the answer */
+    ck_assert_uint_eq(d.list[0].evidence[0], 1);
+    ck_assert_uint_eq(d.list[0].evidence[2], 3);
+    ck_assert_ptr_nonnull(strstr(d.list[0].summary, "NXDOMAIN"));
+    ck_assert_ptr_nonnull(strstr(d.list[0].summary, "2 queries"));
+    sl_diagnoses_clear(&d);
+    sl_model_free(m);
+    /* SRV says 5061, the connection to 5061 is refused: port mismatch, and
+     * the refusal is not reported twice. */
+    m = dns_model(0, true, true);
+    ck_assert_int_eq(sl_diagnose(m, NULL, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.list[0].code, "dns.srv_port_mismatch");
+    ck_assert_uint_eq(d.list[0].conn_index, 2);
+    ck_assert_uint_eq(d.list[0].n_evidence, 3);
+    ck_assert_uint_eq(d.list[0].evidence[0], 3);
+    ck_assert_uint_eq(d.list[0].evidence[2], 5);
+    ck_assert_ptr_nonnull(strstr(d.list[0].causes[0], "5062"));
+    sl_diagnoses_clear(&d);
+    sl_model_free(m);
+    /* SRV answered and the connection came up: nothing to say. */
+    m = dns_model(0, true, false);
+    ck_assert_int_eq(sl_diagnose(m, NULL, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    sl_diagnoses_clear(&d);
+    sl_model_free(m);
+}
+END_TEST
+
 static Suite *diagnose_suite(void)
 {
     Suite *s = suite_create("diagnose");
@@ -246,6 +356,7 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, capture_point_side);
     tcase_add_test(tc, expect_name_option);
     tcase_add_test(tc, names_and_null_safety);
+    tcase_add_test(tc, dns_srv_rules);
     suite_add_tcase(s, tc);
     return s;
 }
