@@ -532,13 +532,20 @@ bool sl_ladder_has_verdict(const sl_report *r, const sl_ladder *l, size_t i)
     if (!r->diagnoses || i >= r->diagnoses->n)
         return false;
     const sl_diagnosis *d = &r->diagnoses->list[i];
-    if (l->call >= 0)
-        return d->call == l->call;
-    if (d->call >= 0 && r->calls)
-        return false;
-    for (size_t k = 0; k < l->n_conns; k++)
-        if (l->conns[k] == d->conn_index)
-            return true;
+    if (d->call >= 0)
+        return d->call == l->call && r->calls;
+    /* A verdict on a connection drawn here (a refused or reset leg of the
+     * call) whose proof is in these rows: a UDP flow carries calls and
+     * registrations alike, and its verdicts belong where their frames are. */
+    bool drawn = false;
+    for (size_t k = 0; k < l->n_conns && !drawn; k++)
+        drawn = l->conns[k] == d->conn_index;
+    if (!drawn || d->n_evidence == 0)
+        return drawn;
+    for (size_t k = 0; k < d->n_evidence; k++)
+        for (size_t e = 0; e < l->n_ev; e++)
+            if (l->ev[e].frame == d->evidence[k])
+                return true;
     return false;
 }
 

@@ -412,6 +412,25 @@ START_TEST(verdict_under_the_ladder)
     ck_assert_ptr_nonnull(strstr(out, "rejected by 10.251.1.2:5060 (server);"));
     ck_assert_ptr_nonnull(strstr(out, "frames 4, 5"));
     free(out);
+    /* A verdict on one of the call's connections (no call index) is shown
+     * too; one on a connection not drawn is not. */
+    sl_diagnosis two[3] = {one, one, one};
+    uint64_t other_frames[] = {999};
+    two[0].call = two[1].call = two[2].call = -1;
+    two[0].conn_index = 1;
+    two[1].conn_index = 99;
+    snprintf(two[1].code, sizeof two[1].code, "tcp.elsewhere");
+    two[2].conn_index = 1; /* drawn, but its proof is in no row here */
+    two[2].evidence = other_frames;
+    two[2].n_evidence = 1;
+    snprintf(two[2].code, sizeof two[2].code, "sip.register.ok");
+    d.list = two;
+    d.n = 3;
+    out = render(&f, &d, NULL, &lo, false, 0, &rc);
+    ck_assert_ptr_nonnull(strstr(out, "Verdict: sip.response.486"));
+    ck_assert_ptr_null(strstr(out, "tcp.elsewhere"));
+    ck_assert_ptr_null(strstr(out, "sip.register.ok"));
+    free(out);
     d.n = 0;
     out = render(&f, &d, NULL, &lo, false, 0, &rc);
     ck_assert_ptr_nonnull(strstr(out, "Verdict: none"));
