@@ -38,7 +38,8 @@ static void reject_record_src(const sl_dg_ctx *x, sl_diagnosis *d, const sl_sip_
 
 static int transaction_evidence(sl_diagnosis *d, const sl_transaction *t)
 {
-    int rc = sl_dg_evidence(d, t->request->span.last_frame);
+    /* request is NULL when only responses were captured (calls.h). */
+    int rc = t->request ? sl_dg_evidence(d, t->request->span.last_frame) : 0;
     for (size_t i = 0; rc == 0 && i < t->n_responses; i++)
         rc = sl_dg_evidence(d, t->responses[i]->span.last_frame);
     if (rc == 0 && t->cancel)
@@ -233,10 +234,14 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
         snprintf(buf, sizeof buf, "sip.response.%d", reg->last_status);
         code = buf;
     }
-    sl_diagnosis *d = sl_dg_add(x, code, -1, last->request->conn_index);
+    /* The REGISTER itself may be missing (capture started after it: only
+     * responses seen, calls.h), never both it and its final response. */
+    const sl_sip_record *ans = last->final ? last->final : last->request;
+    if (!ans)
+        return 0;
+    sl_diagnosis *d = sl_dg_add(x, code, -1, ans->conn_index);
     if (!d)
         return -SL_ENOMEM;
-    const sl_sip_record *ans = last->final ? last->final : last->request;
     if (last->final)
         reject_record_src(x, d, last->final);
     else
