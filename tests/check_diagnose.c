@@ -256,7 +256,8 @@ static void add_dns(sl_model *m, uint64_t frame, bool response, uint8_t rcode, c
     msg.has_question = true;
     snprintf(msg.qname, sizeof msg.qname, "_sips._tcp.cloud.example");
     msg.qtype = SL_DNS_TYPE_SRV;
-    memcpy(msg.answers, ans, n * sizeof *ans);
+    if (n)
+        memcpy(msg.answers, ans, n * sizeof *ans);
     msg.n_answers = msg.n_answers_total = n;
     sl_flow_info fi = {.transport = SL_TRANSPORT_UDP, .port = {40000, 53}, .conn_index = 1};
     sl_addr_parse("192.0.2.1", &fi.addr[0]);
