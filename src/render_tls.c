@@ -139,6 +139,10 @@ static void print_alerts(FILE *out, const sl_tls_session *s, const char *cl, con
 
 static void print_app(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
 {
+    /* Every record counted, so that a reader can check nothing was lost
+     * (tests/accounting.py compares with tshark's tls.record). */
+    fprintf(out, "  records: %" PRIu64 " from %s, %" PRIu64 " from %s\n", s->side[SL_DIR_C2S].records, cl,
+            s->side[SL_DIR_S2C].records, sv);
     for (int d = 0; d < 2; d++) {
         const sl_tls_side *side = &s->side[d];
         if (side->app_records)
