@@ -44,9 +44,8 @@ static uint64_t key_hash(const char *k, size_t n)
     return h ^ (h >> 32);
 }
 
-static int map_grow(cmap *m)
+static int map_resize(cmap *m, size_t cap)
 {
-    size_t cap = m->cap ? m->cap * 2 : 64;
     cmap_slot *s = malloc(cap * sizeof *s);
     if (!s)
         return -SL_ENOMEM;
@@ -102,6 +101,30 @@ static int arena_add(cmap *m, const char *k, size_t n, size_t *off)
         memcpy(m->arena + m->arena_len, k, n);
     *off = m->arena_len;
     m->arena_len += n;
+    return 0;
+}
+
+static int map_grow(cmap *m)
+{
+    return map_resize(m, m->cap ? m->cap * 2 : 64);
+}
+
+/* Room for `keys` keys of about `key_bytes` each without rehashing. */
+static int map_reserve(cmap *m, size_t keys, size_t key_bytes)
+{
+    size_t cap = 64;
+    while (cap < SIZE_MAX / 8 && cap * 3 < keys * 4)
+        cap *= 2;
+    if (cap > m->cap && map_resize(m, cap) < 0)
+        return -SL_ENOMEM;
+    size_t bytes = keys < SIZE_MAX / key_bytes ? keys * key_bytes : SIZE_MAX;
+    if (bytes > m->arena_cap) {
+        char *a = realloc(m->arena, bytes);
+        if (!a)
+            return -SL_ENOMEM;
+        m->arena = a;
+        m->arena_cap = bytes;
+    }
     return 0;
 }
 
@@ -272,7 +295,6 @@ typedef struct build {
     sl_time_ns *tx_last_copy;   /* per transaction: time of the last request copy */
     uint32_t *leg_parent;       /* union-find over legs */
     uint32_t *leg_call;         /* per leg root: call */
-    uint32_t *host_relay;       /* per host: 1 when it forwarded requests (a proxy) */
     ckey key;
     cmap leg_map, tx_map, ack_map, dlg_map, join_map, via_map, reg_map;
 } build;
@@ -301,6 +323,28 @@ static bool is_initial_invite(const sl_sip_record *r)
     return r && r->f.is_request && str_is(r->f.method, "INVITE") && !r->f.to_tag.p;
 }
 
+/* The sent-by port, the transport's default when absent (RFC 3261 18.2.2:
+ * "192.0.2.1" and "192.0.2.1:5060" are the same sent-by over UDP). */
+static sl_sip_str via_port(const sl_sip_via *v)
+{
+    if (v->port.p && v->port.n)
+        return v->port;
+    bool tls = str_is(v->transport, "TLS") || str_is(v->transport, "tls");
+    return tls ? (sl_sip_str){"5061", 4} : (sl_sip_str){"5060", 4};
+}
+
+/* A request's Vias from `from` down: branch and sent-by of each. */
+static void via_chain_key(ckey *k, const sl_sip_record *r, size_t from)
+{
+    key_reset(k, 'V');
+    for (size_t i = from; i < r->f.n_vias; i++) {
+        const sl_sip_via *v = &r->f.vias[i];
+        key_str(k, v->branch);
+        key_lower(k, v->host);
+        key_str(k, via_port(v));
+    }
+}
+
 /* ---- hosts --------------------------------------------------------------- */
 
 static int host_add(build *b, const sl_addr *a, uint32_t *out)
@@ -313,13 +357,12 @@ static int host_add(build *b, const sl_addr *a, uint32_t *out)
         *out = h;
         return 0;
     }
-    if (grow(&o->hosts, o->n_hosts, sizeof *o->hosts) < 0 || grow(&b->host_relay, o->n_hosts, sizeof *b->host_relay) < 0)
+    if (grow(&o->hosts, o->n_hosts, sizeof *o->hosts) < 0)
         return -SL_ENOMEM;
     h = (uint32_t)o->n_hosts;
     memset(&o->hosts[h], 0, sizeof o->hosts[h]);
     o->hosts[h].addr = *a;
     o->hosts[h].source = SL_LABEL_ADDRESS;
-    b->host_relay[h] = 0;
     if (map_put(&b->cf->host_map, &b->key, h) < 0)
         return -SL_ENOMEM;
     o->n_hosts++;
@@ -335,8 +378,6 @@ static int hosts_collect(build *b)
         if (host_add(b, &r->src, &h) < 0)
             return -SL_ENOMEM;
         b->o->hosts[h].messages_sent++;
-        if (r->f.is_request && r->f.n_vias >= 2)
-            b->host_relay[h] = 1;
         if (host_add(b, &r->dst, &h) < 0)
             return -SL_ENOMEM;
     }
@@ -415,12 +456,17 @@ static int label_from_zone(build *b, const sl_sip_record *r)
     const sl_sip_via *v = r->f.vias;
     if (r->f.n_vias == 0)
         return 0;
+    const sl_addr *who = r->f.is_request ? &r->src : &r->dst;
     bool own = sl_sip_param_get(v[0].params, v[0].n_params, "egress-zone", &zone);
     if (!own && r->f.is_request && r->f.n_vias >= 2)
         own = sl_sip_param_get(v[1].params, v[1].n_params, "ingress-zone", &zone);
+    if (!own && !r->f.is_request) { /* it received the request that carried this Via */
+        own = sl_sip_param_get(v[0].params, v[0].n_params, "ingress-zone", &zone);
+        who = &r->src;
+    }
     if (!own || !zone.p)
         return 0;
-    uint32_t h = host_of(b, r->f.is_request ? &r->src : &r->dst);
+    uint32_t h = host_of(b, who);
     if (h == SL_CALLS_NONE)
         return 0;
     sl_host *host = &b->o->hosts[h];
@@ -432,18 +478,50 @@ static int label_from_zone(build *b, const sl_sip_record *r)
     return set_label(host, SL_LABEL_ZONE, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
 }
 
-/* User-Agent of a request it originated (one Via); Server of a response
- * from a host that never relayed requests (a proxy passes Server through). */
-static int label_product(build *b, const sl_sip_record *r)
+/* A product named in a message its sender had itself received earlier
+ * (a proxy passes Server and User-Agent through; so does a B2BUA, often)
+ * says nothing about the sender. */
+static int product_key(build *b, uint32_t host, sl_sip_str prod)
 {
-    uint32_t h = host_of(b, &r->src);
-    if (h == SL_CALLS_NONE)
+    key_reset(&b->key, 'P');
+    key_u32(&b->key, host);
+    key_str(&b->key, prod);
+    return b->key.oom ? -SL_ENOMEM : 0;
+}
+
+/* A response whose Vias are an earlier response's Vias less the top one
+ * was relayed by a proxy (which may have another address on that side). */
+static int response_relayed(build *b, cmap *received, const sl_sip_record *r, bool *relayed)
+{
+    via_chain_key(&b->key, r, 0);
+    key_u32(&b->key, (uint32_t)r->f.status_code);
+    *relayed = map_get(received, &b->key) != SL_CALLS_NONE;
+    if (r->f.n_vias < 2)
         return 0;
-    if (r->f.is_request && r->f.n_vias == 1 && r->f.user_agent.p && r->f.user_agent.n)
-        return label_from_product(&b->o->hosts[h], r->f.user_agent);
-    if (!r->f.is_request && !b->host_relay[h] && r->f.server.p && r->f.server.n)
-        return label_from_product(&b->o->hosts[h], r->f.server);
-    return 0;
+    via_chain_key(&b->key, r, 1);
+    key_u32(&b->key, (uint32_t)r->f.status_code);
+    return map_put(received, &b->key, 1);
+}
+
+/* User-Agent of a request it originated (one Via), Server of a response,
+ * unless the sender had received that same product text before. */
+static int label_product(build *b, cmap *received, const sl_sip_record *r)
+{
+    sl_sip_str prod = r->f.is_request ? r->f.user_agent : r->f.server;
+    uint32_t src = host_of(b, &r->src), dst = host_of(b, &r->dst);
+    bool relayed = false;
+    if (!r->f.is_request && response_relayed(b, received, r, &relayed) < 0)
+        return -SL_ENOMEM;
+    if (!prod.p || prod.n == 0 || src == SL_CALLS_NONE || dst == SL_CALLS_NONE || relayed)
+        return 0;
+    if (product_key(b, src, prod) < 0)
+        return -SL_ENOMEM;
+    relayed = map_get(received, &b->key) != SL_CALLS_NONE;
+    if (product_key(b, dst, prod) < 0 || map_put(received, &b->key, 1) < 0)
+        return -SL_ENOMEM;
+    if (relayed || (r->f.is_request && r->f.n_vias != 1))
+        return 0;
+    return label_from_product(&b->o->hosts[src], prod);
 }
 
 static int label_user(build *b)
@@ -470,11 +548,14 @@ static int label_user(build *b)
 
 static int hosts_label(build *b)
 {
-    if (label_user(b) < 0)
-        return -SL_ENOMEM;
-    for (size_t i = 0; i < b->n_recs; i++)
-        if (label_from_zone(b, b->recs[i]) < 0 || label_product(b, b->recs[i]) < 0)
-            return -SL_ENOMEM;
+    cmap received = {0};
+    int rc = label_user(b);
+    for (size_t i = 0; rc == 0 && i < b->n_recs; i++)
+        if (label_from_zone(b, b->recs[i]) < 0 || label_product(b, &received, b->recs[i]) < 0)
+            rc = -SL_ENOMEM;
+    map_clear(&received);
+    if (rc < 0)
+        return rc;
     for (size_t h = 0; h < b->o->n_hosts; h++) {
         sl_host *host = &b->o->hosts[h];
         if (host->label)
@@ -506,8 +587,8 @@ static int leg_of(build *b, const sl_sip_record *r, uint32_t *out)
         l = (uint32_t)o->n_legs;
         memset(&o->legs[l], 0, sizeof o->legs[l]);
         o->legs[l].call_id = r->f.call_id;
-        o->legs[l].host[0] = hs;
-        o->legs[l].host[1] = hd;
+        o->legs[l].host[0] = r->f.is_request ? hs : hd; /* the side that sent the request */
+        o->legs[l].host[1] = r->f.is_request ? hd : hs;
         b->leg_parent[l] = l;
         if (map_put(&b->leg_map, &b->key, l) < 0)
             return -SL_ENOMEM;
@@ -520,16 +601,6 @@ static int leg_of(build *b, const sl_sip_record *r, uint32_t *out)
 /* ---- transactions -------------------------------------------------------- */
 
 static const sl_sip_str M_INVITE = {"INVITE", 6}, M_ACK = {"ACK", 3}, M_CANCEL = {"CANCEL", 6};
-
-/* The sent-by port, the transport's default when absent (RFC 3261 18.2.2:
- * "192.0.2.1" and "192.0.2.1:5060" are the same sent-by over UDP). */
-static sl_sip_str via_port(const sl_sip_via *v)
-{
-    if (v->port.p && v->port.n)
-        return v->port;
-    bool tls = str_is(v->transport, "TLS") || str_is(v->transport, "tls");
-    return tls ? (sl_sip_str){"5061", 4} : (sl_sip_str){"5060", 4};
-}
 
 /* RFC 3261 17.2.3: top Via branch + sent-by + method; for a pre-3261 branch,
  * Call-ID + CSeq number + From tag + top Via (the older rule). */
@@ -564,10 +635,13 @@ static int tx_put(build *b, const sl_sip_record *r, sl_sip_str method, uint32_t 
     return map_put(&b->tx_map, &b->key, t);
 }
 
-/* The key that finds an INVITE from its 2xx ACK: the dialog and the CSeq. */
-static void ack_key(ckey *k, const sl_sip_record *r)
+/* The key that finds an INVITE from its 2xx ACK: the leg (a proxy that
+ * keeps Call-ID and tags shows one dialog on two hops), the dialog and the
+ * CSeq. */
+static void ack_key(ckey *k, const sl_sip_record *r, uint32_t leg)
 {
     key_reset(k, 'A');
+    key_u32(k, leg);
     key_str(k, r->f.call_id);
     key_str(k, r->f.from_tag);
     key_str(k, r->f.to_tag);
@@ -638,7 +712,7 @@ static int tx_ack(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out,
         *out = t;
         return 0;
     }
-    ack_key(&b->key, r);
+    ack_key(&b->key, r, leg);
     uint32_t inv = map_get(&b->ack_map, &b->key);
     if (inv != SL_CALLS_NONE && !txs[inv].ack)
         txs[inv].ack = r;
@@ -693,10 +767,13 @@ static int tx_response(build *b, const sl_sip_record *r, uint32_t leg, uint32_t 
 
 /* ---- dialogs: Call-ID + both tags, whichever side sent the request ------- */
 
-static void dialog_key(ckey *k, sl_sip_str call_id, sl_sip_str a, sl_sip_str b)
+/* The leg is part of the key: a proxy that keeps Call-ID and tags shows the
+ * same identifiers on both of its hops.  Connections and ports are not. */
+static void dialog_key(ckey *k, uint32_t leg, sl_sip_str call_id, sl_sip_str a, sl_sip_str b)
 {
     bool swap = b.p && (!a.p || a.n > b.n || (a.n == b.n && memcmp(a.p, b.p, a.n) > 0));
     key_reset(k, 'D');
+    key_u32(k, leg);
     key_str(k, call_id);
     key_str(k, swap ? b : a);
     key_str(k, swap ? a : b);
@@ -719,7 +796,7 @@ static int dialog_new(build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str
         return -SL_ENOMEM;
     if (!to_tag.p)
         return 0;
-    dialog_key(&b->key, r->f.call_id, r->f.from_tag, to_tag);
+    dialog_key(&b->key, leg, r->f.call_id, r->f.from_tag, to_tag);
     return map_put(&b->dlg_map, &b->key, d);
 }
 
@@ -748,7 +825,7 @@ static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32
     }
     if (str_is(r->f.method, "CANCEL"))
         return 0;
-    dialog_key(&b->key, r->f.call_id, r->f.from_tag, r->f.to_tag);
+    dialog_key(&b->key, leg, r->f.call_id, r->f.from_tag, r->f.to_tag);
     d = map_get(&b->dlg_map, &b->key);
     if (d == SL_CALLS_NONE && dialog_new(b, r, leg, r->f.to_tag, &d) < 0)
         return -SL_ENOMEM;
@@ -760,7 +837,7 @@ static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32
 static int dialog_for_response(build *b, const sl_sip_record *r, uint32_t t, uint32_t *out)
 {
     sl_calls *o = b->o;
-    dialog_key(&b->key, r->f.call_id, r->f.from_tag, r->f.to_tag);
+    dialog_key(&b->key, o->transactions[t].leg, r->f.call_id, r->f.from_tag, r->f.to_tag);
     uint32_t d = map_get(&b->dlg_map, &b->key);
     if (d == SL_CALLS_NONE && o->transactions[t].dialog != SL_CALLS_NONE) {
         sl_dialog *early = &o->dialogs[o->transactions[t].dialog];
@@ -797,7 +874,7 @@ static int dialog_response(build *b, const sl_sip_record *r, uint32_t t)
     int s = r->f.status_code;
     if (invite && s >= 200 && s < 300) {
         g->confirmed = true;
-        ack_key(&b->key, r);
+        ack_key(&b->key, r, x->leg);
         if (map_put(&b->ack_map, &b->key, t) < 0)
             return -SL_ENOMEM;
     } else if (invite && s >= 300 && !g->confirmed) {
@@ -884,17 +961,6 @@ static int join_token(build *b, uint32_t leg, char tag, sl_sip_str v)
     key_reset(&b->key, tag);
     key_lower(&b->key, v);
     return join_on(b, leg);
-}
-
-static void via_chain_key(ckey *k, const sl_sip_record *r, size_t from)
-{
-    key_reset(k, 'V');
-    for (size_t i = from; i < r->f.n_vias; i++) {
-        const sl_sip_via *v = &r->f.vias[i];
-        key_str(k, v->branch);
-        key_lower(k, v->host);
-        key_str(k, via_port(v));
-    }
 }
 
 static int join_message(build *b, size_t i)
@@ -1063,10 +1129,9 @@ static void outcome_other(const sl_calls *o, sl_call *c)
     decide(c, SL_CALL_OTHER, NULL);
     for (size_t i = 0; i < l->n_transactions; i++) {
         const sl_transaction *t = &o->transactions[l->transactions[i]];
-        if (!t->request)
-            continue;
-        c->caller = t->request->f.from_uri;
-        c->callee = t->request->f.to_uri.p ? t->request->f.to_uri : t->request->f.request_uri;
+        const sl_sip_record *r = t->request ? t->request : t->responses[0];
+        c->caller = r->f.from_uri; /* a response echoes From and To */
+        c->callee = r->f.to_uri.p || !t->request ? r->f.to_uri : r->f.request_uri;
         if (t->final)
             decide(c, SL_CALL_OTHER, t->final);
         return;
@@ -1384,16 +1449,27 @@ static void build_clear(build *b)
     free(b->tx_last_copy);
     free(b->leg_parent);
     free(b->leg_call);
-    free(b->host_relay);
     free(b->key.p);
     cmap *maps[] = {&b->leg_map, &b->tx_map, &b->ack_map, &b->dlg_map, &b->join_map, &b->via_map, &b->reg_map};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         map_clear(maps[i]);
 }
 
+/* Most captures hold a few messages per transaction and per call: room for
+ * that up front spares the rehashing of growing maps. */
+static int maps_reserve(build *b)
+{
+    size_t n = b->n_recs / 2;
+    if (map_reserve(&b->tx_map, n, 48) < 0 || map_reserve(&b->join_map, n, 40) < 0 ||
+        map_reserve(&b->via_map, n, 40) < 0 || map_reserve(&b->leg_map, n / 2, 40) < 0 ||
+        map_reserve(&b->dlg_map, n / 2, 48) < 0)
+        return -SL_ENOMEM;
+    return 0;
+}
+
 static int build_all(build *b)
 {
-    if (order_records(b) < 0 || hosts_collect(b) < 0)
+    if (order_records(b) < 0 || maps_reserve(b) < 0 || hosts_collect(b) < 0)
         return -SL_ENOMEM;
     for (size_t i = 0; i < b->n_recs; i++)
         if (place_message(b, i) < 0)
