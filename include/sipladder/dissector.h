@@ -40,6 +40,8 @@ typedef enum {
     SL_EV_SIP,         /* one SIP message; see include/sipladder/sip.h */
     SL_EV_SIP_KEEPALIVE, /* RFC 5626 CRLF / double-CRLF keepalive */
     SL_EV_TLS,         /* one TLS event; see include/sipladder/tls.h */
+    SL_EV_DNS,         /* one DNS message; see include/sipladder/dns.h */
+    SL_EV_KINDS        /* how many kinds there are */
 } sl_event_kind;
 
 typedef struct sl_anomaly {

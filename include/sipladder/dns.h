@@ -18,10 +18,6 @@
 #include "sipladder/addr.h"
 #include "sipladder/dissector.h"
 
-/* Not yet in dissector.h's sl_event_kind (a contract change proposed to the
- * integrator): the value after SL_EV_TLS. */
-#define SL_EV_DNS ((sl_event_kind)4)
-
 #define SL_DNS_NAME_MAX 256   /* text form, NUL included; longer names are cut and flagged */
 #define SL_DNS_MAX_ANSWERS 8  /* answers kept; n_answers_total counts them all */
 

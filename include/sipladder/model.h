@@ -70,7 +70,7 @@ typedef struct sl_conn {
     uint64_t buffer_cap_hits[2];
     uint32_t anomalies;         /* anomaly events on this connection */
     struct sl_tls_session *tls; /* the TLS handshake seen on it, owned, or NULL */
-    uint32_t events[4];         /* dissector events by sl_event_kind */
+    uint32_t events[SL_EV_KINDS]; /* dissector events by sl_event_kind */
 } sl_conn;
 
 /* One malformed or unexpected thing, with the frame that shows it. */
