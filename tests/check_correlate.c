@@ -554,6 +554,121 @@ START_TEST(duplicates_are_not_retransmissions)
 }
 END_TEST
 
+/* RFC 2543 branches: the transaction is Call-ID + CSeq + From tag + top
+ * Via; the response finds its INVITE, the ACK of the 486 joins it.  A
+ * Cisco-Guid shared by two Call-IDs makes them one call. */
+START_TEST(pre_rfc3261_transactions_and_cisco_guid)
+{
+    synth s;
+    synth_init(&s, 8, 8, 512);
+    sl_sip_via v = {.transport = {"UDP", 3}, .host = {"10.0.0.1", 8}, .port = {"5060", 4}, .branch = {"1", 1}};
+    sl_sip_via w = {.transport = {"UDP", 3}, .host = {"10.0.0.2", 8}, .port = {"5060", 4}, .branch = {"1", 1}};
+    sl_sip_str guid = {"1234-5678-9abc-def0", 19};
+    sl_sip_record *r = synth_rec(&s, true, "INVITE", 1, 2);
+    r->f.call_id = synth_str(&s, "old-", 1, "@", 1);
+    r->f.from_tag = synth_str(&s, "ft", 1, NULL, 0);
+    r->f.cisco_guid = guid;
+    synth_vias(&s, r, &v, 1);
+    sl_sip_record *resp = synth_rec(&s, false, "486", 2, 1);
+    resp->f.call_id = r->f.call_id;
+    resp->f.from_tag = r->f.from_tag;
+    resp->f.to_tag = synth_str(&s, "tt", 1, NULL, 0);
+    synth_vias(&s, resp, &v, 1);
+    sl_sip_record *ack = synth_rec(&s, true, "ACK", 1, 2);
+    ack->f.call_id = r->f.call_id;
+    ack->f.from_tag = r->f.from_tag;
+    ack->f.to_tag = resp->f.to_tag;
+    ack->f.cseq_method = (sl_sip_str){"ACK", 3};
+    synth_vias(&s, ack, &v, 1);
+    sl_sip_record *out = synth_rec(&s, true, "INVITE", 2, 3); /* the next hop, another Call-ID */
+    out->f.call_id = synth_str(&s, "old-", 2, "@", 2);
+    out->f.from_tag = synth_str(&s, "ft", 2, NULL, 0);
+    out->f.cisco_guid = guid;
+    synth_vias(&s, out, &w, 1);
+    sl_calls *c = synth_calls(&s);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->n_transactions, 2);
+    const sl_transaction *t = &c->transactions[0];
+    ck_assert_ptr_eq(t->final, resp);
+    ck_assert_ptr_eq(t->ack, ack);
+    ck_assert_uint_eq(c->n_calls, 1);
+    ck_assert_uint_eq(c->calls[0].n_legs, 2);
+    ck_assert_int_eq(c->calls[0].outcome, SL_CALL_REJECTED);
+    ck_assert_int_eq(c->calls[0].final_status, 486);
+    sl_calls_free(c);
+    synth_free(&s);
+}
+END_TEST
+
+static sl_conn synth_conn(uint32_t index, uint32_t a, uint32_t b, int first_s, int last_s)
+{
+    sl_conn c;
+    memset(&c, 0, sizeof c);
+    c.index = index;
+    c.info.transport = SL_TRANSPORT_TCP;
+    c.info.conn_index = index;
+    for (int i = 0; i < 2; i++) {
+        uint32_t h = i ? b : a;
+        c.info.addr[i].family = 4;
+        memcpy(c.info.addr[i].bytes, (uint8_t[]){10, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h}, 4);
+        c.info.port[i] = i ? 5061 : 40000;
+    }
+    c.first_ts = (sl_time_ns)first_s * 1000000000;
+    c.last_ts = (sl_time_ns)last_s * 1000000000;
+    return c;
+}
+
+/* Connections that carried no SIP (a TLS leg) go to the one call whose host
+ * and time they share, else to orphan_conns. */
+START_TEST(silent_connections_attach_or_stay_orphans)
+{
+    synth s;
+    synth_init(&s, 4, 4, 256);
+    sl_sip_via v = {.transport = {"UDP", 3}, .host = {"10.0.0.1", 8}, .branch = {"z9hG4bKx1", 9}};
+    sl_sip_via w = {.transport = {"UDP", 3}, .host = {"10.0.0.3", 8}, .branch = {"z9hG4bKx2", 9}};
+    sl_sip_record *r = synth_rec(&s, true, "INVITE", 1, 2); /* call 1: .1 -> .2 at 1 s */
+    r->f.call_id = synth_str(&s, "conn-", 1, "@", 1);
+    r->span.first_ts = r->span.last_ts = 1000000000;
+    synth_vias(&s, r, &v, 1);
+    r = synth_rec(&s, true, "INVITE", 3, 4); /* call 2: .3 -> .4 at 1 s */
+    r->f.call_id = synth_str(&s, "conn-", 2, "@", 2);
+    r->span.first_ts = r->span.last_ts = 1000000000;
+    r->conn_index = 6;
+    synth_vias(&s, r, &w, 1);
+    sl_conn conns[6] = {
+        synth_conn(1, 2, 9, 2, 5),   /* .2 <-> .9, within 2 s: call 1 */
+        synth_conn(2, 7, 8, 1, 2),   /* no host of a call */
+        synth_conn(3, 1, 3, 1, 2),   /* hosts of both calls: ambiguous */
+        synth_conn(4, 2, 9, 60, 61), /* call 1's host, a minute later */
+        synth_conn(5, 4, 9, 0, 1),   /* call 2 */
+        synth_conn(6, 3, 4, 0, 2),   /* carried call 2's SIP */
+    };
+    sl_model m;
+    memset(&m, 0, sizeof m);
+    m.sip = (struct sl_sip_record **)s.ptrs;
+    m.n_sip = s.n;
+    m.conns = conns;
+    m.n_conns = 6;
+    s.recs[0].conn_index = 0; /* no connection known */
+    sl_calls *c = sl_calls_build(&m, NULL);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->n_calls, 2);
+    ck_assert_uint_eq(c->calls[0].n_conns, 1);
+    ck_assert_uint_eq(c->calls[0].conns[0], 1);
+    ck_assert_uint_eq(c->calls[1].n_conns, 2);
+    ck_assert_uint_eq(c->calls[1].conns[0], 5);
+    ck_assert_uint_eq(c->calls[1].conns[1], 6);
+    ck_assert_uint_eq(c->legs[c->calls[1].legs[0]].n_conns, 1);
+    ck_assert_uint_eq(c->n_orphan_conns, 3);
+    ck_assert_uint_eq(c->orphan_conns[0], 2);
+    ck_assert_uint_eq(c->orphan_conns[1], 3);
+    ck_assert_uint_eq(c->orphan_conns[2], 4);
+    ck_assert_uint_eq(c->hosts[0].flows, 1);
+    sl_calls_free(c);
+    synth_free(&s);
+}
+END_TEST
+
 #define PERF_CALLS 100000u
 /* About 0.5 s of CPU at -O2 (more with meson's MALLOC_PERTURB_); sanitizers
  * make it 5x slower. */
@@ -643,6 +758,8 @@ static Suite *suite(void)
     tcase_set_timeout(y, 120);
     tcase_add_test(y, via_chain_joins_legs);
     tcase_add_test(y, duplicates_are_not_retransmissions);
+    tcase_add_test(y, pre_rfc3261_transactions_and_cisco_guid);
+    tcase_add_test(y, silent_connections_attach_or_stay_orphans);
     tcase_add_test(y, hundred_thousand_calls_are_fast);
     tcase_add_test(y, empty_model_and_free_null);
     suite_add_tcase(s, y);
