@@ -382,10 +382,12 @@ static int hosts_collect(build *b)
             return -SL_ENOMEM;
     }
     for (size_t i = 0; i < b->m->n_conns; i++) {
+        const sl_flow_info *f = &b->m->conns[i].info;
         for (int s = 0; s < 2; s++) {
-            if (host_add(b, &b->m->conns[i].info.addr[s], &h) < 0)
+            if (host_add(b, &f->addr[s], &h) < 0)
                 return -SL_ENOMEM;
-            b->o->hosts[h].flows++;
+            if (s == 0 || !sl_addr_equal(&f->addr[0], &f->addr[1])) /* 127.0.0.1 to itself: one flow */
+                b->o->hosts[h].flows++;
         }
     }
     return 0;
