@@ -35,6 +35,10 @@ expected-stderr file for a case whose stderr is not empty, or whose stderr
 file exists already); the exit-code column is not rewritten, so a changed
 exit code still shows up as a failure.
 
+--valgrind runs every case under valgrind --leak-check=full
+--error-exitcode=1 (its log in a temporary file, so stdout and stderr still
+compare): an invalid access or a definite/possible leak fails the case.
+
 The last line printed is "N passed, N failed"; the exit status is 1 when any
 case failed (or the list is unreadable), else 0.
 """
@@ -46,6 +50,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 
 SANITIZER = re.compile(
     r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
@@ -136,20 +141,44 @@ def missing_inputs(argv, root):
             and not os.path.exists(os.path.join(root, a))]
 
 
+def read_valgrind_log(path):
+    """The valgrind report of a run when it found errors or leaks, else ''
+    (the log file is removed)."""
+    if not path:
+        return ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    finally:
+        os.unlink(path)
+    m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
+    if m and m.group(1) == "0":
+        return ""
+    return text
+
+
 def run_case(case, opts, env):
     """Returns (status, messages): status is 'pass', 'fail' or 'skip'."""
     argv = expand(case.args, env)
     missing = missing_inputs(argv, opts.root)
     if missing:
         return "skip", ["input not found: " + " ".join(missing)]
+    prefix, vg_log = [], None
+    if opts.valgrind:
+        # valgrind reports to its own file: stderr stays comparable.
+        fd, vg_log = tempfile.mkstemp(prefix="sl-valgrind-")
+        os.close(fd)
+        prefix = ["valgrind", "--leak-check=full", "--error-exitcode=1", "--log-file=" + vg_log]
     try:
-        proc = subprocess.run([opts.sipladder] + argv, cwd=opts.root, env=env,
+        proc = subprocess.run(prefix + [opts.sipladder] + argv, cwd=opts.root, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=opts.timeout)
     except subprocess.TimeoutExpired:
         return "fail", ["timed out after %g s" % opts.timeout]
     except OSError as e:
         return "fail", ["cannot run %s: %s" % (opts.sipladder, e)]
+    finally:
+        vg_report = read_valgrind_log(vg_log)
     out = normalise(proc.stdout.decode("utf-8", errors="replace"), env)
     err = normalise(proc.stderr.decode("utf-8", errors="replace"), env)
 
@@ -174,6 +203,8 @@ def run_case(case, opts, env):
         msgs.append("exit code %d, expected %d" % (proc.returncode, case.code))
     if SANITIZER.search(err):
         msgs.append("sanitizer report on stderr")
+    if vg_report:
+        msgs.append("valgrind:\n" + vg_report)
     if not os.path.exists(exp_path):
         msgs.append("expected output %s does not exist (run with --update)"
                     % case.expected)
@@ -289,12 +320,22 @@ def main(argv=None):
                     help="run only cases whose name contains this")
     ap.add_argument("--timeout", type=float, default=120.0,
                     help="seconds per case (default 120)")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run each case under valgrind --leak-check=full: any "
+                         "error or definite/possible leak fails it (timeout x20)")
+    ap.add_argument("--only-with-env", metavar="VAR",
+                    help="do nothing (exit 77, skipped) unless $VAR is set and not 0")
     ap.add_argument("--self-test", action="store_true",
                     help="check the runner itself against a fake binary")
     opts = ap.parse_args(argv)
     if opts.self_test:
         return self_test()
 
+    if opts.valgrind:
+        opts.timeout *= 20
+    if opts.only_with_env and os.environ.get(opts.only_with_env, "") in ("", "0"):
+        print("skipped: set %s=1 to run" % opts.only_with_env)
+        return 77  # meson's "skipped"
     opts.root = os.path.abspath(opts.root)
     opts.sipladder = opts.sipladder or opts.binary or os.environ.get("SIPLADDER")
     if not opts.sipladder:
