@@ -121,7 +121,12 @@ void sl_dg_reject(const sl_dg_ctx *x, sl_diagnosis *d, const sl_addr *a, uint16_
     d->rejected_by.port = port;
     d->rejected_by.role = role;
     d->rejected_by.label = host_label(x, a);
-    d->rejected_by.local = x->has_local && sl_addr_equal(&x->local, a);
+    d->rejected_by.local = sl_dg_is_local(x, a);
+}
+
+bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a)
+{
+    return (x->has_local && sl_addr_equal(&x->local, a)) || (x->has_local2 && sl_addr_equal(&x->local2, a));
 }
 
 const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len)
@@ -146,8 +151,9 @@ const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, 
     return buf;
 }
 
-/* The capture point: the address in the most connections (legs count too).
- * A tie goes to the client of the earliest connection among the tied. */
+/* The capture point, failing a relay (below): the address in the most
+ * connections (legs count too).  A tie goes to the client of the earliest
+ * connection among the tied. */
 typedef struct addr_count {
     sl_addr a;
     size_t n;
@@ -170,8 +176,33 @@ static int count_addr(addr_count **list, size_t *n, const sl_addr *a)
     return 0;
 }
 
+/* A capture that holds two hops of one call was taken on the host between
+ * them: the receiver of hop 0 and the sender of hop 1 (two addresses when
+ * it relays between two interfaces, as an Expressway-E does).  The first
+ * call with two legs decides. */
+static bool relay_of_calls(sl_dg_ctx *x)
+{
+    const sl_calls *c = x->calls;
+    for (size_t i = 0; c && i < c->n_calls; i++) {
+        const sl_call *call = &c->calls[i];
+        if (call->n_legs < 2 || call->legs[0] >= c->n_legs || call->legs[1] >= c->n_legs)
+            continue;
+        uint32_t in = c->legs[call->legs[0]].host[1], out = c->legs[call->legs[1]].host[0];
+        if (in >= c->n_hosts || out >= c->n_hosts)
+            continue;
+        x->has_local = true;
+        x->local = c->hosts[in].addr;
+        x->has_local2 = !sl_addr_equal(&c->hosts[in].addr, &c->hosts[out].addr);
+        x->local2 = c->hosts[out].addr;
+        return true;
+    }
+    return false;
+}
+
 static int find_capture_point(sl_dg_ctx *x)
 {
+    if (relay_of_calls(x))
+        return 0;
     addr_count *list = NULL;
     size_t n = 0;
     int rc = 0;

@@ -45,7 +45,7 @@ static bool has_srv_answer(const sl_dns_record *r)
 
 static sl_role side_of(const sl_dg_ctx *x, const sl_addr *a)
 {
-    return x->has_local && sl_addr_equal(&x->local, a) ? SL_ROLE_LOCAL : SL_ROLE_REMOTE;
+    return sl_dg_is_local(x, a) ? SL_ROLE_LOCAL : SL_ROLE_REMOTE;
 }
 
 static int same_failures(sl_dg_ctx *x, sl_diagnosis *d, size_t first, size_t *n);
@@ -112,6 +112,18 @@ static const sl_addr *target_addr(const sl_model *m, const char *target, size_t 
     return NULL;
 }
 
+/* The query answered by response r (frame), or 0. */
+static uint64_t query_frame(const sl_model *m, const sl_dns_record *r)
+{
+    for (size_t i = 0; i < m->n_dns; i++) {
+        const sl_dns_record *q = m->dns[i];
+        if (!q->response && q->id == r->id && q->qtype == r->qtype && strcmp(q->qname, r->qname) == 0 &&
+            sl_addr_equal(&q->dst, &r->src) && q->dport == r->sport && q->span.last_frame < r->span.last_frame)
+            return q->span.last_frame;
+    }
+    return 0;
+}
+
 static int port_mismatch(sl_dg_ctx *x, const sl_dns_record *r, const sl_dns_answer *srv, const sl_conn *c)
 {
     sl_diagnosis *d = sl_dg_add(x, "dns.srv_port_mismatch", -1, c->index);
@@ -122,6 +134,8 @@ static int port_mismatch(sl_dg_ctx *x, const sl_dns_record *r, const sl_dns_answ
     sl_dg_endpoint(x, &c->info.addr[1], c->info.port[1], to, sizeof to);
     int rc = sl_dg_summary(d, "SRV %s sends callers to %s port %u, and the connection to %s then failed (%s)",
                            r->qname, srv->target, srv->port, to, c->refused ? "refused" : "no answer");
+    if (rc == 0)
+        rc = sl_dg_evidence(d, query_frame(x->m, r));
     if (rc == 0)
         rc = sl_dg_evidence(d, r->span.last_frame);
     for (uint32_t i = 0; rc == 0 && i < c->syn_count && i < SL_MAX_SYN_FRAMES; i++)
@@ -134,6 +148,24 @@ static int port_mismatch(sl_dg_ctx *x, const sl_dns_record *r, const sl_dns_answ
     return rc;
 }
 
+/* How long after the SRV answer a connection from the asker to the SRV port
+ * still counts as its use, when the target's address is not known. */
+#define SRV_USE_NS (5 * INT64_C(1000000000))
+
+/* The querier's own first connection to the SRV port soon after the answer,
+ * when no A/AAAA answer names the target (the model keeps the answer
+ * section only; servers put the target's address in the additional one). */
+static const sl_conn *querier_conn(const sl_dg_ctx *x, const sl_dns_record *r, uint16_t port)
+{
+    for (size_t ci = 0; ci < x->m->n_conns; ci++) {
+        const sl_conn *c = &x->m->conns[ci];
+        if (c->first_frame > r->span.last_frame && c->info.transport == SL_TRANSPORT_TCP &&
+            sl_addr_equal(&c->info.addr[0], &r->dst) && c->first_ts - r->span.last_ts <= SRV_USE_NS)
+            return c->info.port[1] == port && !x->conn_judged[ci] && conn_failed(c) ? c : NULL;
+    }
+    return NULL;
+}
+
 /* After the SRV answer, the first connection to target:port that failed. */
 static int check_srv_ports(sl_dg_ctx *x, const sl_dns_record *r)
 {
@@ -144,6 +176,13 @@ static int check_srv_ports(sl_dg_ctx *x, const sl_dns_record *r)
             continue;
         size_t k = 0;
         const sl_addr *a;
+        if (!target_addr(m, srv->target, &k)) {
+            const sl_conn *c = querier_conn(x, r, srv->port);
+            if (c)
+                return port_mismatch(x, r, srv, c);
+            continue;
+        }
+        k = 0;
         while ((a = target_addr(m, srv->target, &k)) != NULL) {
             for (size_t ci = 0; ci < m->n_conns; ci++) {
                 const sl_conn *c = &m->conns[ci];

@@ -18,6 +18,9 @@ typedef struct sl_dg_ctx {
     size_t cap;
     bool has_local;
     sl_addr local;                   /* the capture point */
+    bool has_local2;
+    sl_addr local2;                  /* its other address, when it relays a call between two of its
+                                      * own (an Expressway-E's inside and outside interfaces) */
     bool *conn_judged;               /* [conn index - 1]: a verdict already names it */
 } sl_dg_ctx;
 
@@ -34,6 +37,8 @@ int sl_dg_evidence(sl_diagnosis *d, uint64_t frame);
 void sl_dg_reject(const sl_dg_ctx *x, sl_diagnosis *d, const sl_addr *a, uint16_t port, sl_role role);
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (label)"; capture text escaped. */
 const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, char *buf, size_t len);
+/* Whether a is (one address of) the capture point. */
+bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a);
 /* Escaped copy of a capture string into buf (always NUL-terminated). */
 const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len);
 

@@ -28,7 +28,7 @@ static const sl_transaction *leg_invite(const sl_calls *c, const sl_leg *leg)
 
 static sl_role side_of(const sl_dg_ctx *x, const sl_addr *a)
 {
-    return x->has_local && sl_addr_equal(&x->local, a) ? SL_ROLE_LOCAL : SL_ROLE_REMOTE;
+    return sl_dg_is_local(x, a) ? SL_ROLE_LOCAL : SL_ROLE_REMOTE;
 }
 
 static void reject_record_src(const sl_dg_ctx *x, sl_diagnosis *d, const sl_sip_record *r)
@@ -86,6 +86,31 @@ static int64_t offer_bandwidth(const sl_sip_record *r)
     return -1;
 }
 
+/* A DNS verdict (dns.srv_failed, dns.srv_port_mismatch) about a lookup the
+ * originating hop made while it held the INVITE explains its error: the
+ * call gets that verdict (with the INVITE and the error as evidence)
+ * instead of a sip.response one.  Returns 1 when it did. */
+static int dns_explains(sl_dg_ctx *x, int ci, const sl_transaction *t)
+{
+    const sl_sip_record *fin = t->final;
+    uint64_t from = t->request ? t->request->span.last_frame : 0;
+    for (size_t i = 0; i < x->out->n; i++) {
+        sl_diagnosis *d = &x->out->list[i];
+        if (d->call >= 0 || strncmp(d->code, "dns.", 4) != 0 || !d->n_evidence || d->evidence[0] < from ||
+            d->evidence[0] > fin->span.last_frame)
+            continue;
+        d->call = ci;
+        char who[SL_ADDR_PORT_STRLEN + 80], reason[96];
+        sl_dg_endpoint(x, &fin->src, fin->sport, who, sizeof who);
+        int rc = transaction_evidence(d, t);
+        if (rc == 0)
+            rc = sl_dg_cause(d, "so %s answered the INVITE with %d %s", who, fin->f.status_code,
+                             sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason));
+        return rc == 0 ? 1 : rc;
+    }
+    return 0;
+}
+
 static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
 {
     const sl_calls *c = x->calls;
@@ -94,6 +119,9 @@ static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
     if (!leg)
         return 0;
     const sl_sip_record *fin = t->final;
+    int explained = dns_explains(x, ci, t);
+    if (explained)
+        return explained < 0 ? explained : 0;
     char code[64], who[SL_ADDR_PORT_STRLEN + 80], agent[128], reason[128];
     bool policy = (fin->f.status_code == 403 || fin->f.status_code == 404) && policy_warning(fin);
     /* Our offer: the caller's INVITE (the first leg's). */
@@ -209,12 +237,37 @@ static int codec_refused(sl_dg_ctx *x, int ci, const sl_call *call)
                            bye47 ? " and the call ended with BYE Reason: Q.850;cause=47" : "");
     if (rc == 0 && refusal)
         rc = sl_dg_evidence(d, refusal->span.last_frame);
+    /* The offer it refused: the INVITE that 2xx answered. */
+    for (size_t i = 0; rc == 0 && refusal && i < x->calls->n_transactions; i++) {
+        const sl_transaction *t = &x->calls->transactions[i];
+        for (size_t k = 0; t->request && k < t->n_responses; k++)
+            if (t->responses[k] == refusal)
+                rc = sl_dg_evidence(d, t->request->span.last_frame);
+    }
     if (rc == 0 && bye47)
         rc = sl_dg_evidence(d, bye47->span.last_frame);
     if (rc == 0)
         rc = sl_dg_cause(d, "no common audio codec: the offer lacks what the far end accepts (e.g. only G.729 "
                             "offered, G.711/G.722/AAC-LD wanted)");
     return rc;
+}
+
+/* The response that decided an auth failure: the earliest 401/403/407 to
+ * a REGISTER that carried credentials (a later REGISTER may get something
+ * else, or nothing; and across hops the registrar's answer comes before
+ * the proxies' copies of it), or NULL. */
+static const sl_sip_record *decisive_refusal(const sl_calls *c, const sl_registration *reg)
+{
+    const sl_sip_record *best = NULL;
+    for (size_t i = 0; i < reg->n_transactions; i++) {
+        const sl_transaction *t = &c->transactions[reg->transactions[i]];
+        if (!t->request || !t->final || !(t->request->f.has_authorization || t->request->f.has_proxy_authorization))
+            continue;
+        int st = t->final->f.status_code;
+        if ((st == 401 || st == 403 || st == 407) && (!best || t->final->span.last_frame < best->span.last_frame))
+            best = t->final;
+    }
+    return best;
 }
 
 static int registration(sl_dg_ctx *x, const sl_registration *reg)
@@ -227,7 +280,7 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
     const char *code = reg->auth_failed ? "sip.register.auth_failed"
                        : ok             ? "sip.register.ok"
                                         : NULL;
-    char buf[64], aor[160], who[SL_ADDR_PORT_STRLEN + 80];
+    char buf[64], aor[160], who[SL_ADDR_PORT_STRLEN + 80], reason[96];
     if (!code) {
         if (reg->last_status < 300)
             return 0; /* no final answer yet: nothing to judge */
@@ -237,12 +290,17 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
     /* The REGISTER itself may be missing (capture started after it: only
      * responses seen, calls.h), never both it and its final response. */
     const sl_sip_record *ans = last->final ? last->final : last->request;
+    const sl_sip_record *decisive = reg->auth_failed ? decisive_refusal(c, reg) : NULL;
+    if (decisive)
+        ans = decisive;
     if (!ans)
         return 0;
     sl_diagnosis *d = sl_dg_add(x, code, -1, ans->conn_index);
     if (!d)
         return -SL_ENOMEM;
-    if (last->final)
+    if (decisive)
+        reject_record_src(x, d, decisive);
+    else if (last->final)
         reject_record_src(x, d, last->final);
     else
         sl_dg_reject(x, d, &last->request->dst, last->request->dport, side_of(x, &last->request->dst));
@@ -255,6 +313,11 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
                            who, (long long)reg->expires, reg->auth_challenged ? " after a challenge" : "",
                            reg->ar_sk_offered ? "offered" : "not offered",
                            reg->ar_sk_supported ? "supported" : "not returned");
+    else if (reg->auth_failed && decisive)
+        rc = sl_dg_summary(d, "%s: REGISTER with credentials still refused by %s: %d %s (frame %llu)", aor, who,
+                           decisive->f.status_code,
+                           sl_dg_text(decisive->f.reason_phrase.p, decisive->f.reason_phrase.n, reason, sizeof reason),
+                           (unsigned long long)decisive->span.last_frame);
     else if (reg->auth_failed)
         rc = sl_dg_summary(d, "%s: REGISTER with credentials still refused by %s (%d)", aor, who, reg->last_status);
     else
@@ -268,6 +331,315 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
     return rc;
 }
 
+/* ---- Rules over a call's dialog and its hops: oversize_reset,
+ * refresh_lost, param_stripped.  Each returns 1 when it gave the call its
+ * verdict (the generic sip.response verdict is then not added), 0 when it
+ * did not apply, or -SL_E*. */
+
+static const sl_conn *conn_of(const sl_model *m, uint32_t index)
+{
+    return index && index <= m->n_conns && m->conns[index - 1].index == index ? &m->conns[index - 1] : NULL;
+}
+
+/* The transaction whose first request copy is r, or NULL. */
+static const sl_transaction *transaction_of(const sl_calls *c, const sl_sip_record *r)
+{
+    for (size_t i = 0; i < c->n_transactions; i++)
+        if (c->transactions[i].request == r)
+            return &c->transactions[i];
+    return NULL;
+}
+
+/* How the receiver of r (its side of r's TCP connection) ended it after r:
+ * its RST, else its FIN; NULL when it did not. */
+static const sl_close_event *receiver_close(const sl_conn *conn, const sl_sip_record *r)
+{
+    uint8_t rx = r->dir == SL_DIR_C2S ? 1 : 0; /* SL_SIDE_* of the receiver */
+    if (conn->rst_count && conn->rst.frame > r->span.last_frame && conn->rst.side == rx)
+        return &conn->rst;
+    if (conn->fin[rx].frame > r->span.last_frame)
+        return &conn->fin[rx];
+    return NULL;
+}
+
+/* The final response the caller got (first leg), as evidence of the effect. */
+static int caller_final_evidence(const sl_calls *c, const sl_call *call, sl_diagnosis *d)
+{
+    const sl_transaction *t = call->n_legs ? leg_invite(c, &c->legs[call->legs[0]]) : NULL;
+    int rc = t && t->request ? sl_dg_evidence(d, t->request->span.last_frame) : 0;
+    if (rc == 0 && t && t->final)
+        rc = sl_dg_evidence(d, t->final->span.last_frame);
+    return rc;
+}
+
+static int oversize_verdict(sl_dg_ctx *x, int ci, const sl_call *call, const sl_sip_record *r,
+                            const sl_conn *conn, const sl_close_event *end)
+{
+    sl_diagnosis *d = sl_dg_add(x, "sip.oversize_reset", ci, conn->index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &r->dst, r->dport, side_of(x, &r->dst));
+    char who[SL_ADDR_PORT_STRLEN + 80], method[32];
+    sl_dg_endpoint(x, &r->dst, r->dport, who, sizeof who);
+    sl_dg_text(r->f.method.p, r->f.method.n, method, sizeof method);
+    int rc = sl_dg_summary(d, "%s got a %zu-byte %s over TCP and %s the connection %.1f s later without answering it",
+                           who, r->raw_len, method, end == &conn->rst ? "reset" : "closed",
+                           sl_time_seconds(end->ts - r->span.last_ts));
+    if (rc == 0)
+        rc = sl_dg_evidence(d, r->span.last_frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, end->frame);
+    if (rc == 0)
+        rc = caller_final_evidence(x->calls, call, d);
+    if (rc == 0)
+        rc = sl_dg_cause(d, "the message is larger than %s accepts (over %zu bytes; CUCM: SIP max incoming message "
+                            "size): raise that limit, or trim the SDP/headers", who, x->o->oversize_bytes);
+    return rc == 0 ? 1 : rc;
+}
+
+/* A request larger than the threshold sent over TCP, never answered, and
+ * its receiver closed or reset the connection after it. */
+static int oversize_reset(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    for (size_t i = 0; i < call->n_messages; i++) {
+        const sl_sip_record *r = call->messages[i];
+        if (!r->f.is_request || r->transport != SL_TRANSPORT_TCP || r->raw_len <= x->o->oversize_bytes)
+            continue;
+        const sl_conn *conn = conn_of(x->m, r->conn_index);
+        const sl_transaction *t = transaction_of(c, r);
+        const sl_close_event *end = conn ? receiver_close(conn, r) : NULL;
+        if (!end || !t || t->n_responses)
+            continue;
+        return oversize_verdict(x, ci, call, r, conn, end);
+    }
+    return 0;
+}
+
+static sl_sip_str top_branch(const sl_sip_record *r)
+{
+    return r->f.n_vias ? r->f.vias[0].branch : (sl_sip_str){NULL, 0};
+}
+
+static bool str_same(sl_sip_str a, sl_sip_str b)
+{
+    return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Another copy of request r: same direction, branch, CSeq and method. */
+static bool copy_of(const sl_sip_record *q, const sl_sip_record *r)
+{
+    return q->f.is_request && q->f.cseq == r->f.cseq && str_same(q->f.method, r->f.method) &&
+           str_same(top_branch(q), top_branch(r)) && str_same(q->f.call_id, r->f.call_id) &&
+           sl_addr_equal(&q->src, &r->src) && q->sport == r->sport;
+}
+
+/* A mid-dialog re-INVITE/UPDATE resent with no answer at all, farthest hop first. */
+static const sl_transaction *lost_refresh(const sl_calls *c, const sl_call *call, const sl_leg **on)
+{
+    const sl_transaction *best = NULL;
+    for (size_t i = 0; i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        for (size_t k = 0; k < leg->n_transactions; k++) {
+            const sl_transaction *t = &c->transactions[leg->transactions[k]];
+            if (!t->request || !t->request->f.to_tag.p || t->n_responses || t->request_copies < 2 ||
+                !(is_method(t->request, "INVITE") || is_method(t->request, "UPDATE")))
+                continue;
+            if (!best || leg->hop > (*on)->hop) {
+                best = t;
+                *on = leg;
+            }
+        }
+    }
+    return best;
+}
+
+/* The same refresh on the other legs (same CSeq method, joined by the call)
+ * and its final answer there: the effect upstream. */
+static int refresh_upstream_evidence(const sl_calls *c, const sl_call *call, const sl_leg *lost,
+                                     const sl_sip_record *req, sl_diagnosis *d)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        for (size_t k = 0; rc == 0 && leg != lost && k < leg->n_transactions; k++) {
+            const sl_transaction *t = &c->transactions[leg->transactions[k]];
+            if (!t->request || !t->request->f.to_tag.p || !str_same(t->request->f.method, req->f.method) ||
+                t->request->span.last_ts > req->span.last_ts)
+                continue;
+            rc = sl_dg_evidence(d, t->request->span.last_frame);
+            if (rc == 0 && t->final)
+                rc = sl_dg_evidence(d, t->final->span.last_frame);
+        }
+    }
+    return rc;
+}
+
+static int refresh_lost(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    const sl_leg *leg = NULL;
+    const sl_transaction *t = lost_refresh(c, call, &leg);
+    if (!t)
+        return 0;
+    const sl_sip_record *req = t->request;
+    sl_diagnosis *d = sl_dg_add(x, "sip.refresh_lost", ci, req->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &req->dst, req->dport, SL_ROLE_NETWORK);
+    int rc = 0;
+    const sl_sip_record *last = req;
+    for (size_t i = 0; rc == 0 && i < leg->n_messages; i++)
+        if (copy_of(leg->messages[i], req)) {
+            rc = sl_dg_evidence(d, leg->messages[i]->span.last_frame);
+            last = leg->messages[i];
+        }
+    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32];
+    sl_dg_endpoint(x, &req->src, req->sport, from, sizeof from);
+    sl_dg_endpoint(x, &req->dst, req->dport, to, sizeof to);
+    sl_dg_text(req->f.method.p, req->f.method.n, method, sizeof method);
+    const sl_conn *conn = conn_of(x->m, req->conn_index);
+    uint64_t tcp_rexmit = conn && conn->info.transport == SL_TRANSPORT_TCP ? conn->retransmissions[req->dir] : 0;
+    if (rc == 0)
+        rc = sl_dg_summary(d, "the mid-call %s (CSeq %u) from %s to %s was sent %u times over %.1f s and never "
+                              "answered%s", method, req->f.cseq, from, to, t->request_copies,
+                           sl_time_seconds(last->span.last_ts - req->span.last_ts),
+                           tcp_rexmit ? " (TCP retransmissions too)" : "");
+    if (rc == 0)
+        rc = refresh_upstream_evidence(c, call, leg, req, d);
+    sl_sip_str se;
+    char se_text[64];
+    if (rc == 0 && sl_sip_header_get(&req->f, "Session-Expires", 0, &se))
+        rc = sl_dg_cause(d, "a firewall or NAT dropped the call's idle flow before the session refresh (its idle "
+                            "timeout is shorter than Session-Expires: %s)", sl_dg_text(se.p, se.n, se_text, sizeof se_text));
+    else if (rc == 0)
+        rc = sl_dg_cause(d, "a firewall or NAT dropped the call's idle flow before the session refresh (idle "
+                            "timeout shorter than the session timer)");
+    if (rc == 0)
+        rc = sl_dg_cause(d, "%s went away during the call", to);
+    return rc == 0 ? 1 : rc;
+}
+
+/* Contact/Via parameters that must survive a hop (SCENARIOS.md,
+ * sip.param_stripped).  Only these are compared: proxies rewrite Contacts
+ * and add Via parameters all the time, and that is healthy. */
+static const struct kept_param {
+    const char *name;
+    const char *why;
+} KEPT_PARAMS[] = {
+    /* Webex hybrid call service: marks a call to/from the Webex cloud; the
+     * far side routes it as a hybrid call only when it is there. */
+    {"call-type", "marks the call as a Webex hybrid call (call-type=squared)"},
+    /* Jabber MRA: the client's high-availability (AR_SK) registration
+     * offer; without it the registrar cannot pair the keepalive sessions. */
+    {"x-cisco-mra-ha", "carries the MRA client's AR_SK high-availability offer"},
+    /* TIP (Telepresence Interoperability Protocol) multiscreen support:
+     * without it a multiscreen endpoint is treated as one screen. */
+    {"x-cisco-tip", "announces TIP multiscreen support"},
+    /* RFC 4579: the Contact of a conference focus; without it the far end
+     * does not subscribe to the conference or show its roster. */
+    {"isfocus", "marks a conference focus (RFC 4579)"},
+};
+
+static bool addrs_have(const sl_sip_addr *a, size_t n, const char *name)
+{
+    sl_sip_str v;
+    for (size_t i = 0; i < n; i++)
+        if (sl_sip_param_get(a[i].params, a[i].n_params, name, &v))
+            return true;
+    return false;
+}
+
+/* A kept parameter on a Via of `in` whose copy (same branch) in `out` lost it. */
+static bool via_lost(const sl_sip_record *in, const sl_sip_record *out, const char *name)
+{
+    sl_sip_str v;
+    for (size_t i = 0; i < in->f.n_vias; i++) {
+        const sl_sip_via *vi = &in->f.vias[i];
+        if (!sl_sip_param_get(vi->params, vi->n_params, name, &v))
+            continue;
+        for (size_t k = 0; k < out->f.n_vias; k++)
+            if (str_same(out->f.vias[k].branch, vi->branch) &&
+                !sl_sip_param_get(out->f.vias[k].params, out->f.vias[k].n_params, name, &v))
+                return true;
+    }
+    return false;
+}
+
+/* The first kept parameter `in` carries and `out` lost; *where "Contact"/"Via". */
+static const struct kept_param *stripped_param(const sl_sip_record *in, const sl_sip_record *out, const char **where)
+{
+    for (size_t i = 0; i < sizeof KEPT_PARAMS / sizeof KEPT_PARAMS[0]; i++) {
+        const char *name = KEPT_PARAMS[i].name;
+        if (addrs_have(in->f.contacts, in->f.n_contacts, name) && !addrs_have(out->f.contacts, out->f.n_contacts, name)) {
+            *where = "Contact";
+            return &KEPT_PARAMS[i];
+        }
+        if (via_lost(in, out, name)) {
+            *where = "Via";
+            return &KEPT_PARAMS[i];
+        }
+    }
+    return NULL;
+}
+
+static int param_verdict(sl_dg_ctx *x, int ci, const sl_transaction *tin, const sl_transaction *tout,
+                         const struct kept_param *kp, const char *where)
+{
+    const sl_sip_record *out = tout->request;
+    sl_diagnosis *d = sl_dg_add(x, "sip.param_stripped", ci, out->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &out->src, out->sport, side_of(x, &out->src));
+    char who[SL_ADDR_PORT_STRLEN + 80], end[160], reason[96];
+    sl_dg_endpoint(x, &out->src, out->sport, who, sizeof who);
+    const sl_sip_record *fin = tout->final ? tout->final : tin->final;
+    if (fin)
+        snprintf(end, sizeof end, "the call then failed with %d %s", fin->f.status_code,
+                 sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason));
+    else
+        snprintf(end, sizeof end, "the call then got no final answer");
+    /* Name the value too (call-type=squared) when the Contact had one. */
+    sl_sip_str v = {NULL, 0};
+    char value[96] = "";
+    const sl_sip_record *in = tin->request;
+    for (size_t i = 0; !v.p && i < in->f.n_contacts; i++)
+        if (sl_sip_param_get(in->f.contacts[i].params, in->f.contacts[i].n_params, kp->name, &v) && v.p) {
+            value[0] = '=';
+            sl_dg_text(v.p, v.n, value + 1, sizeof value - 1);
+        }
+    int rc = sl_dg_summary(d, "%s forwarded the INVITE without the %s parameter %s%s that its inbound leg carried; %s",
+                           who, where, kp->name, value, end);
+    if (rc == 0)
+        rc = transaction_evidence(d, tin);
+    if (rc == 0)
+        rc = transaction_evidence(d, tout);
+    if (rc == 0)
+        rc = sl_dg_cause(d, "%s does not preserve the %s parameter %s, which %s: turn parameter preservation on "
+                            "for this zone", who, where, kp->name, kp->why);
+    return rc == 0 ? 1 : rc;
+}
+
+/* Consecutive hops of a failed call: a kept parameter on the inbound
+ * INVITE and missing on the outbound one. */
+static int param_stripped(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    if (call->outcome != SL_CALL_REJECTED && call->outcome != SL_CALL_NO_ANSWER)
+        return 0;
+    for (size_t i = 0; i + 1 < call->n_legs; i++) {
+        const sl_leg *a = &c->legs[call->legs[i]], *b = &c->legs[call->legs[i + 1]];
+        const sl_transaction *tin = leg_invite(c, a), *tout = leg_invite(c, b);
+        if (!tin || !tout || !tin->request || !tout->request || b->hop != a->hop + 1)
+            continue;
+        const char *where = NULL;
+        const struct kept_param *kp = stripped_param(tin->request, tout->request, &where);
+        if (kp)
+            return param_verdict(x, ci, tin, tout, kp, where);
+    }
+    return 0;
+}
+
 int sl_dg_rules_sip(sl_dg_ctx *x)
 {
     const sl_calls *c = x->calls;
@@ -277,6 +649,17 @@ int sl_dg_rules_sip(sl_dg_ctx *x)
         if (!call->initial)
             continue;
         int ci = (int)i;
+        /* The specific rules first: when one explains the call, the
+         * generic verdict on its final response would only repeat it. */
+        rc = oversize_reset(x, ci, call);
+        if (rc == 0)
+            rc = param_stripped(x, ci, call);
+        if (rc == 0)
+            rc = refresh_lost(x, ci, call);
+        if (rc != 0) {
+            rc = rc < 0 ? rc : 0;
+            continue;
+        }
         if (call->outcome == SL_CALL_REJECTED && call->final_status != 408)
             rc = rejected_call(x, ci, call);
         else if (call->outcome == SL_CALL_NO_ANSWER || call->outcome == SL_CALL_CANCELLED ||

@@ -15,9 +15,13 @@ static int no_answer(sl_dg_ctx *x, const sl_conn *c)
     sl_dg_reject(x, d, &c->info.addr[SL_SIDE_SERVER], c->info.port[SL_SIDE_SERVER], SL_ROLE_NETWORK);
     char dst[SL_ADDR_PORT_STRLEN + 80];
     sl_dg_endpoint(x, &c->info.addr[SL_SIDE_SERVER], c->info.port[SL_SIDE_SERVER], dst, sizeof dst);
-    double waited = c->syn_count ? sl_time_seconds(x->m->capture.last_ts - c->syn_ts[0]) : 0;
-    int rc = sl_dg_summary(d, "%u SYN%s to %s got no answer (no SYN-ACK, no RST) in %.1f s", c->syn_count,
-                           c->syn_count == 1 ? "" : "s", dst, waited);
+    /* The client's own persistence: first to last SYN (not to the end of
+     * the capture, which says more about when tcpdump stopped). */
+    uint32_t kept = c->syn_count < SL_MAX_SYN_FRAMES ? c->syn_count : SL_MAX_SYN_FRAMES;
+    double tried = kept > 1 ? sl_time_seconds(c->syn_ts[kept - 1] - c->syn_ts[0]) : 0;
+    int rc = kept > 1 ? sl_dg_summary(d, "%u SYNs to %s over %.1f s (first to last) got no answer (no SYN-ACK, no RST)",
+                                      c->syn_count, dst, tried)
+                      : sl_dg_summary(d, "%u SYN to %s got no answer (no SYN-ACK, no RST)", c->syn_count, dst);
     for (uint32_t i = 0; rc == 0 && i < c->syn_count && i < SL_MAX_SYN_FRAMES; i++)
         rc = sl_dg_evidence(d, c->syn_frames[i]);
     if (rc == 0)

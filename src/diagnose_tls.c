@@ -105,6 +105,10 @@ static int fatal_alert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
                            oc->alert);
     if (rc == 0)
         rc = evidence_of(d, oc);
+    /* The server's alert after a CertificateRequest: that request (mutual
+     * TLS asked for) is part of the proof. */
+    if (rc == 0 && s == SL_DIR_S2C && c->tls && c->tls->cert_request.frame)
+        rc = sl_dg_evidence(d, c->tls->cert_request.frame);
     if (rc == 0 && oc->answers_chain)
         rc = hint_causes(d, oc);
     if (rc == 0)

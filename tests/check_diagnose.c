@@ -42,9 +42,10 @@ static const expect CASES[] = {
      {1, 2, 3}, "firewall", 0, false, NULL},
     /* tshark: f13 RST from the server 5003 in the established connection. */
     {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {13}, NULL, 0, false, NULL},
-    /* tshark: f8 alert 48 from the server (5062) after the client's Certificate (f8 with CKE). */
+    /* tshark: f6 server flight with CertificateRequest, f8 the client's Certificate (with CKE),
+     * f9 alert 48 from the server (5062). */
     {"tls/tls12-client-rejected.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 5062, SL_ROLE_SERVER,
-     false, {4, 8, 9}, "intermediate", 0, false, NULL},
+     false, {4, 6, 8, 9}, "intermediate", 0, false, NULL},
     {"tls/tls12-expired.pcap", 1, 0, "tls.alert.certificate_expired", 1, "127.0.0.1", 57934, SL_ROLE_CLIENT,
      false, {4, 6, 8}, "expired", 0, false, NULL},
     {"tls/tls12-name-mismatch.pcap", 1, 0, "tls.alert.bad_certificate", 1, "127.0.0.1", 57942, SL_ROLE_CLIENT,
@@ -333,9 +334,10 @@ START_TEST(dns_srv_rules)
     ck_assert_uint_eq(d.n, 1);
     ck_assert_str_eq(d.list[0].code, "dns.srv_port_mismatch");
     ck_assert_uint_eq(d.list[0].conn_index, 2);
-    ck_assert_uint_eq(d.list[0].n_evidence, 3);
-    ck_assert_uint_eq(d.list[0].evidence[0], 3);
-    ck_assert_uint_eq(d.list[0].evidence[2], 5);
+    ck_assert_uint_eq(d.list[0].n_evidence, 4); /* the query, its answer, the SYN and the RST */
+    ck_assert_uint_eq(d.list[0].evidence[0], 1);
+    ck_assert_uint_eq(d.list[0].evidence[1], 3);
+    ck_assert_uint_eq(d.list[0].evidence[3], 5);
     ck_assert_ptr_nonnull(strstr(d.list[0].causes[0], "5062"));
     sl_diagnoses_clear(&d);
     sl_model_free(m);
