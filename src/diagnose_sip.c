@@ -354,7 +354,7 @@ static const sl_transaction *transaction_of(const sl_calls *c, const sl_sip_reco
  * its RST, else its FIN; NULL when it did not. */
 static const sl_close_event *receiver_close(const sl_conn *conn, const sl_sip_record *r)
 {
-    uint8_t rx = r->dir == SL_DIR_C2S ? 1 : 0; /* SL_SIDE_* of the receiver */
+    uint8_t rx = r->dir == SL_DIR_C2S ? SL_SIDE_SERVER : SL_SIDE_CLIENT;
     if (conn->rst_count && conn->rst.frame > r->span.last_frame && conn->rst.side == rx)
         return &conn->rst;
     if (conn->fin[rx].frame > r->span.last_frame)
