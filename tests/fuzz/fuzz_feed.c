@@ -84,7 +84,7 @@ void fz_feed(fz_feeder *f, sl_dir dir, const uint8_t *data, size_t len)
         return;
     }
     size_t need = f->n_pending[dir] + len;
-    if (need != f->cap[dir]) {
+    if (need != f->cap[dir] || !f->pending[dir]) {
         /* Exact size so that ASan sees any read past the end. */
         uint8_t *p = realloc(f->pending[dir], need ? need : 1);
         if (!p)
@@ -96,7 +96,8 @@ void fz_feed(fz_feeder *f, sl_dir dir, const uint8_t *data, size_t len)
         memcpy(f->pending[dir] + f->n_pending[dir], data, len);
     f->n_pending[dir] = need;
     size_t used = call_feed(f, dir, f->pending[dir], need);
-    memmove(f->pending[dir], f->pending[dir] + used, need - used);
+    if (used < need)
+        memmove(f->pending[dir], f->pending[dir] + used, need - used);
     f->n_pending[dir] = need - used;
 }
 
