@@ -193,7 +193,7 @@ static int add_fragment(sl_analysis *a, const sl_l3 *l3, const uint8_t **payload
 /* Network layer onwards: fragments, tunnels, then TCP/UDP.  `frame_cut`:
  * the capture kept less than the wire had (snaplen), so a short IP packet
  * is the capture's doing, not the sender's. */
-static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len, bool frame_cut)
+static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len, bool frame_cut, int pkttype)
 {
     const char *why;
     sl_l3 l3;
@@ -207,6 +207,10 @@ static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len, bool fra
             sl_analysis_anomaly(a, a->frame, 0, "decode", "%s", why);
             return;
         }
+        if (depth == 0 && pkttype == SL_PKTTYPE_OUTGOING)
+            sl_model_note_local(a->model, &l3.src);
+        else if (depth == 0 && pkttype == SL_PKTTYPE_HOST)
+            sl_model_note_local(a->model, &l3.dst);
         if (!frame_cut && l3.payload_len < l3.payload_wire_len) {
             a->model->capture.malformed++;
             sl_analysis_anomaly(a, a->frame, 0, "decode",
@@ -272,7 +276,7 @@ static void handle_frame(sl_analysis *a, const sl_pcap_frame *fr)
         sl_analysis_anomaly(a, fr->frame, 0, "decode", "%s", why);
         return;
     }
-    handle_ip(a, ip, ip_len, fr->caplen < fr->wirelen);
+    handle_ip(a, ip, ip_len, fr->caplen < fr->wirelen, sl_decode_link_pkttype(fr->linktype, fr->data, fr->caplen));
 }
 
 static void on_pcap_warning(void *ctx, const char *msg)

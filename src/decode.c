@@ -153,6 +153,22 @@ int sl_decode_link(int linktype, const uint8_t *frame, size_t caplen, const uint
     }
 }
 
+int sl_decode_link_pkttype(int linktype, const uint8_t *frame, size_t caplen)
+{
+    sl_cursor c;
+    sl_cursor_init(&c, frame, caplen);
+    if (linktype == DLT_LINUX_SLL) {
+        uint16_t type = sl_cursor_u16be(&c);
+        return sl_cursor_ok(&c) ? type : -1;
+    }
+    if (linktype == DLT_LINUX_SLL2) {
+        sl_cursor_skip(&c, 10);
+        uint8_t type = sl_cursor_u8(&c);
+        return sl_cursor_ok(&c) ? type : -1;
+    }
+    return -1;
+}
+
 static int decode_ipv4(sl_cursor *c, size_t len, sl_l3 *out, const char **why)
 {
     uint8_t vihl = sl_cursor_u8(c);

@@ -126,7 +126,8 @@ void sl_dg_reject(const sl_dg_ctx *x, sl_diagnosis *d, const sl_addr *a, uint16_
 
 bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a)
 {
-    return (x->has_local && sl_addr_equal(&x->local, a)) || (x->has_local2 && sl_addr_equal(&x->local2, a));
+    return (x->has_local && sl_addr_equal(&x->local, a)) || (x->has_local2 && sl_addr_equal(&x->local2, a)) ||
+           sl_model_is_local(x->m, a);
 }
 
 const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len)
@@ -201,6 +202,13 @@ static bool relay_of_calls(sl_dg_ctx *x)
 
 static int find_capture_point(sl_dg_ctx *x)
 {
+    /* Best evidence: a Linux cooked capture says which frames the capturing
+     * host sent (sl_dg_is_local reads the model's list). */
+    if (x->m->n_local_addrs) {
+        x->has_local = true;
+        x->local = x->m->local_addrs[0];
+        return 0;
+    }
     if (relay_of_calls(x))
         return 0;
     addr_count *list = NULL;

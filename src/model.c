@@ -187,3 +187,18 @@ int sl_model_tls_outcome(const sl_conn *c, const struct sl_tls_options *opts, st
     sl_tcp_end end = tcp_end(c);
     return sl_tls_session_outcome(c->tls, &end, opts, out);
 }
+
+void sl_model_note_local(sl_model *m, const sl_addr *a)
+{
+    if (sl_model_is_local(m, a) || m->n_local_addrs == SL_MAX_LOCAL_ADDRS)
+        return;
+    m->local_addrs[m->n_local_addrs++] = *a;
+}
+
+bool sl_model_is_local(const sl_model *m, const sl_addr *a)
+{
+    for (size_t i = 0; i < m->n_local_addrs; i++)
+        if (sl_addr_equal(&m->local_addrs[i], a))
+            return true;
+    return false;
+}

@@ -267,6 +267,11 @@ START_TEST(link_types_and_fragments)
     const sl_model *m = sl_analysis_model(a);
     ck_assert_int_eq(m->capture.linktypes[0], 276); /* LINUX_SLL2 */
     ck_assert_uint_eq(m->n_conns, 2);
+    /* Captured with tcpdump -i any on 10.250.1.2's side: the link layer marks
+     * its frames outgoing and the client's incoming, so only it is local. */
+    ck_assert_uint_eq(m->n_local_addrs, 1);
+    ck_assert(sl_model_is_local(m, &m->conns[0].info.addr[1]));
+    ck_assert(!sl_model_is_local(m, &m->conns[0].info.addr[0]));
     ck_assert_int_eq(m->conns[1].info.transport, SL_TRANSPORT_UDP);
     sl_analysis_free(a);
 

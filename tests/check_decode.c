@@ -149,6 +149,11 @@ START_TEST(linux_cooked_v1_and_v2)
     ck_assert_int_eq(decode_all(DLT_LINUX_SLL2, &g, &l3, &l4), 0);
     ck_assert_uint_eq(l3.version, 4);
     ck_assert_uint_eq(l4.dport, 2);
+    /* Who sent it, per the cooked header: SLL2 byte 10, SLL bytes 0-1. */
+    ck_assert_int_eq(sl_decode_link_pkttype(DLT_LINUX_SLL2, g.b, g.n), SL_PKTTYPE_OUTGOING);
+    ck_assert_int_eq(sl_decode_link_pkttype(DLT_LINUX_SLL, f.b, f.n), SL_PKTTYPE_HOST);
+    ck_assert_int_eq(sl_decode_link_pkttype(DLT_LINUX_SLL2, g.b, 10), -1);
+    ck_assert_int_eq(sl_decode_link_pkttype(DLT_EN10MB, g.b, g.n), -1);
 }
 END_TEST
 

@@ -165,35 +165,9 @@ static void list_verdicts(const sl_diagnoses *d, char *buf, size_t len)
     }
 }
 
-/* Cells where EXPECTED.tsv is right and the engine cannot be yet, with
- * what the engine says now.  The row is still checked against that value,
- * so fixing the engine fails here and the entry must go.
- *
- * sip.policy_reject: one leg between two hosts; only the SLL2 packet type
- * (tshark sll.pkttype 4 "outgoing" on 10.252.2.2's frames) shows the
- * capture was taken on the E, and the decoder does not keep it in the
- * model, so the capture point falls back to its tie rule (the client of
- * the first connection, 10.252.2.1) and the E is "remote". */
-static const struct known_gap {
-    const char *file;
-    const char *role_now;
-} KNOWN_GAPS[] = {
-    {"sip.policy_reject.pcap", "remote"},
-};
-
-static const char *role_expected(const row *r)
-{
-    for (size_t i = 0; i < sizeof KNOWN_GAPS / sizeof KNOWN_GAPS[0]; i++)
-        if (strcmp(KNOWN_GAPS[i].file, r->file) == 0) {
-            ck_assert_msg(strcmp(KNOWN_GAPS[i].role_now, r->role) != 0, "%s: known gap no longer differs", r->file);
-            return KNOWN_GAPS[i].role_now;
-        }
-    return r->role;
-}
-
 static void check_rejecter(const row *r, const sl_diagnosis *v)
 {
-    const char *role = role_expected(r);
+    const char *role = r->role;
     char ap[SL_ADDR_PORT_STRLEN];
     sl_addr_port_format(&v->rejected_by.addr, v->rejected_by.port, ap, sizeof ap);
     if (strcmp(r->rejected_by, "-") == 0) {

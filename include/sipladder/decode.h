@@ -49,6 +49,12 @@ enum { SL_TCP_FIN = 0x01, SL_TCP_SYN = 0x02, SL_TCP_RST = 0x04, SL_TCP_PSH = 0x0
 int sl_decode_link(int linktype, const uint8_t *frame, size_t caplen, const uint8_t **ip, size_t *ip_len,
                    const char **why);
 
+/* Linux cooked captures (SLL, SLL2: `tcpdump -i any`) record whether the
+ * capturing host sent or received each frame.  Returns that packet type
+ * (SL_PKTTYPE_*), or -1 for other link types or a frame too short. */
+enum { SL_PKTTYPE_HOST = 0, SL_PKTTYPE_OUTGOING = 4 };
+int sl_decode_link_pkttype(int linktype, const uint8_t *frame, size_t caplen);
+
 /* Decode an IPv4 or IPv6 header (with extension headers).  `len` is the
  * captured length from the header on; the payload is trimmed to what the
  * header says (link padding dropped). */

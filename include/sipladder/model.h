@@ -13,6 +13,7 @@
 #include "sipladder/time.h"
 
 #define SL_MAX_SYN_FRAMES 8
+#define SL_MAX_LOCAL_ADDRS 16
 
 /* Memory caps of the model itself (docs/sipladder.1, CAPS): connections
  * listed one by one, and bytes of SIP message records kept.  Beyond them
@@ -117,6 +118,8 @@ typedef struct sl_model {
     uint64_t flows_evicted_cap;  /* flows closed early because max_flows was reached */
     uint64_t flow_cap_frame;
     uint64_t frags_dropped;      /* IP fragments given up */
+    sl_addr local_addrs[SL_MAX_LOCAL_ADDRS]; /* the capturing host's, when the link layer says (SLL/SLL2) */
+    size_t n_local_addrs;
     size_t max_conns;            /* connections listed one by one */
     sl_conn overflow;            /* every connection beyond max_conns, counted together */
     uint64_t conns_not_kept;     /* how many those are */
@@ -155,6 +158,12 @@ struct sl_tls_session *sl_model_conn_tls(sl_conn *c);
 /* Conclude a connection's TLS handshake from its session and how TCP ended.
  * -SL_EUSAGE when the connection carried no TLS; 0; -SL_ENOMEM. */
 int sl_model_tls_outcome(const sl_conn *c, const struct sl_tls_options *opts, struct sl_tls_outcome *out);
+
+/* The capturing host owns this address (it sent or received a frame
+ * addressed so, per the link layer).  Kept once; at most SL_MAX_LOCAL_ADDRS. */
+void sl_model_note_local(sl_model *m, const sl_addr *a);
+/* True when the capture's link layer showed the address as the capturing host's. */
+bool sl_model_is_local(const sl_model *m, const sl_addr *a);
 
 /* Record a capture-level warning (copied). */
 int sl_model_add_warning(sl_model *m, const char *text);
