@@ -23,8 +23,9 @@ make_tls_captures.sh; reused as they are).  Every send is paced (PACE) so each
 segment is ACKed on its own and frame numbers do not move between runs.
 
 Each capture F gets F.tshark.tsv beside it (/work/shared/corpus/make_oracle.sh).
-The expected verdicts are in testdata/scenarios/EXPECTED.tsv (kept by hand,
-checked against tshark frame numbers).
+The expected verdicts are in testdata/scenarios/EXPECTED.tsv: verdict,
+rejected_by and role from the EXPECT table below, evidence frame numbers read
+back from each capture with tshark display filters (`--expected` redoes it).
 """
 import hashlib
 import json
@@ -171,8 +172,14 @@ class Leg:
         with self.lock:
             if self.udp:
                 self.sock.sendto(m, self.peer)
-            else:
-                self.sock.sendall(m)
+                return
+            # A big message goes one MSS (1448 with timestamps) at a time,
+            # 20 ms apart: otherwise the peer's ACKs interleave with the
+            # back-to-back segments differently on every run.
+            for i in range(0, len(m), 1448):
+                if i:
+                    time.sleep(0.02)
+                self.sock.sendall(m[i:i + 1448])
 
     def recv(self, timeout=None):
         """One message, or None on EOF / timeout / reset."""
@@ -466,6 +473,15 @@ class Proxy:
             self.done.set()
         del other
 
+    def accept_new_outside(self):
+        """The next hop opens a new connection to us (re-INVITE): from then on
+        that connection carries the dialog outward, as on an Expressway."""
+        leg = accept_leg(tcp_listen(self.cfg["out_ip"], self.cfg["reinvite_port"]), 20)
+        if leg is None:
+            return
+        self.old_outb, self.outb = self.outb, leg
+        self.relay(leg, "in")
+
     def reject(self, m, code, reason, extra=()):
         self.inb.send(response(m, code, reason, to_tag=ident(self.name, "tag")[:10],
                                extra=list(extra) + ["Server: TANDBERG/4352 (X14.0.7)"]))
@@ -505,15 +521,19 @@ class Proxy:
         else:
             self.outb = udp_leg(c["out_ip"], c["out_port"], dst)
         self.forward(first_msg, "out")
+        if c.get("reinvite_port"):
+            threading.Thread(target=self.accept_new_outside, daemon=True).start()
         t1 = threading.Thread(target=self.relay, args=(self.inb, "out"), daemon=True)
         t2 = threading.Thread(target=self.relay, args=(self.outb, "in"), daemon=True)
         t1.start()
         t2.start()
         self.done.wait(c.get("life", 40))
         ended = getattr(self, "ended", self.inb)
-        order = [self.outb, self.inb] if ended is self.inb else [self.inb, self.outb]
-        for leg in order:  # the live leg first, the one whose peer closed last
-            time.sleep(0.3)
+        outs = [self.outb] + ([self.old_outb] if getattr(self, "old_outb", None) else [])
+        order = outs + [self.inb] if ended is self.inb else [self.inb] + outs
+        for leg in order:  # the live legs first, the one whose peer closed last
+            # 0.5 s + PACE: longer than a user agent's UA_PACE answer to our FIN
+            time.sleep(0.5)
             if not leg.udp:
                 leg.close()
 
@@ -651,6 +671,11 @@ def caller(sc):
         time.sleep(0.5)
         leg.close()
         return
+    if sc == "healthy-call-reinvite-new-conn":
+        reinv = leg.recv(timeout=10)  # the far end's re-INVITE, relayed
+        leg.send(response(reinv, 200, "OK", None, ["Contact: <sip:alice@%s:5062;transport=tcp>" % CALLER],
+                          sdp(CALLER)))
+        leg.recv(timeout=10)  # its ACK
     time.sleep(1.0)
     leg.send(caller_invite(sc, 2, "BYE", body=b"", to_tag=tag,
                            extra=['Reason: Q.850;cause=16;text="Normal call clearing"']))
@@ -749,6 +774,10 @@ def far(sc, transport="tcp"):
                 leg.send(response(m, 180, "Ringing", tag, [contact, server]))
                 time.sleep(0.3)
                 leg.send(response(m, 200, "OK", tag, [contact, server], sdp(FAR, port=30000)))
+            if sc == "healthy-call-reinvite-new-conn":
+                leg.recv(timeout=10)  # ACK
+                far_reinvite_new_conn(sc, m, tag, leg)
+                return
             if sc == "sip.codec_refused":
                 leg.recv(timeout=10)  # ACK
                 time.sleep(0.5)
@@ -776,6 +805,42 @@ def far(sc, transport="tcp"):
                 break
     time.sleep(0.3)
     leg.close()
+
+
+def far_reinvite_new_conn(sc, inv, tag, old):
+    """Like the cloud: a session refresh re-INVITE on a NEW connection to the
+    E's 5061; then the BYE comes back on that connection."""
+    _, ih, _ = parse(inv)
+    server = "Server: Cisco-SIPGateway/Webex"
+    time.sleep(0.5)
+    new = Leg(tcp_connect(FAR, 40100, E_OUT, 5061))
+    hdrs = [
+        "Via: SIP/2.0/TCP %s:5060;branch=z9hG4bK%s;rport" % (FAR, ident(sc, "reinvite")[:24]),
+        "Max-Forwards: 70",
+        "From: " + hget(ih, "To") + ";tag=" + tag,
+        "To: " + hget(ih, "From"),
+        "Call-ID: " + hget(ih, "Call-ID"),
+        "CSeq: 101 INVITE",
+        "Contact: <sip:bob@%s:5060;transport=tcp>" % FAR,
+        "Session-ID: " + hget(ih, "Session-ID"),
+        "X-TAATag: " + hget(ih, "X-TAATag"),
+        "Session-Expires: 1800;refresher=uas",
+        server,
+        "Content-Type: application/sdp",
+    ]
+    new.send(build("INVITE sip:alice@%s:5061;transport=tcp SIP/2.0" % E_OUT, hdrs, sdp(FAR, port=30000)))
+    final, _ = wait_final(new)
+    hdrs = [h for h in hdrs if not h.startswith(("Content-Type", "Session-Expires"))]
+    hdrs = ["To: " + hget(parse(final)[1], "To") if h.startswith("To:") else h for h in hdrs]
+    hdrs = ["CSeq: 101 ACK" if h.startswith("CSeq:") else h for h in hdrs]
+    hdrs[0] = "Via: SIP/2.0/TCP %s:5060;branch=z9hG4bK%s;rport" % (FAR, ident(sc, "reinvite-ack")[:24])
+    new.send(build("ACK sip:alice@%s:5061;transport=tcp SIP/2.0" % E_OUT, hdrs))
+    bye = new.recv(timeout=15)
+    new.send(response(bye, 200, "OK", None, [server]))
+    new.recv(timeout=15)  # EOF: the E closes the new connection first
+    new.close()
+    old.recv(timeout=15)  # then the original one
+    old.close()
 
 
 # ---------------------------------------------------------------- TCP/TLS at the E
@@ -1090,6 +1155,8 @@ def scenario_procs(sc):
         e_cfg["strip"] = True
     elif sc.startswith("dns."):
         e_cfg["dns"] = True
+    elif sc == "healthy-call-reinvite-new-conn":
+        e_cfg["reinvite_port"] = 5061
     elif sc in ("sip.refresh_lost", "healthy-call-udp"):
         e_cfg.update(out_tr="udp", out_port=5060, life=30)
         far_tr = "udp"
@@ -1109,6 +1176,7 @@ SCENARIOS = [
     "sip.bandwidth_reject", "sip.no_final_response", "sip.codec_refused", "sip.oversize_reset",
     "sip.refresh_lost", "sip.param_stripped", "sip.register.auth_failed", "sip.register.ok",
     "dns.srv_failed", "dns.srv_port_mismatch", "healthy-call", "healthy-call-udp",
+    "healthy-call-reinvite-new-conn",
 ]
 
 
@@ -1217,6 +1285,9 @@ EXPECT = [
      ["dns", "tcp.dstport==5061 && tcp.flags.syn==1", "tcp.flags.reset==1"]),
     ("healthy-call", "healthy", "-", "-", "INVITE/100/180/200/ACK/BYE/200 on both hops of the E (same Call-ID)", []),
     ("healthy-call-udp", "healthy", "-", "-", "as healthy-call; E->far leg over UDP", []),
+    ("healthy-call-reinvite-new-conn", "healthy", "-", "-",
+     "the far end's re-INVITE (CSeq 101) arrives on a NEW connection to the E's 5061 and joins the dialog;"
+     " BYE later goes out on that connection", []),
 ]
 
 
