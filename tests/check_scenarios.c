@@ -47,9 +47,13 @@ static const char *root(void)
     return r ? r : ".";
 }
 
+/* Cells longer than the field are cut: the table's cells are short. */
 static void copy_field(char *dst, size_t len, const char *src)
 {
-    snprintf(dst, len, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, len - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 static void parse_evidence(row *r, char *s)
