@@ -50,6 +50,8 @@ def found(sipladder, capture):
     for line in run([sipladder, 'messages', '-q', capture]).splitlines():
         m = MSG.match(line)
         if not m:
+            if line.startswith('warning:'):
+                print('sipladder messages: ' + line)
             continue
         total += 1
         if m.group(1) == 'SIP/2.0':
@@ -76,7 +78,12 @@ def found_json(sipladder, capture):
     """The same counts read from the json view: one document, other code."""
     d = json.loads(run([sipladder, 'json', '-q', capture]))
     methods, statuses = collections.Counter(), collections.Counter()
-    for m in d['messages']:
+    # Messages of a call or registration are in it; the rest at top level.
+    msgs = list(d['messages'])
+    for group in ('calls', 'registrations'):
+        for c in d.get(group) or []:
+            msgs += [m for m in c.get('messages') or [] if isinstance(m, dict)]
+    for m in msgs:
         if m.get('method'):
             methods[m['method']] += 1
         else:
@@ -94,7 +101,7 @@ def found_json(sipladder, capture):
         for side in (t.get('certificates') or {}).values():
             if side:
                 certs += side['sent']
-    return {'sip_messages': len(d['messages']), 'sip_methods': dict(methods),
+    return {'sip_messages': len(msgs), 'sip_methods': dict(methods),
             'sip_statuses': dict(statuses), 'tls_handshakes': handshakes,
             'tls_alerts': dict(alerts), 'tls_certificates': certs, 'tcp_connections': tcp}
 
