@@ -3,7 +3,7 @@
  * (one call seen on two hops, through a proxy and through a B2BUA; two calls
  * whose CSeq collide; a re-INVITE on a new TCP connection), testdata/sip and
  * the shared corpus, each count checked by hand against tshark -Y sip.  Then
- * a Via-chain join and a 100,000-call timing on synthetic records. */
+ * a Via-chain join and 100,000 calls on synthetic records. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -671,22 +671,11 @@ START_TEST(silent_connections_attach_or_stay_orphans)
 END_TEST
 
 #define PERF_CALLS 100000u
-/* About 0.5 s of CPU at -O2 (more with meson's MALLOC_PERTURB_); sanitizers
- * make it 5x slower. */
-#if defined(__SANITIZE_ADDRESS__)
-#define PERF_LIMIT_S 20.0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PERF_LIMIT_S 20.0
-#endif
-#endif
-#ifndef PERF_LIMIT_S
-#define PERF_LIMIT_S 2.0
-#endif
 
-/* 100,000 calls (INVITE and 200 each, 1,000 host pairs, all CSeq 1):
- * correlation must stay far from quadratic. */
-START_TEST(hundred_thousand_calls_are_fast)
+/* 100,000 calls (INVITE and 200 each, 1,000 host pairs, all CSeq 1) stay
+ * 100,000 calls.  Speed is the benchmark's business (bench/), not a timed
+ * test's: the CPU time is printed for information only. */
+START_TEST(hundred_thousand_calls_stay_apart)
 {
     synth s;
     synth_init(&s, 2 * PERF_CALLS, 2 * PERF_CALLS, 2 * PERF_CALLS * 64);
@@ -716,7 +705,6 @@ START_TEST(hundred_thousand_calls_are_fast)
     ck_assert_uint_eq(c->n_dialogs, PERF_CALLS);
     ck_assert_int_eq(c->calls[PERF_CALLS - 1].outcome, SL_CALL_ANSWERED);
     ck_assert_int_eq(sl_calls_call_of(c, s.ptrs[2 * PERF_CALLS - 1]), (int)PERF_CALLS - 1);
-    ck_assert_msg(secs < PERF_LIMIT_S, "100,000 calls took %.3f s", secs);
     sl_calls_free(c);
     synth_free(&s);
 }
@@ -761,7 +749,7 @@ static Suite *suite(void)
     tcase_add_test(y, duplicates_are_not_retransmissions);
     tcase_add_test(y, pre_rfc3261_transactions_and_cisco_guid);
     tcase_add_test(y, silent_connections_attach_or_stay_orphans);
-    tcase_add_test(y, hundred_thousand_calls_are_fast);
+    tcase_add_test(y, hundred_thousand_calls_stay_apart);
     tcase_add_test(y, empty_model_and_free_null);
     suite_add_tcase(s, y);
     return s;
