@@ -144,11 +144,15 @@ int FZ_ENTRY(const uint8_t *data, size_t size)
             /* Mirror set_base: a bare segment says nothing. */
             if (syn || wire > 0 || seg.fin) {
                 have_base = true;
+                /* The first FIN fixes the end; a later one says nothing
+                 * (first wins), and a segment without payload claims no byte. */
                 if (seg.fin && !fin_known && off + wire >= 0) {
                     fin_known = true;
                     fin_off = off + wire;
+                    if (fin_off > top)
+                        top = fin_off;
                 }
-                if (off + (int64_t)wire > top)
+                if (wire > 0 && off + (int64_t)wire > top)
                     top = off + (int64_t)wire;
                 cursor = off + (int64_t)wire;
             }
