@@ -9,6 +9,8 @@
  * works whether or not correlation and diagnosis ran. */
 #include <inttypes.h>
 #include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +185,40 @@ static json_t *anomalies_json(jctx *x, const sl_model *m)
     return a;
 }
 
+/* Push a printf-formatted warning. */
+static void push_warning(jctx *x, json_t *a, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void push_warning(jctx *x, json_t *a, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    push(x, a, json_string(text));
+}
+
+/* The model's warnings, then what its caps left out: a consumer must see
+ * that the document is not the whole capture (the summary and messages
+ * views say the same in text). */
+static json_t *warnings_json(jctx *x, const sl_model *m)
+{
+    json_t *a = jstrings(x, m->warnings, m->n_warnings);
+    if (m->conns_not_kept)
+        push_warning(x, a,
+                     "%" PRIu64 " connections from frame %" PRIu64 " on are not listed (cap %zu); "
+                     "they are counted together in connections_not_kept",
+                     m->conns_not_kept, m->conn_cap_frame, m->max_conns);
+    if (m->sip_not_kept)
+        push_warning(x, a,
+                     "%" PRIu64 " SIP messages from frame %" PRIu64 " on were parsed but not kept "
+                     "(cap of %zu MB of SIP records): calls, messages and diagnoses miss them",
+                     m->sip_not_kept, m->sip_cap_frame, m->max_sip_bytes >> 20);
+    if (m->dns_not_kept)
+        push_warning(x, a, "%" PRIu64 " DNS messages were parsed but not kept (cap %d)", m->dns_not_kept,
+                     SL_MODEL_MAX_DNS);
+    return a;
+}
+
 static json_t *capture_json(jctx *x)
 {
     const sl_model *m = x->r->model;
@@ -200,7 +236,10 @@ static json_t *capture_json(jctx *x)
     put(x, o, "truncated", json_boolean(c->truncated));
     put(x, o, "flows_evicted", jint(m->flows_evicted_cap));
     put(x, o, "fragments_dropped", jint(m->frags_dropped));
-    put(x, o, "warnings", jstrings(x, m->warnings, m->n_warnings));
+    put(x, o, "connections_not_kept", jint(m->conns_not_kept));
+    put(x, o, "sip_not_kept", jint(m->sip_not_kept));
+    put(x, o, "dns_not_kept", jint(m->dns_not_kept));
+    put(x, o, "warnings", warnings_json(x, m));
     put(x, o, "anomalies", anomalies_json(x, m));
     put(x, o, "anomalies_total", jint(m->anomalies_total));
     /* Set again once everything is built (the key keeps its place). */

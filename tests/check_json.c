@@ -8,6 +8,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <pcap/pcap.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,9 @@ static void path_of(char *buf, size_t len, const char *where, const char *rel)
     snprintf(buf, len, "%s/%s", base, rel);
 }
 
-static void run_file(run *r, const char *path)
+/* One run with the model's caps set (0: the default), to reach them on a
+ * small capture. */
+static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t max_conns)
 {
     memset(r, 0, sizeof *r);
     sl_config cfg;
@@ -47,6 +50,13 @@ static void run_file(run *r, const char *path)
     sl_limits_default(&cfg.limits);
     r->a = sl_analysis_new(&cfg, NULL, NULL);
     ck_assert_ptr_nonnull(r->a);
+    /* The caps are model fields with no option; the analysis owns the
+     * model, so setting them before the run is what a smaller build does. */
+    sl_model *mm = (sl_model *)(uintptr_t)sl_analysis_model(r->a);
+    if (max_sip_bytes)
+        mm->max_sip_bytes = max_sip_bytes;
+    if (max_conns)
+        mm->max_conns = max_conns;
     snprintf(r->path, sizeof r->path, "%s", path);
     r->files[0] = r->path;
     int rc = sl_analysis_run(r->a, r->files, 1);
@@ -62,6 +72,8 @@ static void run_file(run *r, const char *path)
     ck_assert_ptr_nonnull(r->doc);
     ck_assert_ptr_nonnull(r->lines);
 }
+
+static void run_file(run *r, const char *path) { run_file_caps(r, path, 0, 0); }
 
 static void run_rel(run *r, const char *where, const char *rel)
 {
@@ -524,6 +536,57 @@ START_TEST(malformed_captures)
 }
 END_TEST
 
+static bool has_warning(json_t *cap, const char *needle)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(cap, "warnings"), i, w)
+        if (strstr(json_string_value(w), needle))
+            return true;
+    return false;
+}
+
+/* What the model's caps left out is in the document: counters and a
+ * warning, in the document and in the JSON Lines capture line. */
+START_TEST(caps_reported)
+{
+    char path[4096];
+    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    run r;
+    run_file(&r, path);
+    json_t *cap = json_object_get(r.doc, "capture");
+    ck_assert_int_eq(int_at(cap, "sip_not_kept"), 0);
+    ck_assert_int_eq(int_at(cap, "connections_not_kept"), 0);
+    ck_assert_int_eq(int_at(cap, "dns_not_kept"), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(cap, "warnings")), 0);
+    run_free(&r);
+
+    /* One byte of SIP records: none of the 7 messages fits. */
+    run_file_caps(&r, path, 1, 0);
+    cap = json_object_get(r.doc, "capture");
+    ck_assert_int_eq(int_at(cap, "sip_not_kept"), 7);
+    ck_assert(has_warning(cap, "7 SIP messages from frame 1 on were parsed but not kept"));
+    ck_assert_ptr_null(message_at(r.doc, 1));
+    json_t *line_cap = json_object_get(json_array_get(r.lines, 0), "capture");
+    ck_assert_int_eq(int_at(line_cap, "sip_not_kept"), 7);
+    ck_assert(has_warning(line_cap, "SIP messages from frame 1 on"));
+    run_free(&r);
+
+    /* One connection listed out of the capture's several. */
+    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/scenarios/healthy-call-reinvite-new-conn.pcap");
+    run_file(&r, path);
+    size_t conns = json_array_size(json_object_get(r.doc, "connections"));
+    run_free(&r);
+    ck_assert_uint_ge(conns, 2);
+    run_file_caps(&r, path, 0, 1);
+    cap = json_object_get(r.doc, "capture");
+    ck_assert_int_eq(int_at(cap, "connections_not_kept"), (json_int_t)conns - 1);
+    ck_assert_int_eq(json_array_size(json_object_get(r.doc, "connections")), 1);
+    ck_assert(has_warning(cap, "connections from frame"));
+    run_free(&r);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -538,6 +601,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, lines_and_rendering);
     tcase_add_test(tc, calls_and_diagnoses);
     tcase_add_test(tc, malformed_captures);
+    tcase_add_test(tc, caps_reported);
     suite_add_tcase(s, tc);
     return s;
 }
