@@ -308,9 +308,10 @@ typedef struct dns_state {
     sl_dns_msg msg; /* scratch: too big for every stack frame of the feed */
 } dns_state;
 
-static void *dns_state_new(const sl_flow_info *flow, const sl_config *cfg)
+static void *dns_state_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
     (void)cfg;
+    (void)shared; /* DNS messages share nothing across flows */
     dns_state *s = calloc(1, sizeof *s);
     if (s)
         s->transport = flow->transport;

@@ -1007,8 +1007,9 @@ static void osip_quiet(const char *file, int line, osip_trace_level_t level, con
     (void)ap;
 }
 
-static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg)
+static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
+    (void)shared; /* libosip2's tables are its own process-wide state */
     /* libosip2's parser tables: initialised once per process, idempotent. */
     if (parser_init() != 0)
         return NULL;

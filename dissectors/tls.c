@@ -10,6 +10,7 @@
  * a length > 2^14 + 2048) is reported once and the direction is treated as
  * lost until the core reports a gap.  Scanning for the next plausible header
  * inside ciphertext would invent records, so we do not. */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,13 @@
 #define TLS_MAX_RECORD (16384u + 2048u) /* RFC 5246 6.2.3: ciphertext bound */
 #define TLS_MAX_CA_NAMES 64
 #define TLS_MAX_TEXT 256
+/* Certificate cache (per analysis, shared by every TLS flow): a capture
+ * repeats the same few chains in every handshake, and OpenSSL's decoding
+ * (public key above all) costs far more than a copy.  64 entries of at most
+ * 16 KB of DER each: at most about 1 MB with the parsed texts, whatever the
+ * capture holds; least recently used entry replaced. */
+#define TLS_CERT_CACHE_SLOTS 64
+#define TLS_CERT_CACHE_MAX_DER 16384
 
 static const char TLS_NAME[] = "tls";
 
@@ -48,9 +56,22 @@ typedef struct tls_scratch {
     char cipher[16];
 } tls_scratch;
 
+/* One cached certificate: the SHA-256 of its DER and its parse. */
+typedef struct cert_slot {
+    uint8_t sha256[32];
+    uint64_t used; /* tick of the last use; 0: empty */
+    sl_cert_info info;
+} cert_slot;
+
+typedef struct tls_shared {
+    cert_slot slot[TLS_CERT_CACHE_SLOTS];
+    uint64_t tick;
+} tls_shared;
+
 typedef struct tls_state {
     const sl_flow_info *flow;
     const sl_config *cfg;
+    tls_shared *shared; /* NULL: no cache, every certificate parsed */
     tls_dir d[2];
     uint16_t version;   /* negotiated, 0 before ServerHello */
     bool tls13;
@@ -237,14 +258,31 @@ static sl_probe tls_probe(const uint8_t *buf, size_t len, sl_dir dir, sl_transpo
 
 /* ------------------------------------------------------------------ state */
 
-static void *tls_state_new(const sl_flow_info *flow, const sl_config *cfg)
+static void *tls_state_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
     tls_state *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
     st->flow = flow;
     st->cfg = cfg;
+    st->shared = shared;
     return st;
+}
+
+static void *tls_shared_new(const sl_config *cfg)
+{
+    (void)cfg;
+    return calloc(1, sizeof(tls_shared));
+}
+
+static void tls_shared_free(void *shared)
+{
+    tls_shared *sh = shared;
+    if (!sh)
+        return;
+    for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++)
+        sl_cert_info_clear(&sh->slot[i].info);
+    free(sh);
 }
 
 static void tls_state_free(void *state)
@@ -508,6 +546,55 @@ static void free_certs(sl_cert_info *certs, size_t n)
     free(certs);
 }
 
+/* The cached parse of this DER, or NULL.  The DER itself is compared too, so
+ * only the very same bytes hit. */
+static cert_slot *cache_find(tls_shared *sh, const uint8_t *md, const uint8_t *der, size_t len)
+{
+    for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++) {
+        cert_slot *e = &sh->slot[i];
+        if (e->used && memcmp(e->sha256, md, sizeof e->sha256) == 0 && e->info.der_len == len &&
+            memcmp(e->info.der, der, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Keep a copy of a fresh parse in the least recently used slot. */
+static void cache_put(tls_shared *sh, const uint8_t *md, const sl_cert_info *ci)
+{
+    cert_slot *victim = &sh->slot[0];
+    for (size_t i = 1; i < TLS_CERT_CACHE_SLOTS && victim->used; i++)
+        if (sh->slot[i].used < victim->used)
+            victim = &sh->slot[i];
+    sl_cert_info_clear(&victim->info);
+    victim->used = 0;
+    if (sl_cert_info_copy(&victim->info, ci) != 0)
+        return; /* out of memory: just not cached */
+    memcpy(victim->sha256, md, sizeof victim->sha256);
+    victim->used = ++sh->tick;
+}
+
+/* sl_cert_info_parse through the analysis's cache: a certificate already
+ * seen is copied, not parsed again.  Chain checks depend on each handshake's
+ * time and are made later from the copy, so nothing time-bound is cached. */
+static int cert_parse(tls_shared *sh, const uint8_t *der, size_t len, sl_cert_info *out)
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!sh || len > TLS_CERT_CACHE_MAX_DER || !EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) ||
+        mdlen != 32)
+        return sl_cert_info_parse(der, len, out);
+    cert_slot *e = cache_find(sh, md, der, len);
+    if (e) {
+        e->used = ++sh->tick;
+        return sl_cert_info_copy(out, &e->info);
+    }
+    int rc = sl_cert_info_parse(der, len, out);
+    if (rc == 0)
+        cache_put(sh, md, out);
+    return rc;
+}
+
 /* RFC 5246 7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>. */
 static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const sl_span *span)
 {
@@ -531,7 +618,7 @@ static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const 
         if (!der)
             break;
         sent++;
-        if (n < cap && sl_cert_info_parse(der, l, &certs[n]) == 0)
+        if (n < cap && cert_parse(c->st->shared, der, l, &certs[n]) == 0)
             n++;
     }
     if (!sl_cursor_ok(&list))
@@ -882,4 +969,6 @@ const sl_dissector sl_dissector_tls = {
     .feed = tls_feed,
     .gap = tls_gap,
     .state_free = tls_state_free,
+    .shared_new = tls_shared_new,
+    .shared_free = tls_shared_free,
 };

@@ -63,7 +63,10 @@ sl_analysis *sl_analysis_new(const sl_config *cfg, const sl_registry *registry, 
     a->model = sl_model_new();
     a->flows = sl_flow_table_new(cfg->limits.max_flows, cfg->limits.flow_idle_ns, on_flow_close, a);
     a->frags = sl_ipfrag_new(cfg->limits.max_ip_fragments, cfg->limits.frag_timeout_ns, on_frag_drop, a);
-    if (!a->model || !a->flows || !a->frags) {
+    size_t nd = a->registry->n ? a->registry->n : 1;
+    a->shared = calloc(nd, sizeof *a->shared);
+    a->shared_made = calloc(nd, sizeof *a->shared_made);
+    if (!a->model || !a->flows || !a->frags || !a->shared || !a->shared_made) {
         sl_analysis_free(a);
         return NULL;
     }
@@ -76,6 +79,8 @@ void sl_analysis_free(sl_analysis *a)
     if (!a)
         return;
     sl_flow_table_free(a->flows);
+    /* Every flow state is gone: now the contexts they shared. */
+    sl_stream_shared_free(a);
     sl_ipfrag_free(a->frags);
     sl_model_free(a->model);
     free(a);

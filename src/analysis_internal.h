@@ -32,6 +32,10 @@ struct sl_analysis {
     sl_ipfrag *frags;
     sl_decode_as decode_as[SL_MAX_DECODE_AS];
     size_t n_decode_as;
+    /* Each registry dissector's shared context (dissector.h), same index as
+     * registry->list; made on first claim, freed after the flows. */
+    void **shared;
+    bool *shared_made;
     /* the frame being processed */
     uint64_t frame;
     sl_time_ns ts;
@@ -53,6 +57,8 @@ void sl_stream_tcp_gap(void *side_ctx, uint64_t missing, size_t dropped, uint64_
 void sl_stream_udp(sl_analysis *a, sl_flow *f, sl_dir dir, const uint8_t *buf, size_t len, uint64_t first_frame);
 /* stream.c: free the flow's dissector state. */
 void sl_stream_release(sl_analysis *a, sl_flow *f);
+/* stream.c: free every dissector's shared context (after the flows). */
+void sl_stream_shared_free(sl_analysis *a);
 /* stream.c: the sink dissectors report to. */
 void sl_stream_sink_init(sl_analysis *a);
 

@@ -3,6 +3,7 @@
  * resort), hand over ordered bytes, and route its events to the model and
  * the hooks with the frames that carried them. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "analysis_internal.h"
 #include "sipladder/dns.h"
@@ -21,9 +22,38 @@ static const sl_dissector *decode_as_for(const sl_analysis *a, const sl_flow *f)
     return NULL;
 }
 
+/* d's shared context for this analysis, made on its first claim; NULL when
+ * it has none, is not in the registry, or is out of memory. */
+static void *shared_of(sl_analysis *a, const sl_dissector *d)
+{
+    if (!d->shared_new)
+        return NULL;
+    for (size_t i = 0; i < a->registry->n; i++) {
+        if (a->registry->list[i] != d)
+            continue;
+        if (!a->shared_made[i]) {
+            a->shared[i] = d->shared_new(&a->cfg);
+            a->shared_made[i] = a->shared[i] != NULL;
+        }
+        return a->shared[i];
+    }
+    return NULL;
+}
+
+void sl_stream_shared_free(sl_analysis *a)
+{
+    for (size_t i = 0; a->shared && a->shared_made && i < a->registry->n; i++)
+        if (a->shared_made[i])
+            a->registry->list[i]->shared_free(a->shared[i]);
+    free(a->shared);
+    free(a->shared_made);
+    a->shared = NULL;
+    a->shared_made = NULL;
+}
+
 static int claim(sl_analysis *a, sl_flow *f, const sl_dissector *d)
 {
-    f->dissector_state = d->state_new(&f->info, &a->cfg);
+    f->dissector_state = d->state_new(&f->info, &a->cfg, shared_of(a, d));
     if (!f->dissector_state) {
         sl_analysis_anomaly(a, a->frame, f->conn_index, "core", "out of memory starting the %s dissector",
                             d->name);

@@ -43,10 +43,11 @@ static sl_probe lines_probe(const uint8_t *buf, size_t len, sl_dir dir, sl_trans
     return SL_PROBE_NO;
 }
 
-static void *lines_new(const sl_flow_info *flow, const sl_config *cfg)
+static void *lines_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
     (void)flow;
     (void)cfg;
+    ck_assert_ptr_null(shared); /* these dissectors have no shared context */
     return calloc(1, sizeof(lines_state));
 }
 
@@ -87,9 +88,60 @@ static sl_probe never_probe(const uint8_t *buf, size_t len, sl_dir dir, sl_trans
 }
 
 static const uint16_t port_5000[] = {5000};
-static const sl_dissector lines = {"lines", NULL, 0, lines_probe, lines_new, lines_feed, lines_gap, free};
-static const sl_dissector never = {"never", NULL, 0, never_probe, lines_new, lines_feed, lines_gap, free};
-static const sl_dissector by_port = {"byport", port_5000, 1, never_probe, lines_new, lines_feed, lines_gap, free};
+static const sl_dissector lines = {"lines", NULL, 0, lines_probe, lines_new, lines_feed, lines_gap, free, NULL, NULL};
+static const sl_dissector never = {"never", NULL, 0, never_probe, lines_new, lines_feed, lines_gap, free, NULL, NULL};
+static const sl_dissector by_port = {"byport", port_5000, 1, never_probe, lines_new, lines_feed, lines_gap, free,
+                                     NULL, NULL};
+
+/* A dissector with a shared context: what the analysis did with it. */
+static struct {
+    int made, freed;        /* shared_new / shared_free calls */
+    int states, states_freed;
+    void *first;            /* the context the first state got */
+    int other;              /* states given another context */
+    int freed_too_early;    /* states freed after their context */
+    const sl_config *cfg;
+} sh;
+
+static void *sharing_shared_new(const sl_config *cfg)
+{
+    sh.made++;
+    sh.cfg = cfg;
+    return calloc(1, sizeof(int));
+}
+
+static void sharing_shared_free(void *shared)
+{
+    if (!shared)
+        return;
+    sh.freed++;
+    free(shared);
+}
+
+static void *sharing_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
+{
+    (void)flow;
+    ck_assert_ptr_eq(cfg, sh.cfg);
+    if (!sh.first)
+        sh.first = shared;
+    else if (shared != sh.first)
+        sh.other++;
+    sh.states++;
+    (*(int *)shared)++;
+    return calloc(1, sizeof(lines_state));
+}
+
+static void sharing_free(void *state)
+{
+    if (!state)
+        return;
+    sh.states_freed++;
+    sh.freed_too_early += sh.freed > 0;
+    free(state);
+}
+
+static const sl_dissector sharing = {"sharing", NULL, 0, never_probe, sharing_new, lines_feed, lines_gap,
+                                     sharing_free, sharing_shared_new, sharing_shared_free};
 
 static void record(void *ctx, const sl_flow_info *flow, const sl_event *ev)
 {
@@ -306,6 +358,49 @@ START_TEST(unreadable_and_truncated_inputs)
 }
 END_TEST
 
+/* One shared context per analysis and dissector: made on the first claim,
+ * the same for every flow, freed once after every flow's state. */
+START_TEST(shared_context_per_analysis)
+{
+    static const sl_dissector *const list[] = {&lines, &sharing};
+    static sl_registry reg = {list, 2};
+    memset(&sh, 0, sizeof sh);
+    recorder rec = {0};
+    sl_config cfg;
+    sl_limits_default(&cfg.limits);
+    memset(&cfg.tls, 0, sizeof cfg.tls);
+    sl_analysis_hooks hooks = {.ctx = &rec, .event = record};
+    sl_analysis *a = sl_analysis_new(&cfg, &reg, &hooks);
+    ck_assert_int_eq(sh.made, 0); /* not before a flow needs it */
+    /* Two flows (TCP 5005, UDP 5004), both given to "sharing". */
+    ck_assert_int_eq(sl_analysis_decode_as(a, 5005, "sharing"), 0);
+    ck_assert_int_eq(sl_analysis_decode_as(a, 5004, "sharing"), 0);
+    const char *files[] = {testdata("tcp/any-interface-sll2.pcap")};
+    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
+    ck_assert_str_eq(sl_analysis_model(a)->conns[0].dissector, "sharing");
+    ck_assert_str_eq(sl_analysis_model(a)->conns[1].dissector, "sharing");
+    ck_assert_int_eq(sh.made, 1);
+    ck_assert_int_eq(sh.states, 2);
+    ck_assert_int_eq(sh.other, 0);
+    ck_assert_ptr_nonnull(sh.first);
+    ck_assert_int_eq(*(int *)sh.first, 2);
+    sl_analysis_free(a);
+    ck_assert_int_eq(sh.states_freed, 2);
+    ck_assert_int_eq(sh.freed, 1);
+    ck_assert_int_eq(sh.freed_too_early, 0);
+
+    /* A second analysis gets its own. */
+    memset(&sh, 0, sizeof sh);
+    a = sl_analysis_new(&cfg, &reg, &hooks);
+    ck_assert_int_eq(sl_analysis_decode_as(a, 5005, "sharing"), 0);
+    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
+    ck_assert_int_eq(sh.made, 1);
+    ck_assert_int_eq(sh.states, 1);
+    sl_analysis_free(a);
+    ck_assert_int_eq(sh.freed, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("analysis");
@@ -318,6 +413,7 @@ int main(void)
     tcase_add_test(tc, tcp_events_on_real_failures);
     tcase_add_test(tc, link_types_and_fragments);
     tcase_add_test(tc, unreadable_and_truncated_inputs);
+    tcase_add_test(tc, shared_context_per_analysis);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -259,7 +259,7 @@ START_TEST(tcp_every_cut)
     for (size_t cut = 0; cut <= all.n; cut++) {
         collected got = {0};
         sl_sink sink = {&OPS, &got};
-        void *st = sl_dissector_dns.state_new(&fi, NULL);
+        void *st = sl_dissector_dns.state_new(&fi, NULL, NULL);
         ck_assert_ptr_nonnull(st);
         uint8_t buf[2048];
         size_t held = 0, used = 0;
@@ -294,7 +294,7 @@ START_TEST(udp_every_cut)
     for (size_t cut = 0; cut < r.n; cut++) {
         collected got = {0};
         sl_sink sink = {&OPS, &got};
-        void *st = sl_dissector_dns.state_new(&fi, NULL);
+        void *st = sl_dissector_dns.state_new(&fi, NULL, NULL);
         uint8_t *copy = malloc(cut ? cut : 1); /* exact size: ASan sees any overread */
         memcpy(copy, r.b, cut);
         size_t used = 99;

@@ -1112,7 +1112,7 @@ START_TEST(gap_resynchronises)
     synthetic(&c2s, &s2c);
     sl_config cfg = test_config();
     sl_flow_info flow = {.transport = SL_TRANSPORT_TCP};
-    void *st = sl_dissector_tls.state_new(&flow, &cfg);
+    void *st = sl_dissector_tls.state_new(&flow, &cfg, NULL);
     ck_assert_ptr_nonnull(st);
     static const sl_sink_ops ops = {count_emit, count_span};
     counter cnt = {0};
@@ -1136,6 +1136,108 @@ START_TEST(gap_resynchronises)
     ck_assert_uint_eq(cnt.anomalies, 1);
     sl_dissector_tls.state_free(st);
     sl_dissector_tls.state_free(NULL);
+}
+END_TEST
+
+/* The certificates of one feed (copied from the Certificate events). */
+typedef struct cert_grab {
+    sl_cert_info certs[4];
+    size_t n;
+    size_t anomalies;
+} cert_grab;
+
+static void grab_emit(void *ctx, const sl_event *ev)
+{
+    cert_grab *g = ctx;
+    g->anomalies += ev->kind == SL_EV_ANOMALY;
+    if (ev->kind != SL_EV_TLS || ev->u.tls->type != SL_TLS_EV_CERTIFICATE)
+        return;
+    const sl_tls_certificate *c = &ev->u.tls->u.certificate;
+    for (size_t i = 0; i < c->n_certs && g->n < 4; i++)
+        ck_assert_int_eq(sl_cert_info_copy(&g->certs[g->n++], &c->certs[i]), 0);
+}
+
+static void grab_feed(void *st, const bytes *s2c, cert_grab *g)
+{
+    static const sl_sink_ops ops = {grab_emit, count_span};
+    sl_sink sink = {&ops, g};
+    size_t used = 0;
+    memset(g, 0, sizeof *g);
+    ck_assert_int_eq(sl_dissector_tls.feed(st, SL_DIR_S2C, s2c->b, s2c->n, &used, &sink), 0);
+    ck_assert_uint_eq(used, s2c->n);
+}
+
+static void assert_same_cert(const sl_cert_info *a, const sl_cert_info *b)
+{
+    ck_assert_uint_eq(a->der_len, b->der_len);
+    ck_assert_mem_eq(a->der, b->der, a->der_len);
+    ck_assert_int_eq(a->broken, b->broken);
+    ck_assert_str_eq(a->sha256_hex, b->sha256_hex);
+    ck_assert_pstr_eq(a->subject, b->subject);
+    ck_assert_pstr_eq(a->issuer, b->issuer);
+    ck_assert_pstr_eq(a->serial_hex, b->serial_hex);
+    ck_assert_pstr_eq(a->error, b->error);
+    ck_assert_uint_eq(a->n_san_dns, b->n_san_dns);
+    for (size_t i = 0; i < a->n_san_dns; i++)
+        ck_assert_str_eq(a->san_dns[i], b->san_dns[i]);
+    ck_assert_int_eq(a->not_before, b->not_before);
+    ck_assert_int_eq(a->not_after, b->not_after);
+    ck_assert_str_eq(a->key_type, b->key_type);
+    ck_assert_int_eq(a->key_bits, b->key_bits);
+    ck_assert_str_eq(a->sig_alg, b->sig_alg);
+    ck_assert_int_eq(a->is_ca, b->is_ca);
+    ck_assert_int_eq(a->self_signed, b->self_signed);
+}
+
+static void grab_clear(cert_grab *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        sl_cert_info_clear(&g->certs[i]);
+}
+
+/* Flows sharing the analysis's context get, from its certificate cache,
+ * exactly what a lone flow parses; different DER (one byte) is not a hit. */
+START_TEST(certificate_cache_shared_across_flows)
+{
+    static bytes c2s, s2c, bad_c2s, bad_s2c;
+    synthetic(&c2s, &s2c);
+    synthetic(&bad_c2s, &bad_s2c);
+    bad_s2c.b[5 + 44 + 5 + 4 + 3 + 3 + 4] = 0x05; /* the leaf's inner tag, as in broken_certificate_... */
+    sl_config cfg = test_config();
+    sl_flow_info flow = {.transport = SL_TRANSPORT_TCP};
+    ck_assert(sl_dissector_tls.shared_new != NULL && sl_dissector_tls.shared_free != NULL);
+    void *shared = sl_dissector_tls.shared_new(&cfg);
+    ck_assert_ptr_nonnull(shared);
+    void *lone = sl_dissector_tls.state_new(&flow, &cfg, NULL);
+    void *first = sl_dissector_tls.state_new(&flow, &cfg, shared);
+    void *second = sl_dissector_tls.state_new(&flow, &cfg, shared);
+    void *third = sl_dissector_tls.state_new(&flow, &cfg, shared);
+    cert_grab want, got1, got2, bad;
+    grab_feed(lone, &s2c, &want);
+    grab_feed(first, &s2c, &got1);  /* parsed, then cached */
+    grab_feed(second, &s2c, &got2); /* from the cache */
+    grab_feed(third, &bad_s2c, &bad);
+    ck_assert_uint_eq(want.n, 2);
+    ck_assert_uint_eq(got1.n, 2);
+    ck_assert_uint_eq(got2.n, 2);
+    ck_assert_uint_eq(bad.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_same_cert(&got1.certs[i], &want.certs[i]);
+        assert_same_cert(&got2.certs[i], &want.certs[i]);
+    }
+    assert_server_leaf(&got2.certs[0]);
+    ck_assert(bad.certs[0].broken);
+    ck_assert(!bad.certs[1].broken);
+    assert_same_cert(&bad.certs[1], &want.certs[1]);
+    ck_assert_uint_eq(bad.anomalies, 1);
+    ck_assert_uint_eq(got2.anomalies, 0);
+    grab_clear(&want), grab_clear(&got1), grab_clear(&got2), grab_clear(&bad);
+    sl_dissector_tls.state_free(lone);
+    sl_dissector_tls.state_free(first);
+    sl_dissector_tls.state_free(second);
+    sl_dissector_tls.state_free(third);
+    sl_dissector_tls.shared_free(shared);
+    sl_dissector_tls.shared_free(NULL);
 }
 END_TEST
 
@@ -1187,6 +1289,7 @@ static Suite *tls_suite(void)
     tcase_add_test(y, sslv2_client_hello);
     tcase_add_test(y, probe_decides_by_bytes);
     tcase_add_test(y, gap_resynchronises);
+    tcase_add_test(y, certificate_cache_shared_across_flows);
     tcase_add_test(y, names);
     suite_add_tcase(s, y);
     return s;

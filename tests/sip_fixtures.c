@@ -319,7 +319,7 @@ fx_core *fx_core_new(const sl_dissector *d, sl_transport tr, const sl_config *cf
     c->d = d;
     c->tr = tr;
     c->log = log;
-    c->state = d->state_new(fx_flow(tr), cfg);
+    c->state = d->state_new(fx_flow(tr), cfg, NULL);
     if (!c->state)
         abort();
     return c;

@@ -478,7 +478,7 @@ static void feed_all(tf_result *res, const chunk *ch, size_t n, const sl_config 
         conn_feed *c = &cf[ch[i].conn];
         if (!c->state) {
             res->conns[ch[i].conn].first_entry = res->n_log;
-            c->state = sl_dissector_tls.state_new(&res->conns[ch[i].conn].info, cfg);
+            c->state = sl_dissector_tls.state_new(&res->conns[ch[i].conn].info, cfg, NULL);
             if (!c->state)
                 abort();
         }
@@ -524,7 +524,7 @@ int tf_run_bytes(const uint8_t *c2s, size_t c2s_len, const uint8_t *s2c, size_t 
     out->conns[0].info.conn_index = 1;
     out->conns[0].session = sl_tls_session_new();
     conn_feed cf = {0};
-    cf.state = sl_dissector_tls.state_new(&out->conns[0].info, cfg);
+    cf.state = sl_dissector_tls.state_new(&out->conns[0].info, cfg, NULL);
     if (!cf.state || !out->conns[0].session)
         abort();
     feeder f = {out, 0, NULL};

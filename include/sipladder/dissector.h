@@ -96,8 +96,11 @@ typedef struct sl_dissector {
     size_t n_hint_ports;
     /* Look at the first bytes of a direction.  MORE: not enough bytes yet. */
     sl_probe (*probe)(const uint8_t *buf, size_t len, sl_dir dir, sl_transport transport);
-    /* New per-flow state, or NULL when out of memory.  flow and cfg outlive it. */
-    void *(*state_new)(const sl_flow_info *flow, const sl_config *cfg);
+    /* New per-flow state, or NULL when out of memory.  flow and cfg outlive
+     * it.  `shared` is this dissector's context for the analysis (see
+     * shared_new), or NULL: a dissector must also work without it (unit
+     * tests and fuzzers feed a lone flow). */
+    void *(*state_new)(const sl_flow_info *flow, const sl_config *cfg, void *shared);
     /* Consume whole records only; set *used <= len.  The core keeps the tail
      * and re-offers it with more bytes (TCP), or reports it as unparsed (UDP:
      * each call is one datagram).  Returns 0 or -SL_E*; an error is reported
@@ -107,6 +110,14 @@ typedef struct sl_dissector {
      * dissector had not consumed is dropped.  Resynchronise on what follows. */
     void (*gap)(void *state, sl_dir dir, uint64_t missing);
     void (*state_free)(void *state); /* NULL-safe */
+    /* Optional (both NULL, or both set): one context per analysis shared by
+     * every flow this dissector claims, e.g. a cache of what is the same
+     * across flows.  The analysis makes it on the dissector's first claim,
+     * passes it to every state_new and frees it after the last state_free.
+     * NULL from shared_new (out of memory): flows get NULL.  One analysis
+     * is single-threaded, so the context needs no locking. */
+    void *(*shared_new)(const sl_config *cfg);
+    void (*shared_free)(void *shared); /* NULL-safe */
 } sl_dissector;
 
 #endif

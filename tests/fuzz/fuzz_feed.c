@@ -40,7 +40,7 @@ int fz_feeder_init(fz_feeder *f, const sl_dissector *d, sl_transport t, fz_event
     f->flow.port[1] = t == SL_TRANSPORT_TCP ? 5061 : 5060;
     f->flow.conn_index = 1;
     f->sink = (sl_sink){&fz_sink_ops, f};
-    f->state = d->state_new(&f->flow, &f->cfg);
+    f->state = d->state_new(&f->flow, &f->cfg, NULL);
     return f->state ? 0 : -1;
 }
 
