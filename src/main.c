@@ -383,6 +383,10 @@ static int run(cli *c)
         sl_analysis_free(a);
         return EXIT_OUTPUT;
     }
+    /* Views write in many small pieces: 1 MB of buffer instead of a block
+     * (a terminal keeps its line buffering). */
+    if (!isatty(fileno(out)))
+        setvbuf(out, NULL, _IOFBF, (size_t)1 << 20);
     sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
                          .labels = &c->labels, .tls = &c->cfg.tls};
     ro.format = c->format;

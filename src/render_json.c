@@ -35,6 +35,7 @@ typedef struct jctx {
     uint64_t replaced; /* strings whose invalid UTF-8 was replaced */
     bool mark;         /* a replacement since the caller last cleared it */
     bool err;          /* an allocation failed */
+    bool count_only;   /* strings are only checked and counted (json null) */
 } jctx;
 
 /* ---- building blocks ---- */
@@ -81,6 +82,14 @@ static json_t *jbytes(jctx *x, const char *p, size_t n)
     if (!p)
         return json_null();
     const unsigned char *u = (const unsigned char *)p;
+    if (x->count_only) {
+        /* json_null() is a singleton: counting costs no string copies. */
+        if (!utf8_valid(u, n)) {
+            x->replaced++;
+            x->mark = true;
+        }
+        return json_null();
+    }
     if (utf8_valid(u, n))
         return json_stringn(p, n);
     if (n > (SIZE_MAX - 1) / 3)
@@ -1081,16 +1090,75 @@ json_t *sl_json_lines(const sl_report *r, const sl_render_opts *o)
  * six decimals); keys in insertion order. */
 #define SL_JSON_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16))
 
+/* ---- streaming ----
+ *
+ * The views write the document one piece at a time (capture, hosts,
+ * connections, then each call built, written and freed), so the whole tree
+ * is never in memory.  jansson writes every piece; between pieces we write
+ * only the structure it would have written around them ("{", "[", the
+ * constant top-level keys, ",", newlines and indentation), and indent each
+ * piece's lines to its depth: the bytes are those of one json_dumpf of the
+ * whole tree (a newline is never inside a JSON string, so every one jansson
+ * writes is structural). */
+
+typedef struct jout {
+    FILE *f;
+    size_t indent; /* spaces after each newline of the piece being written */
+    bool err;      /* a write failed */
+    size_t n;
+    char buf[65536]; /* fewer, larger fwrite calls than jansson's tiny pieces */
+} jout;
+
+static void out_flush(jout *w)
+{
+    if (w->n && fwrite(w->buf, 1, w->n, w->f) != w->n)
+        w->err = true;
+    w->n = 0;
+}
+
+static void out_bytes(jout *w, const char *p, size_t n)
+{
+    if (n > sizeof w->buf - w->n) {
+        out_flush(w);
+        if (n > sizeof w->buf) {
+            if (fwrite(p, 1, n, w->f) != n)
+                w->err = true;
+            return;
+        }
+    }
+    memcpy(w->buf + w->n, p, n);
+    w->n += n;
+}
+
+static void out_str(jout *w, const char *s) { out_bytes(w, s, strlen(s)); }
+
+static void out_newline(jout *w, size_t indent)
+{
+    static const char spaces[] = "                                ";
+    out_bytes(w, "\n", 1);
+    while (indent) {
+        size_t k = indent < sizeof spaces - 1 ? indent : sizeof spaces - 1;
+        out_bytes(w, spaces, k);
+        indent -= k;
+    }
+}
+
 /* jansson writes DEL and C1 controls (U+0080-U+009F, valid UTF-8) raw
  * inside strings; a terminal obeys C1 like ESC, so they go out as \u
  * escapes.  Only strings hold such bytes, and jansson hands whole code
  * points to the callback, so the rewrite is exact. */
 static int dump_safe(const char *buf, size_t size, void *data)
 {
-    FILE *out = data;
+    jout *w = data;
     const unsigned char *u = (const unsigned char *)buf;
     size_t start = 0;
     for (size_t i = 0; i < size; i++) {
+        if (u[i] == '\n') {
+            out_bytes(w, buf + start, i - start);
+            out_newline(w, w->indent);
+            start = i + 1;
+            continue;
+        }
         unsigned cp;
         if (u[i] == 0x7f)
             cp = 0x7f;
@@ -1098,40 +1166,156 @@ static int dump_safe(const char *buf, size_t size, void *data)
             cp = u[i + 1];
         else
             continue;
-        if (fwrite(buf + start, 1, i - start, out) != i - start || fprintf(out, "\\u%04x", cp) < 0)
-            return -1;
+        char esc[8];
+        snprintf(esc, sizeof esc, "\\u%04x", cp);
+        out_bytes(w, buf + start, i - start);
+        out_bytes(w, esc, 6);
         i += cp == 0x7f ? 0 : 1;
         start = i + 1;
     }
-    return fwrite(buf + start, 1, size - start, out) == size - start ? 0 : -1;
+    out_bytes(w, buf + start, size - start);
+    return w->err ? -1 : 0;
+}
+
+/* Write one piece at `indent` and free it (NULL: a builder failed). */
+static void out_piece(jctx *x, jout *w, json_t *v, size_t indent, size_t flags)
+{
+    if (!v) {
+        x->err = true;
+        return;
+    }
+    w->indent = indent;
+    if (json_dump_callback(v, dump_safe, w, flags | JSON_ENCODE_ANY) != 0)
+        w->err = true;
+    json_decref(v);
+}
+
+/* A top-level key of the document (a constant: nothing to escape). */
+static void out_key(jout *w, bool first, const char *key)
+{
+    if (!first)
+        out_bytes(w, ",", 1);
+    out_newline(w, 2);
+    out_bytes(w, "\"", 1);
+    out_str(w, key);
+    out_bytes(w, "\": ", 3);
+}
+
+/* The invalid UTF-8 strings the pieces after the capture will hold: the
+ * capture, written first, counts them all.  Each piece is built without
+ * its strings and freed at once. */
+static uint64_t count_later(const sl_report *r, const sl_render_opts *o, bool lines)
+{
+    jctx c = {.r = r, .o = o, .count_only = true};
+    if (!lines) {
+        json_decref(hosts_json(&c));
+        json_decref(connections_json(&c));
+    }
+    for (size_t i = 0; r->calls && i < r->calls->n_calls && (!lines || i <= INT32_MAX); i++) {
+        json_decref(call_json(&c, r->calls, i));
+        if (lines)
+            json_decref(diagnoses_json(&c, (int)i));
+    }
+    if (!lines) {
+        json_decref(registrations_json(&c));
+        json_decref(loose_messages_json(&c));
+        json_decref(diagnoses_json(&c, -2));
+    }
+    return c.replaced;
+}
+
+/* The capture piece, its strings_replaced including `later`. */
+static json_t *capture_final(jctx *x, uint64_t later)
+{
+    uint64_t before = x->replaced;
+    json_t *capture = capture_json(x);
+    put(x, capture, "strings_replaced", jint(x->replaced - before + later));
+    return capture;
 }
 
 int sl_render_json(const sl_report *r, const sl_render_opts *o)
 {
-    json_t *doc = sl_json_document(r, o);
-    if (!doc)
+    jout *w = malloc(sizeof *w);
+    if (!w)
         return -1;
-    int rc = json_dump_callback(doc, dump_safe, o->out, SL_JSON_FLAGS | JSON_INDENT(2));
-    json_decref(doc);
-    if (rc != 0 || fputc('\n', o->out) == EOF)
-        return -1;
-    return 0;
+    w->f = o->out;
+    w->err = false;
+    w->n = 0;
+    const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
+    uint64_t later = count_later(r, o, false);
+    jctx x = {.r = r, .o = o};
+    out_bytes(w, "{", 1);
+    out_key(w, true, "schema");
+    out_piece(&x, w, json_string(SL_JSON_SCHEMA_ID), 2, flags);
+    out_key(w, false, "generator");
+    out_piece(&x, w, generator_json(&x), 2, flags);
+    out_key(w, false, "capture");
+    out_piece(&x, w, capture_final(&x, later), 2, flags);
+    out_key(w, false, "hosts");
+    out_piece(&x, w, hosts_json(&x), 2, flags);
+    out_key(w, false, "connections");
+    out_piece(&x, w, connections_json(&x), 2, flags);
+    out_key(w, false, "calls");
+    size_t n_calls = r->calls ? r->calls->n_calls : 0;
+    out_str(w, n_calls ? "[" : "[]");
+    for (size_t i = 0; i < n_calls && !x.err && !w->err; i++) {
+        if (i)
+            out_bytes(w, ",", 1);
+        out_newline(w, 4);
+        out_piece(&x, w, call_json(&x, r->calls, i), 4, flags);
+    }
+    if (n_calls) {
+        out_newline(w, 2);
+        out_bytes(w, "]", 1);
+    }
+    out_key(w, false, "registrations");
+    out_piece(&x, w, registrations_json(&x), 2, flags);
+    out_key(w, false, "messages");
+    out_piece(&x, w, loose_messages_json(&x), 2, flags);
+    out_key(w, false, "diagnoses");
+    out_piece(&x, w, diagnoses_json(&x, -2), 2, flags);
+    out_newline(w, 0);
+    out_str(w, "}\n");
+    out_flush(w);
+    int rc = x.err || w->err ? -1 : 0;
+    free(w);
+    return rc;
 }
 
 int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
 {
-    json_t *lines = sl_json_lines(r, o);
-    if (!lines)
+    jout *w = malloc(sizeof *w);
+    if (!w)
         return -1;
-    int rc = 0;
-    size_t i;
-    json_t *line;
-    json_array_foreach(lines, i, line) {
-        if (json_dump_callback(line, dump_safe, o->out, SL_JSON_FLAGS | JSON_COMPACT) != 0 || fputc('\n', o->out) == EOF) {
-            rc = -1;
-            break;
-        }
+    w->f = o->out;
+    w->err = false;
+    w->n = 0;
+    const size_t flags = SL_JSON_FLAGS | JSON_COMPACT;
+    uint64_t later = count_later(r, o, true);
+    jctx x = {.r = r, .o = o};
+    json_t *head = json_object();
+    put(&x, head, "schema", json_string(SL_JSON_SCHEMA_ID));
+    put(&x, head, "type", json_string("capture"));
+    put(&x, head, "generator", generator_json(&x));
+    json_t *capture = capture_json(&x);
+    put(&x, head, "capture", json_incref(capture));
+    put(&x, head, "hosts", hosts_json(&x));
+    put(&x, head, "connections", connections_json(&x));
+    put(&x, head, "registrations", registrations_json(&x));
+    put(&x, head, "messages", loose_messages_json(&x));
+    put(&x, head, "diagnoses", diagnoses_json(&x, -1));
+    put(&x, capture, "strings_replaced", jint(x.replaced + later));
+    json_decref(capture);
+    out_piece(&x, w, x.err ? NULL : head, 0, flags);
+    if (x.err)
+        json_decref(head);
+    out_bytes(w, "\n", 1);
+    for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
+        out_piece(&x, w, call_line(&x, i), 0, flags);
+        out_bytes(w, "\n", 1);
     }
-    json_decref(lines);
+    out_flush(w);
+    int rc = x.err || w->err ? -1 : 0;
+    free(w);
     return rc;
 }
