@@ -48,6 +48,10 @@ static void put(jctx *x, json_t *obj, const char *key, json_t *val)
         x->err = true;
         return;
     }
+    if (x->count_only) {
+        json_decref(val); /* counted already; nothing reads the tree */
+        return;
+    }
     if (json_object_set_new(obj, key, val) != 0)
         x->err = true;
 }
@@ -57,6 +61,10 @@ static void push(jctx *x, json_t *arr, json_t *val)
     if (!arr || !val) {
         json_decref(val);
         x->err = true;
+        return;
+    }
+    if (x->count_only) {
+        json_decref(val);
         return;
     }
     if (json_array_append_new(arr, val) != 0)
@@ -1149,10 +1157,14 @@ static void out_newline(jout *w, size_t indent)
  * points to the callback, so the rewrite is exact. */
 static int dump_safe(const char *buf, size_t size, void *data)
 {
+    /* The bytes that need a look: newline, DEL, and C2 (a C1's lead byte). */
+    static const bool special[256] = {['\n'] = true, [0x7f] = true, [0xc2] = true};
     jout *w = data;
     const unsigned char *u = (const unsigned char *)buf;
     size_t start = 0;
     for (size_t i = 0; i < size; i++) {
+        if (!special[u[i]])
+            continue;
         if (u[i] == '\n') {
             out_bytes(w, buf + start, i - start);
             out_newline(w, w->indent);
