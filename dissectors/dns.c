@@ -279,6 +279,18 @@ static bool netbios_name(const char *qname)
  * too. */
 static bool plausible(const uint8_t *buf, size_t len, sl_transport t)
 {
+    /* The header alone already rules out most other UDP (every RTP datagram
+     * of an unclaimed flow comes here): the same conditions as below, read
+     * before allocating and parsing the whole message. */
+    sl_cursor h;
+    sl_cursor_init(&h, buf, len);
+    sl_cursor_skip(&h, 2);
+    uint16_t flags = sl_cursor_u16be(&h);
+    uint16_t qdcount = sl_cursor_u16be(&h);
+    uint16_t ancount = sl_cursor_u16be(&h);
+    unsigned opcode = flags >> 11 & 0xF;
+    if (!sl_cursor_ok(&h) || qdcount != 1 || opcode > 5 || opcode == 3 || (!(flags & 0x8000) && ancount != 0))
+        return false;
     sl_dns_msg *m = malloc(sizeof *m);
     if (!m)
         return false;

@@ -485,48 +485,86 @@ static void set_first(sl_sip_str *dst, sl_sip_str v)
         *dst = v;
 }
 
-/* One header line into the fields it feeds. */
-static void take_header(sl_sip_fields *f, sl_sip_str name, sl_sip_str v)
+/* A header name in lower case and long form ("I" -> "call-id"), made once
+ * per header line so that each comparison below is a length check and a
+ * memcmp, not a case-folding walk.  A name longer than buf matches nothing
+ * we look for (n 0). */
+typedef struct canon_name {
+    char buf[32];
+    size_t n;
+} canon_name;
+
+static void canon_of(sl_sip_str name, canon_name *c)
 {
-    if (header_name_is(name, "call-id"))
+    c->n = 0;
+    if (!name.p || name.n >= sizeof c->buf)
+        return;
+    for (size_t i = 0; i < name.n; i++)
+        c->buf[i] = (char)lower((unsigned char)name.p[i]);
+    c->buf[name.n] = '\0';
+    c->n = name.n;
+    if (name.n == 1) {
+        const char *ln = long_name(c->buf);
+        size_t ll = strlen(ln);
+        if (ln != c->buf && ll < sizeof c->buf) {
+            memcpy(c->buf, ln, ll + 1);
+            c->n = ll;
+        }
+    }
+}
+
+/* Same answer as header_name_is(name, want) for the name canon_of saw. */
+static bool canon_is(const canon_name *c, const char *want)
+{
+    size_t n = strlen(want);
+    return c->n == n && memcmp(c->buf, want, n) == 0;
+}
+
+/* One header line into the fields it feeds. */
+static void take_header(sl_sip_fields *f, sl_sip_str hname, sl_sip_str v)
+{
+    canon_name cn;
+    canon_of(hname, &cn);
+    const canon_name *name = &cn;
+    if (canon_is(name, "call-id"))
         set_first(&f->call_id, v);
-    else if (header_name_is(name, "cseq") && !f->has_cseq)
+    else if (canon_is(name, "cseq") && !f->has_cseq)
         take_cseq(f, v);
-    else if (header_name_is(name, "session-id") && !f->session_id_local.p)
+    else if (canon_is(name, "session-id") && !f->session_id_local.p)
         take_session_id(f, v);
-    else if (header_name_is(name, "x-taatag"))
+    else if (canon_is(name, "x-taatag"))
         set_first(&f->taatag, v);
-    else if (header_name_is(name, "cisco-guid"))
+    else if (canon_is(name, "cisco-guid"))
         set_first(&f->cisco_guid, v);
-    else if (header_name_is(name, "reason"))
+    else if (canon_is(name, "reason"))
         take_reason(f, v);
-    else if (header_name_is(name, "warning"))
+    else if (canon_is(name, "warning"))
         take_warning(f, v);
-    else if (header_name_is(name, "supported"))
+    else if (canon_is(name, "supported"))
         set_first(&f->supported, v);
-    else if (header_name_is(name, "require"))
+    else if (canon_is(name, "require"))
         set_first(&f->require, v);
-    else if (header_name_is(name, "user-agent"))
+    else if (canon_is(name, "user-agent"))
         set_first(&f->user_agent, v);
-    else if (header_name_is(name, "server"))
+    else if (canon_is(name, "server"))
         set_first(&f->server, v);
-    else if (header_name_is(name, "expires"))
+    else if (canon_is(name, "expires"))
         take_number(v, INT32_MAX, &f->expires);
-    else if (header_name_is(name, "content-type"))
+    else if (canon_is(name, "content-type"))
         set_first(&f->content_type, v);
-    else if (header_name_is(name, "content-length"))
+    else if (canon_is(name, "content-length"))
         take_number(v, INT64_MAX / 2, &f->content_length);
-    else if (header_name_is(name, "max-forwards")) {
+    else if (canon_is(name, "max-forwards")) {
         int64_t mf = f->max_forwards;
         take_number(v, 255, &mf);
         f->max_forwards = (int)mf;
-    } else if (header_name_is(name, "www-authenticate"))
+    } else if (canon_is(name, "www-authenticate"))
         f->has_www_authenticate = true;
-    else if (header_name_is(name, "proxy-authenticate"))
+    else if (canon_is(name, "proxy-authenticate"))
         f->has_proxy_authenticate = true;
-    else if (header_name_is(name, "authorization"))
+    else if (canon_is(name, "authorization"))
         f->has_authorization = true;
-    else if (header_name_is(name, "proxy-authorization"))
+    else if (canon_is(name, "proxy-authorization"))
         f->has_proxy_authorization = true;
 }
 
@@ -1007,15 +1045,41 @@ static void osip_quiet(const char *file, int line, osip_trace_level_t level, con
     (void)ap;
 }
 
+/* libosip2's parser tables (parser_init: idempotent, but it rebuilds them,
+ * about 65,000 instructions) and its trace function: libosip2 prints parse
+ * errors to stdout unless given one, and a dissector never prints. */
+static int osip_ready(void)
+{
+    if (parser_init() != 0)
+        return -SL_ENOMEM;
+    osip_trace_initialize_func(TRACE_LEVEL0, osip_quiet);
+    return 0;
+}
+
+/* The analysis's shared context only says libosip2 is ready, so a flow need
+ * not set it up again. */
+typedef struct sip_shared {
+    bool osip_ready;
+} sip_shared;
+
+static void *sip_shared_new(const sl_config *cfg)
+{
+    (void)cfg;
+    if (osip_ready() != 0)
+        return NULL;
+    sip_shared *sh = calloc(1, sizeof *sh);
+    if (sh)
+        sh->osip_ready = true;
+    return sh;
+}
+
+static void sip_shared_free(void *shared) { free(shared); }
+
 static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
-    (void)shared; /* libosip2's tables are its own process-wide state */
-    /* libosip2's parser tables: initialised once per process, idempotent. */
-    if (parser_init() != 0)
+    const sip_shared *sh = shared;
+    if (!(sh && sh->osip_ready) && osip_ready() != 0)
         return NULL;
-    /* libosip2 prints parse errors to stdout unless given a trace function;
-     * a dissector never prints.  Idempotent, like parser_init(). */
-    osip_trace_initialize_func(TRACE_LEVEL0, osip_quiet);
     sip_state *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
@@ -1062,6 +1126,8 @@ const sl_dissector sl_dissector_sip = {
     .n_hint_ports = sizeof sip_ports / sizeof sip_ports[0],
     .probe = sip_probe,
     .state_new = sip_state_new,
+    .shared_new = sip_shared_new,
+    .shared_free = sip_shared_free,
     .feed = sip_feed,
     .gap = sip_gap,
     .state_free = sip_state_free,
