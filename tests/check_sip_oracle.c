@@ -5,13 +5,17 @@
  * captures of the shared corpus.  Where tshark is wrong, the message is
  * listed in `tshark_misses` with the reason. */
 #include <check.h>
+#include <glob.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sipladder/analysis.h"
 #include "sipladder/registry.h"
 #include "sipladder/sip.h"
+#include "sipladder/status.h"
 
 typedef struct rows {
     char **v;
@@ -137,7 +141,12 @@ static bool tshark_missed(const char *file, const char *row)
     return false;
 }
 
-static void compare(const char *pcap, uint16_t decode_port)
+static void compare_opt(const char *pcap, uint16_t decode_port, bool expect_sip);
+
+static void compare(const char *pcap, uint16_t decode_port) { compare_opt(pcap, decode_port, true); }
+
+/* expect_sip: the capture is a SIP test, so an empty oracle is an error. */
+static void compare_opt(const char *pcap, uint16_t decode_port, bool expect_sip)
 {
     const sl_dissector *list[] = {&sl_dissector_sip};
     sl_registry reg = {.list = list, .n = 1};
@@ -151,7 +160,9 @@ static void compare(const char *pcap, uint16_t decode_port)
     if (decode_port)
         ck_assert_int_eq(sl_analysis_decode_as(a, decode_port, "sip"), 0);
     const char *files[] = {pcap};
-    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
+    int rc = sl_analysis_run(a, files, 1);
+    /* Damaged files end early, for tshark too: both read what came before. */
+    ck_assert(rc == 0 || (!expect_sip && rc == -SL_ETRUNC));
     sl_analysis_free(a);
     char tsv[4096];
     snprintf(tsv, sizeof tsv, "%s.tshark.tsv", pcap);
@@ -174,7 +185,8 @@ static void compare(const char *pcap, uint16_t decode_port)
         snprintf(report + l, sizeof report - l, "%s %s\n", c < 0 ? "only ours:  " : "only tshark:", row);
     }
     ck_assert_msg(bad == 0, "%s: %zu differences\n%s", pcap, bad, report);
-    ck_assert_uint_gt(theirs.n, 0);
+    if (expect_sip)
+        ck_assert_uint_gt(theirs.n, 0);
     rows_free(&ours);
     rows_free(&theirs);
 }
@@ -221,6 +233,43 @@ START_TEST(corpus_captures)
 }
 END_TEST
 
+/* Every other capture in testdata/ that has tshark's reading beside it
+ * (tcp, tls, correlation, scenarios, malformed): the same agreement, so that
+ * `messages` matches tshark everywhere, not only on the SIP test files. */
+static glob_t all_testdata;
+
+START_TEST(every_testdata_capture)
+{
+    const char *pcap = all_testdata.gl_pathv[_i];
+    char tsv[4096];
+    snprintf(tsv, sizeof tsv, "%s.tshark.tsv", pcap);
+    if (access(tsv, R_OK) != 0 || strstr(pcap, "/testdata/sip/"))
+        return; /* no oracle, or checked above */
+    /* Header values full of control bytes (ESC, TAB, NUL): tshark's TSV
+     * fields cut them at the first TAB or NUL, so the Call-IDs cannot be
+     * compared; and tshark drops the 403 whose Call-ID holds a NUL, which
+     * sipladder reports as malformed.  check_output_safety covers this file. */
+    if (strstr(pcap, "/hostile-strings-sip.pcap"))
+        return;
+    compare_opt(pcap, 0, false);
+}
+END_TEST
+
+static void find_testdata(void)
+{
+    const char *root = getenv("SL_SOURCE_ROOT");
+    char pattern[4096];
+    snprintf(pattern, sizeof pattern, "%s/testdata/*/*.pcap*", root ? root : ".");
+    if (glob(pattern, 0, NULL, &all_testdata) != 0)
+        all_testdata.gl_pathc = 0;
+    /* Keep captures only, not their oracles. */
+    size_t n = 0;
+    for (size_t i = 0; i < all_testdata.gl_pathc; i++)
+        if (!strstr(all_testdata.gl_pathv[i], ".tshark."))
+            all_testdata.gl_pathv[n++] = all_testdata.gl_pathv[i];
+    all_testdata.gl_pathc = n;
+}
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sip_oracle");
@@ -228,6 +277,8 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_loop_test(t, our_captures, 0, (int)(sizeof ours_files / sizeof ours_files[0]));
     tcase_add_loop_test(t, corpus_captures, 0, (int)(sizeof corpus_files / sizeof corpus_files[0]));
+    find_testdata();
+    tcase_add_loop_test(t, every_testdata_capture, 0, (int)all_testdata.gl_pathc);
     suite_add_tcase(s, t);
     return s;
 }
