@@ -40,13 +40,20 @@ int fz_feeder_init(fz_feeder *f, const sl_dissector *d, sl_transport t, fz_event
     f->flow.port[1] = t == SL_TRANSPORT_TCP ? 5061 : 5060;
     f->flow.conn_index = 1;
     f->sink = (sl_sink){&fz_sink_ops, f};
-    f->state = d->state_new(&f->flow, &f->cfg, NULL);
+    /* The per-analysis shared context when the dissector has one, as the
+     * core passes it (the TLS certificate cache), so it is fuzzed too; the
+     * lone-flow path (NULL) is the unit tests'. */
+    if (d->shared_new)
+        f->shared = d->shared_new(&f->cfg);
+    f->state = d->state_new(&f->flow, &f->cfg, f->shared);
     return f->state ? 0 : -1;
 }
 
 void fz_feeder_done(fz_feeder *f)
 {
     f->d->state_free(f->state);
+    if (f->d->shared_free)
+        f->d->shared_free(f->shared);
     free(f->pending[0]);
     free(f->pending[1]);
     memset(f, 0, sizeof *f);

@@ -16,6 +16,7 @@ typedef void (*fz_event_fn)(void *ctx, const sl_event *ev);
 typedef struct fz_feeder {
     const sl_dissector *d;
     void *state;
+    void *shared;     /* the dissector's shared context, or NULL */
     sl_flow_info flow;
     sl_config cfg;
     sl_sink sink;
