@@ -167,8 +167,10 @@ static void compare_opt(const char *pcap, uint16_t decode_port, bool expect_sip)
     char tsv[4096];
     snprintf(tsv, sizeof tsv, "%s.tshark.tsv", pcap);
     read_oracle(tsv, &theirs);
-    qsort(ours.v, ours.n, sizeof *ours.v, cmp);
-    qsort(theirs.v, theirs.n, sizeof *theirs.v, cmp);
+    if (ours.n) /* qsort(NULL, 0, ...) is undefined */
+        qsort(ours.v, ours.n, sizeof *ours.v, cmp);
+    if (theirs.n)
+        qsort(theirs.v, theirs.n, sizeof *theirs.v, cmp);
     size_t i = 0, j = 0, bad = 0;
     char report[8192] = "";
     while (i < ours.n || j < theirs.n) {
