@@ -18,9 +18,11 @@
 #define SIP_MAX_START_LINE 8192
 #define SIP_MAX_OWNED (2 + 3 * SL_SIP_MAX_ADDRS)
 
-typedef struct sip_state {
-    const sl_flow_info *flow;
-    size_t cap; /* max bytes of one message */
+/* The message being dissected: used within one dissect() call only (reset
+ * before and after), so every flow of an analysis can use the same one
+ * (about 30 KB; per flow it was most of the memory of a capture with many
+ * connections). */
+typedef struct sip_scratch {
     sl_sip_msg msg;
     sl_sip_header headers[SL_SIP_MAX_HEADERS];
     sl_sip_via vias[SL_SIP_MAX_VIAS];
@@ -31,6 +33,13 @@ typedef struct sip_state {
     char *owned[SIP_MAX_OWNED]; /* libosip2 strings to free after the emit */
     size_t n_owned;
     bool cap_hit; /* some cap above was reached in this message */
+} sip_scratch;
+
+typedef struct sip_state {
+    const sl_flow_info *flow;
+    size_t cap;      /* max bytes of one message */
+    sip_scratch *sc; /* the analysis's (shared context), or own */
+    bool own_sc;
 } sip_state;
 
 /* Where the current message lies in the feed buffer. */
@@ -591,7 +600,7 @@ static void take_first_line(sl_sip_fields *f, const uint8_t *p, size_t n)
  * Returns the number of lines without a colon. */
 static size_t take_raw_headers(sip_state *st, const sip_frame *fr)
 {
-    sl_sip_fields *f = &st->msg.f;
+    sl_sip_fields *f = &st->sc->msg.f;
     const uint8_t *p = fr->buf + fr->start;
     size_t n = fr->hdr_end - fr->start, bad = 0;
     bool ended;
@@ -605,12 +614,12 @@ static size_t take_raw_headers(sip_state *st, const sip_frame *fr)
             continue;
         }
         if (nh < SL_SIP_MAX_HEADERS)
-            st->headers[nh++] = (sl_sip_header){.name = name, .value = value};
+            st->sc->headers[nh++] = (sl_sip_header){.name = name, .value = value};
         else
-            st->cap_hit = true;
+            st->sc->cap_hit = true;
         take_header(f, name, value);
     }
-    f->headers = st->headers;
+    f->headers = st->sc->headers;
     f->n_headers = nh;
     return bad;
 }
@@ -621,12 +630,12 @@ static const char *keep(sip_state *st, char *s)
 {
     if (!s)
         return NULL;
-    if (st->n_owned == SIP_MAX_OWNED) {
+    if (st->sc->n_owned == SIP_MAX_OWNED) {
         osip_free(s);
-        st->cap_hit = true;
+        st->sc->cap_hit = true;
         return NULL;
     }
-    st->owned[st->n_owned++] = s;
+    st->sc->owned[st->sc->n_owned++] = s;
     return s;
 }
 
@@ -641,15 +650,15 @@ static sl_sip_str uri_str(sip_state *st, const osip_uri_t *u)
 /* Generic parameters into the shared param pool. */
 static const sl_sip_param *take_params(sip_state *st, const osip_list_t *l, size_t *n)
 {
-    sl_sip_param *first = st->params + st->n_params;
+    sl_sip_param *first = st->sc->params + st->sc->n_params;
     *n = 0;
     for (int i = 0; i < osip_list_size(l); i++) {
         const osip_generic_param_t *g = osip_list_get(l, i);
-        if (st->n_params == SL_SIP_MAX_PARAMS) {
-            st->cap_hit = true;
+        if (st->sc->n_params == SL_SIP_MAX_PARAMS) {
+            st->sc->cap_hit = true;
             break;
         }
-        st->params[st->n_params++] = (sl_sip_param){.name = cstr(g->gname), .value = cstr(g->gvalue)};
+        st->sc->params[st->sc->n_params++] = (sl_sip_param){.name = cstr(g->gname), .value = cstr(g->gvalue)};
         (*n)++;
     }
     return first;
@@ -661,10 +670,10 @@ static void take_vias(sip_state *st, const osip_message_t *m)
     for (int i = 0; i < osip_list_size(&m->vias); i++) {
         const osip_via_t *v = osip_list_get(&m->vias, i);
         if (n == SL_SIP_MAX_VIAS) {
-            st->cap_hit = true;
+            st->sc->cap_hit = true;
             break;
         }
-        sl_sip_via *d = &st->vias[n++];
+        sl_sip_via *d = &st->sc->vias[n++];
         *d = (sl_sip_via){.transport = cstr(v->protocol), .host = cstr(v->host), .port = cstr(v->port)};
         d->params = take_params(st, &v->via_params, &d->n_params);
         sl_sip_param_get(d->params, d->n_params, "branch", &d->branch);
@@ -672,21 +681,21 @@ static void take_vias(sip_state *st, const osip_message_t *m)
         if (sl_sip_param_get(d->params, d->n_params, "rport", &d->rport) && !d->rport.p)
             d->rport = mkstr("", 0);
     }
-    st->msg.f.vias = st->vias;
-    st->msg.f.n_vias = n;
+    st->sc->msg.f.vias = st->sc->vias;
+    st->sc->msg.f.n_vias = n;
 }
 
 static const sl_sip_addr *take_addrs(sip_state *st, const osip_list_t *l, size_t *n)
 {
-    sl_sip_addr *first = st->addrs + st->n_addrs;
+    sl_sip_addr *first = st->sc->addrs + st->sc->n_addrs;
     *n = 0;
     for (int i = 0; i < osip_list_size(l); i++) {
         const osip_from_t *a = osip_list_get(l, i);
-        if (st->n_addrs == SL_SIP_MAX_ADDRS) {
-            st->cap_hit = true;
+        if (st->sc->n_addrs == SL_SIP_MAX_ADDRS) {
+            st->sc->cap_hit = true;
             break;
         }
-        sl_sip_addr *d = &st->addrs[st->n_addrs++];
+        sl_sip_addr *d = &st->sc->addrs[st->sc->n_addrs++];
         *d = (sl_sip_addr){.display = unquote(cstr(a->displayname)), .uri = uri_str(st, a->url)};
         if (!a->url)
             d->uri = mkstr("*", 1); /* Contact: * (RFC 3261 10.2.2) */
@@ -712,7 +721,7 @@ static void take_party(sip_state *st, const osip_from_t *a, sl_sip_str *display,
 
 static void take_osip(sip_state *st, const osip_message_t *m)
 {
-    sl_sip_fields *f = &st->msg.f;
+    sl_sip_fields *f = &st->sc->msg.f;
     take_vias(st, m);
     take_party(st, m->from, &f->from_display, &f->from_uri, &f->from_tag);
     take_party(st, m->to, &f->to_display, &f->to_uri, &f->to_tag);
@@ -731,20 +740,20 @@ static void take_osip(sip_state *st, const osip_message_t *m)
 
 static void reset_msg(sip_state *st)
 {
-    for (size_t i = 0; i < st->n_owned; i++)
-        osip_free(st->owned[i]);
-    st->n_owned = st->n_params = st->n_addrs = 0;
-    st->cap_hit = false;
-    memset(&st->msg, 0, sizeof st->msg);
-    sl_sip_fields *f = &st->msg.f;
+    for (size_t i = 0; i < st->sc->n_owned; i++)
+        osip_free(st->sc->owned[i]);
+    st->sc->n_owned = st->sc->n_params = st->sc->n_addrs = 0;
+    st->sc->cap_hit = false;
+    memset(&st->sc->msg, 0, sizeof st->sc->msg);
+    sl_sip_fields *f = &st->sc->msg.f;
     f->reason_cause = f->warning_code = f->max_forwards = -1;
     f->expires = f->content_length = -1;
 }
 
 static void report_missing(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out)
 {
-    const sl_sip_fields *f = &st->msg.f;
-    const osip_message_t *m = st->msg.osip;
+    const sl_sip_fields *f = &st->sc->msg.f;
+    const osip_message_t *m = st->sc->msg.osip;
     const char *missing = !f->call_id.p ? "Call-ID"
                           : !f->has_cseq ? "CSeq"
                           : !m->from     ? "From"
@@ -760,7 +769,7 @@ static void report_missing(sip_state *st, sl_dir dir, const sip_frame *fr, sl_si
  * C strings and would silently cut the message there). */
 static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out, osip_message_t **om)
 {
-    sl_sip_fields *f = &st->msg.f;
+    sl_sip_fields *f = &st->sc->msg.f;
     *om = NULL;
     if (memchr(fr->buf + fr->start, 0, fr->hdr_end - fr->start)) {
         f->malformed = true;
@@ -785,7 +794,7 @@ static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *
         f->malformed_reason = "libosip2 rejected the message";
         return;
     }
-    st->msg.osip = *om;
+    st->sc->msg.osip = *om;
     take_osip(st, *om);
     report_missing(st, dir, fr, out);
 }
@@ -793,7 +802,7 @@ static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *
 static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport tr, sl_sink *out)
 {
     reset_msg(st);
-    sl_sip_fields *f = &st->msg.f;
+    sl_sip_fields *f = &st->sc->msg.f;
     const uint8_t *p = fr->buf + fr->start;
     take_first_line(f, p, fr->hdr_end - fr->start);
     size_t bad_lines = take_raw_headers(st, fr);
@@ -808,16 +817,16 @@ static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport
     if (bad_lines)
         sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED,
                        "%zu SIP header line(s) without a colon", bad_lines);
-    if (st->cap_hit)
+    if (st->sc->cap_hit)
         sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_ELIMIT,
                        "SIP message has more headers, Vias, addresses or parameters than kept");
     if (f->malformed)
         sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED, "malformed SIP message: %s",
                        f->malformed_reason);
-    st->msg.transport = tr;
-    st->msg.raw = p;
-    st->msg.raw_len = fr->end - fr->start;
-    sl_event ev = {.kind = SL_EV_SIP, .dir = dir, .dissector = SIP_NAME, .u.sip = &st->msg};
+    st->sc->msg.transport = tr;
+    st->sc->msg.raw = p;
+    st->sc->msg.raw_len = fr->end - fr->start;
+    sl_event ev = {.kind = SL_EV_SIP, .dir = dir, .dissector = SIP_NAME, .u.sip = &st->sc->msg};
     sl_sink_span(out, fr->start, fr->end, &ev.span);
     sl_sink_emit(out, &ev);
     if (om)
@@ -1056,10 +1065,11 @@ static int osip_ready(void)
     return 0;
 }
 
-/* The analysis's shared context only says libosip2 is ready, so a flow need
- * not set it up again. */
+/* The analysis's shared context: libosip2 is ready (a flow need not set it
+ * up again), and the one message scratch every flow uses. */
 typedef struct sip_shared {
     bool osip_ready;
+    sip_scratch scratch; /* one analysis is single-threaded */
 } sip_shared;
 
 static void *sip_shared_new(const sl_config *cfg)
@@ -1073,11 +1083,19 @@ static void *sip_shared_new(const sl_config *cfg)
     return sh;
 }
 
-static void sip_shared_free(void *shared) { free(shared); }
+static void sip_shared_free(void *shared)
+{
+    sip_shared *sh = shared;
+    if (!sh)
+        return;
+    for (size_t i = 0; i < sh->scratch.n_owned; i++) /* empty between messages; to be sure */
+        osip_free(sh->scratch.owned[i]);
+    free(sh);
+}
 
 static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg, void *shared)
 {
-    const sip_shared *sh = shared;
+    sip_shared *sh = shared;
     if (!(sh && sh->osip_ready) && osip_ready() != 0)
         return NULL;
     sip_state *st = calloc(1, sizeof *st);
@@ -1085,6 +1103,16 @@ static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg, void 
         return NULL;
     st->flow = flow;
     st->cap = cfg && cfg->limits.max_sip_message ? cfg->limits.max_sip_message : 64u * 1024;
+    if (sh) {
+        st->sc = &sh->scratch;
+    } else {
+        st->sc = calloc(1, sizeof *st->sc);
+        st->own_sc = true;
+        if (!st->sc) {
+            free(st);
+            return NULL;
+        }
+    }
     reset_msg(st);
     return st;
 }
@@ -1115,6 +1143,8 @@ static void sip_state_free(void *state)
     if (!st)
         return;
     reset_msg(st);
+    if (st->own_sc)
+        free(st->sc);
     free(st);
 }
 

@@ -66,6 +66,7 @@ typedef struct cert_slot {
 typedef struct tls_shared {
     cert_slot slot[TLS_CERT_CACHE_SLOTS];
     uint64_t tick;
+    tls_scratch scratch; /* one analysis is single-threaded */
 } tls_shared;
 
 typedef struct tls_state {
@@ -76,7 +77,8 @@ typedef struct tls_state {
     uint16_t version;   /* negotiated, 0 before ServerHello */
     bool tls13;
     bool hrr;
-    tls_scratch scratch;
+    tls_scratch *scratch; /* used within one feed call: the analysis's (shared) or own */
+    bool own_scratch;
     /* Application data of the current feed call, emitted as one event. */
     sl_tls_app_data app;
     size_t app_start, app_end;
@@ -266,6 +268,16 @@ static void *tls_state_new(const sl_flow_info *flow, const sl_config *cfg, void 
     st->flow = flow;
     st->cfg = cfg;
     st->shared = shared;
+    if (st->shared) {
+        st->scratch = &st->shared->scratch;
+    } else {
+        st->scratch = calloc(1, sizeof *st->scratch);
+        st->own_scratch = true;
+        if (!st->scratch) {
+            free(st);
+            return NULL;
+        }
+    }
     return st;
 }
 
@@ -292,6 +304,8 @@ static void tls_state_free(void *state)
         return;
     free(st->d[0].hs);
     free(st->d[1].hs);
+    if (st->own_scratch)
+        free(st->scratch);
     free(st);
 }
 
@@ -473,7 +487,7 @@ static void on_client_hello(tls_ctx *c, const uint8_t *body, uint32_t len, const
     sl_cursor_skip(&cur, cs);
     ch->n_cipher_suites = cs / 2u;
     sl_cursor_skip(&cur, sl_cursor_u8(&cur)); /* compression methods */
-    ch_walk w = {&c->st->scratch, ch};
+    ch_walk w = {c->st->scratch, ch};
     if (!sl_cursor_ok(&cur) || (cs & 1u) || !walk_extensions(&cur, &ch->n_extensions, ch_ext_cb, &w)) {
         report_span(c, span, -SL_EMALFORMED, "TLS ClientHello malformed (a length exceeds the message)");
         return;
@@ -514,7 +528,7 @@ static void on_server_hello(tls_ctx *c, const uint8_t *body, uint32_t len, const
     sh->cipher_suite = sl_cursor_u16be(&cur);
     if (!draft)
         sl_cursor_skip(&cur, 1); /* compression method */
-    sh_walk w = {&c->st->scratch, sh};
+    sh_walk w = {c->st->scratch, sh};
     size_t n_ext = 0;
     if (!sl_cursor_ok(&cur) || !walk_extensions(&cur, &n_ext, sh_ext_cb, &w)) {
         report_span(c, span, -SL_EMALFORMED, "TLS ServerHello malformed (a length exceeds the message)");
@@ -523,7 +537,7 @@ static void on_server_hello(tls_ctx *c, const uint8_t *body, uint32_t len, const
     if (!sh->version)
         sh->version = sh->legacy_version;
     sh->hello_retry_request = random && memcmp(random, HRR_RANDOM, sizeof HRR_RANDOM) == 0;
-    sh->cipher_name = sl_tls_cipher_text(sh->cipher_suite, c->st->scratch.cipher, sizeof c->st->scratch.cipher);
+    sh->cipher_name = sl_tls_cipher_text(sh->cipher_suite, c->st->scratch->cipher, sizeof c->st->scratch->cipher);
     tls_state *st = c->st;
     st->version = sh->version;
     st->hrr = st->hrr || sh->hello_retry_request;
