@@ -36,6 +36,8 @@ typedef struct jctx {
     bool mark;         /* a replacement since the caller last cleared it */
     bool err;          /* an allocation failed */
     bool count_only;   /* strings are only checked and counted (json null) */
+    const void **in_calls; /* streaming: the records calls hold, sorted */
+    size_t n_in_calls;
 } jctx;
 
 /* ---- building blocks ---- */
@@ -934,29 +936,43 @@ static int ptr_cmp(const void *a, const void *b)
 
 /* The SIP messages of no call, in model order (all of them without
  * correlation), so that no message is left out of the document. */
-static json_t *loose_messages_json(jctx *x)
+/* The records the calls hold, sorted for bsearch (*out NULL when none);
+ * -1 when out of memory. */
+static int records_in_calls(const sl_calls *c, const void ***out, size_t *n_out)
 {
-    const sl_model *m = x->r->model;
-    const sl_calls *c = x->r->calls;
     size_t n = 0;
     for (size_t i = 0; c && i < c->n_calls; i++)
         n += c->calls[i].n_messages;
     const void **in_calls = n ? malloc(n * sizeof *in_calls) : NULL;
     if (n && !in_calls)
-        return NULL;
+        return -1;
     size_t k = 0;
     for (size_t i = 0; c && i < c->n_calls; i++)
         for (size_t j = 0; j < c->calls[i].n_messages; j++)
             in_calls[k++] = c->calls[i].messages[j];
     if (n)
         qsort(in_calls, n, sizeof *in_calls, ptr_cmp);
+    *out = in_calls;
+    *n_out = n;
+    return 0;
+}
+
+static bool in_a_call(const void *const *in_calls, size_t n, const void *rec)
+{
+    return n && bsearch(&rec, in_calls, n, sizeof *in_calls, ptr_cmp);
+}
+
+static json_t *loose_messages_json(jctx *x)
+{
+    const sl_model *m = x->r->model;
+    const void **in_calls;
+    size_t n;
+    if (records_in_calls(x->r->calls, &in_calls, &n) < 0)
+        return NULL;
     json_t *a = json_array();
-    for (size_t i = 0; i < m->n_sip; i++) {
-        const void *key = m->sip[i];
-        if (n && bsearch(&key, in_calls, n, sizeof *in_calls, ptr_cmp))
-            continue;
-        push(x, a, message_json(x, m->sip[i]));
-    }
+    for (size_t i = 0; i < m->n_sip; i++)
+        if (!in_a_call(in_calls, n, m->sip[i]))
+            push(x, a, message_json(x, m->sip[i]));
     free(in_calls);
     return a;
 }
@@ -1213,6 +1229,101 @@ static void out_key(jout *w, bool first, const char *key)
     out_bytes(w, "\": ", 3);
 }
 
+/* Element i of a streamed top-level array into *out; false: i is not in
+ * the array (skipped). */
+typedef bool (*elem_fn)(jctx *x, size_t i, json_t **out);
+
+static bool conn_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = conn_json(x, &x->r->model->conns[i]);
+    return true;
+}
+
+static bool call_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = call_json(x, x->r->calls, i);
+    return true;
+}
+
+static bool registration_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = registration_json(x, x->r->calls, &x->r->calls->registrations[i]);
+    return true;
+}
+
+static bool loose_message_elem(jctx *x, size_t i, json_t **out)
+{
+    const sl_sip_record *rec = x->r->model->sip[i];
+    if (in_a_call(x->in_calls, x->n_in_calls, rec))
+        return false;
+    *out = message_json(x, rec);
+    return true;
+}
+
+static bool diagnosis_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = diagnosis_json(x, &x->r->diagnoses->list[i]);
+    return true;
+}
+
+/* JSON Lines: the diagnoses of no call (as diagnoses_json(x, -1)). */
+static bool loose_diagnosis_elem(jctx *x, size_t i, json_t **out)
+{
+    const sl_diagnosis *d = &x->r->diagnoses->list[i];
+    const sl_calls *c = x->r->calls;
+    if (c && d->call >= 0 && (size_t)d->call < c->n_calls)
+        return false;
+    *out = diagnosis_json(x, d);
+    return true;
+}
+
+/* The same on one line (JSON_COMPACT: no spaces, no newlines). */
+static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags)
+{
+    out_bytes(w, "[", 1);
+    size_t written = 0;
+    for (size_t i = 0; i < n && !x->err && !w->err; i++) {
+        json_t *v;
+        if (!elem(x, i, &v))
+            continue;
+        if (written++)
+            out_bytes(w, ",", 1);
+        out_piece(x, w, v, 0, flags);
+    }
+    out_bytes(w, "]", 1);
+}
+
+static void out_key_compact(jout *w, bool first, const char *key)
+{
+    if (!first)
+        out_bytes(w, ",", 1);
+    out_bytes(w, "\"", 1);
+    out_str(w, key);
+    out_bytes(w, "\":", 2);
+}
+
+/* A top-level array written one element at a time, as jansson would have
+ * written it whole at depth 1 ("[]" when empty). */
+static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags)
+{
+    size_t written = 0;
+    for (size_t i = 0; i < n && !x->err && !w->err; i++) {
+        json_t *v;
+        if (!elem(x, i, &v))
+            continue;
+        out_bytes(w, written ? "," : "[", 1);
+        out_newline(w, 4);
+        out_piece(x, w, v, 4, flags);
+        written++;
+    }
+    if (written) {
+        out_newline(w, 2);
+        out_bytes(w, "]", 1);
+    } else {
+        out_bytes(w, "[]", 2);
+    }
+}
+
 /* The invalid UTF-8 strings the pieces after the capture will hold: the
  * capture, written first, counts them all.  Each piece is built without
  * its strings and freed at once. */
@@ -1266,26 +1377,18 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     out_key(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 2, flags);
     out_key(w, false, "connections");
-    out_piece(&x, w, connections_json(&x), 2, flags);
+    out_array(&x, w, r->model->n_conns, conn_elem, flags);
     out_key(w, false, "calls");
-    size_t n_calls = r->calls ? r->calls->n_calls : 0;
-    out_str(w, n_calls ? "[" : "[]");
-    for (size_t i = 0; i < n_calls && !x.err && !w->err; i++) {
-        if (i)
-            out_bytes(w, ",", 1);
-        out_newline(w, 4);
-        out_piece(&x, w, call_json(&x, r->calls, i), 4, flags);
-    }
-    if (n_calls) {
-        out_newline(w, 2);
-        out_bytes(w, "]", 1);
-    }
+    out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, flags);
     out_key(w, false, "registrations");
-    out_piece(&x, w, registrations_json(&x), 2, flags);
+    out_array(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags);
     out_key(w, false, "messages");
-    out_piece(&x, w, loose_messages_json(&x), 2, flags);
+    if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
+        x.err = true;
+    out_array(&x, w, r->model->n_sip, loose_message_elem, flags);
+    free(x.in_calls);
     out_key(w, false, "diagnoses");
-    out_piece(&x, w, diagnoses_json(&x, -2), 2, flags);
+    out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, flags);
     out_newline(w, 0);
     out_str(w, "}\n");
     out_flush(w);
@@ -1305,22 +1408,37 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     const size_t flags = SL_JSON_FLAGS | JSON_COMPACT;
     uint64_t later = count_later(r, o, true);
     jctx x = {.r = r, .o = o};
-    json_t *head = json_object();
-    put(&x, head, "schema", json_string(SL_JSON_SCHEMA_ID));
-    put(&x, head, "type", json_string("capture"));
-    put(&x, head, "generator", generator_json(&x));
-    json_t *capture = capture_json(&x);
-    put(&x, head, "capture", json_incref(capture));
-    put(&x, head, "hosts", hosts_json(&x));
-    put(&x, head, "connections", connections_json(&x));
-    put(&x, head, "registrations", registrations_json(&x));
-    put(&x, head, "messages", loose_messages_json(&x));
-    put(&x, head, "diagnoses", diagnoses_json(&x, -1));
-    put(&x, capture, "strings_replaced", jint(x.replaced + later));
-    json_decref(capture);
-    out_piece(&x, w, x.err ? NULL : head, 0, flags);
-    if (x.err)
-        json_decref(head);
+    /* The head line, streamed like the document; its capture counts the
+     * replacements of everything after it (head pieces and call lines). */
+    jctx c = {.r = r, .o = o, .count_only = true};
+    json_decref(hosts_json(&c));
+    json_decref(connections_json(&c));
+    json_decref(registrations_json(&c));
+    json_decref(loose_messages_json(&c));
+    json_decref(diagnoses_json(&c, -1));
+    out_bytes(w, "{", 1);
+    out_key_compact(w, true, "schema");
+    out_piece(&x, w, json_string(SL_JSON_SCHEMA_ID), 0, flags);
+    out_key_compact(w, false, "type");
+    out_piece(&x, w, json_string("capture"), 0, flags);
+    out_key_compact(w, false, "generator");
+    out_piece(&x, w, generator_json(&x), 0, flags);
+    out_key_compact(w, false, "capture");
+    out_piece(&x, w, capture_final(&x, later + c.replaced), 0, flags);
+    out_key_compact(w, false, "hosts");
+    out_piece(&x, w, hosts_json(&x), 0, flags);
+    out_key_compact(w, false, "connections");
+    out_array_compact(&x, w, r->model->n_conns, conn_elem, flags);
+    out_key_compact(w, false, "registrations");
+    out_array_compact(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags);
+    out_key_compact(w, false, "messages");
+    if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
+        x.err = true;
+    out_array_compact(&x, w, r->model->n_sip, loose_message_elem, flags);
+    free(x.in_calls);
+    out_key_compact(w, false, "diagnoses");
+    out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, flags);
+    out_bytes(w, "}", 1);
     out_bytes(w, "\n", 1);
     for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
         out_piece(&x, w, call_line(&x, i), 0, flags);
