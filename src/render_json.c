@@ -100,8 +100,9 @@ static json_t *jbytes(jctx *x, const char *p, size_t n)
         }
         return json_null();
     }
+    /* Checked here already: jansson need not check the UTF-8 again. */
     if (utf8_valid(u, n))
-        return json_stringn(p, n);
+        return json_stringn_nocheck(p, n);
     if (n > (SIZE_MAX - 1) / 3)
         return NULL;
     char *buf = malloc(n * 3 + 1);
@@ -122,7 +123,7 @@ static json_t *jbytes(jctx *x, const char *p, size_t n)
     }
     x->replaced++;
     x->mark = true;
-    json_t *s = json_stringn(buf, k);
+    json_t *s = json_stringn_nocheck(buf, k); /* valid by construction */
     free(buf);
     return s;
 }
@@ -1140,15 +1141,24 @@ static void out_flush(jout *w)
     w->n = 0;
 }
 
-static void out_bytes(jout *w, const char *p, size_t n)
+static void out_bytes_slow(jout *w, const char *p, size_t n)
+{
+    out_flush(w);
+    if (n > sizeof w->buf) {
+        if (fwrite(p, 1, n, w->f) != n)
+            w->err = true;
+        return;
+    }
+    memcpy(w->buf, p, n);
+    w->n = n;
+}
+
+/* Called for every few bytes jansson writes: the common case inline. */
+static inline void out_bytes(jout *w, const char *p, size_t n)
 {
     if (n > sizeof w->buf - w->n) {
-        out_flush(w);
-        if (n > sizeof w->buf) {
-            if (fwrite(p, 1, n, w->f) != n)
-                w->err = true;
-            return;
-        }
+        out_bytes_slow(w, p, n);
+        return;
     }
     memcpy(w->buf + w->n, p, n);
     w->n += n;
