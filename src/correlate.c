@@ -4,317 +4,15 @@
  * of record; hosts with labels.  Every lookup goes through a hash of a byte
  * key and legs are joined with union-find, so the work is O(n log n) in the
  * number of messages whatever the capture holds. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sipladder/calls.h"
-#include "sipladder/status.h"
 #include "sipladder/text.h"
-
-/* ---- byte-keyed hash map: key -> uint32 (SL_CALLS_NONE: empty) ----------- */
-
-typedef struct cmap_slot {
-    uint64_t hash;
-    size_t off, len; /* the key in the arena */
-    uint32_t val;
-} cmap_slot;
-
-typedef struct cmap {
-    cmap_slot *slots;
-    size_t cap, used;
-    char *arena;
-    size_t arena_len, arena_cap;
-} cmap;
-
-/* A key being built: length-prefixed parts. */
-typedef struct ckey {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} ckey;
-
-static uint64_t key_hash(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 32);
-}
-
-static int map_resize(cmap *m, size_t cap)
-{
-    cmap_slot *s = malloc(cap * sizeof *s);
-    if (!s)
-        return -SL_ENOMEM;
-    for (size_t i = 0; i < cap; i++)
-        s[i].val = SL_CALLS_NONE;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i].val == SL_CALLS_NONE)
-            continue;
-        size_t j = (size_t)m->slots[i].hash & (cap - 1);
-        while (s[j].val != SL_CALLS_NONE)
-            j = (j + 1) & (cap - 1);
-        s[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = s;
-    m->cap = cap;
-    return 0;
-}
-
-static cmap_slot *map_slot(const cmap *m, const char *k, size_t n, uint64_t h)
-{
-    size_t j = (size_t)h & (m->cap - 1);
-    for (;;) {
-        cmap_slot *s = &m->slots[j];
-        if (s->val == SL_CALLS_NONE)
-            return s;
-        if (s->hash == h && s->len == n && memcmp(m->arena + s->off, k, n) == 0)
-            return s;
-        j = (j + 1) & (m->cap - 1);
-    }
-}
-
-static uint32_t map_get(const cmap *m, const ckey *k)
-{
-    if (!m->cap || k->oom)
-        return SL_CALLS_NONE;
-    return map_slot(m, k->p, k->n, key_hash(k->p, k->n))->val;
-}
-
-static int arena_add(cmap *m, const char *k, size_t n, size_t *off)
-{
-    if (n > m->arena_cap - m->arena_len) {
-        size_t cap = m->arena_cap ? m->arena_cap : 4096;
-        while (n > cap - m->arena_len)
-            cap *= 2;
-        char *a = realloc(m->arena, cap);
-        if (!a)
-            return -SL_ENOMEM;
-        m->arena = a;
-        m->arena_cap = cap;
-    }
-    if (n)
-        memcpy(m->arena + m->arena_len, k, n);
-    *off = m->arena_len;
-    m->arena_len += n;
-    return 0;
-}
-
-static int map_grow(cmap *m)
-{
-    return map_resize(m, m->cap ? m->cap * 2 : 64);
-}
-
-/* Room for `keys` keys of about `key_bytes` each without rehashing. */
-static int map_reserve(cmap *m, size_t keys, size_t key_bytes)
-{
-    size_t cap = 64;
-    while (cap < SIZE_MAX / 8 && cap * 3 < keys * 4)
-        cap *= 2;
-    if (cap > m->cap && map_resize(m, cap) < 0)
-        return -SL_ENOMEM;
-    size_t bytes = keys < SIZE_MAX / key_bytes ? keys * key_bytes : SIZE_MAX;
-    if (bytes > m->arena_cap) {
-        char *a = realloc(m->arena, bytes);
-        if (!a)
-            return -SL_ENOMEM;
-        m->arena = a;
-        m->arena_cap = bytes;
-    }
-    return 0;
-}
-
-/* Store key -> val, replacing an older value.  0 or -SL_ENOMEM. */
-static int map_put(cmap *m, const ckey *k, uint32_t val)
-{
-    if (k->oom)
-        return -SL_ENOMEM;
-    if ((m->used + 1) * 4 > m->cap * 3 && map_grow(m) < 0)
-        return -SL_ENOMEM;
-    uint64_t h = key_hash(k->p, k->n);
-    cmap_slot *s = map_slot(m, k->p, k->n, h);
-    if (s->val != SL_CALLS_NONE) {
-        s->val = val;
-        return 0;
-    }
-    size_t off;
-    if (arena_add(m, k->p, k->n, &off) < 0)
-        return -SL_ENOMEM;
-    *s = (cmap_slot){.hash = h, .off = off, .len = k->n, .val = val};
-    m->used++;
-    return 0;
-}
-
-static void map_clear(cmap *m)
-{
-    free(m->slots);
-    free(m->arena);
-    memset(m, 0, sizeof *m);
-}
-
-static void key_bytes(ckey *k, const void *p, size_t n)
-{
-    if (k->oom)
-        return;
-    if (n > k->cap - k->n) {
-        size_t cap = k->cap ? k->cap : 256;
-        while (n > cap - k->n)
-            cap *= 2;
-        char *b = realloc(k->p, cap);
-        if (!b) {
-            k->oom = true;
-            return;
-        }
-        k->p = b;
-        k->cap = cap;
-    }
-    if (n)
-        memcpy(k->p + k->n, p, n);
-    k->n += n;
-}
-
-static void key_reset(ckey *k, char tag)
-{
-    k->n = 0;
-    k->oom = false;
-    key_bytes(k, &tag, 1);
-}
-
-/* A length-prefixed part, so that no two different part lists give one key. */
-static void key_str(ckey *k, sl_sip_str s)
-{
-    uint32_t n = s.p ? (uint32_t)(s.n > UINT32_MAX - 1 ? UINT32_MAX - 1 : s.n) : UINT32_MAX;
-    key_bytes(k, &n, sizeof n);
-    if (s.p)
-        key_bytes(k, s.p, n);
-}
-
-/* Case-insensitive part (host names, uuids written either way). */
-static void key_lower(ckey *k, sl_sip_str s)
-{
-    char buf[256];
-    if (!s.p || s.n > sizeof buf) {
-        key_str(k, s);
-        return;
-    }
-    for (size_t i = 0; i < s.n; i++)
-        buf[i] = (char)tolower((unsigned char)s.p[i]);
-    key_str(k, (sl_sip_str){buf, s.n});
-}
-
-static void key_u32(ckey *k, uint32_t v)
-{
-    key_bytes(k, &v, sizeof v);
-}
-
-static void key_addr(ckey *k, const sl_addr *a)
-{
-    key_bytes(k, &a->family, 1);
-    key_bytes(k, a->bytes, a->family == 4 ? 4 : 16);
-}
-
-/* ---- growable arrays: the capacity is the next power of two of the length */
-
-static int grow(void *pp, size_t n, size_t elem)
-{
-    void **p = pp;
-    if (n != 0 && (n & (n - 1)) != 0)
-        return 0;
-    size_t cap = n ? n * 2 : 1;
-    if (cap > SIZE_MAX / elem)
-        return -SL_ENOMEM;
-    void *q = realloc(*p, cap * elem);
-    if (!q)
-        return -SL_ENOMEM;
-    *p = q;
-    return 0;
-}
-
-static int push_u32(uint32_t **a, size_t *n, uint32_t v)
-{
-    if (grow(a, *n, sizeof **a) < 0)
-        return -SL_ENOMEM;
-    (*a)[(*n)++] = v;
-    return 0;
-}
-
-static int push_rec(const sl_sip_record ***a, size_t *n, const sl_sip_record *r)
-{
-    if (grow(a, *n, sizeof **a) < 0)
-        return -SL_ENOMEM;
-    (*a)[(*n)++] = r;
-    return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void sort_unique(uint32_t *a, size_t *n)
-{
-    if (*n < 2)
-        return;
-    qsort(a, *n, sizeof *a, cmp_u32);
-    size_t w = 1;
-    for (size_t i = 1; i < *n; i++)
-        if (a[i] != a[w - 1])
-            a[w++] = a[i];
-    *n = w;
-}
-
-/* ---- the result and the working state ------------------------------------ */
-
-typedef struct rec_call {
-    const sl_sip_record *rec;
-    uint32_t call;
-} rec_call;
-
-/* sl_calls with what its lookups need; sl_calls is the first member. */
-typedef struct calls_full {
-    sl_calls pub;
-    cmap host_map;      /* address -> host */
-    rec_call *rec_call; /* sorted by record address */
-    size_t n_rec_call;
-} calls_full;
-
-typedef struct build {
-    const sl_model *m;
-    const sl_labels *labels;
-    calls_full *cf;
-    sl_calls *o;
-    const sl_sip_record **recs; /* by frame */
-    size_t n_recs;
-    uint32_t *rec_leg;          /* per recs[i]: leg or SL_CALLS_NONE */
-    uint32_t *rec_tx;           /* per recs[i]: transaction or SL_CALLS_NONE */
-    sl_time_ns *tx_last_copy;   /* per transaction: time of the last request copy */
-    uint32_t *leg_parent;       /* union-find over legs */
-    uint32_t *leg_call;         /* per leg root: call */
-    ckey key;
-    cmap leg_map, tx_map, ack_map, dlg_map, join_map, via_map, reg_map;
-} build;
-
-/* ---- small SIP predicates ------------------------------------------------ */
-
-static bool str_is(sl_sip_str s, const char *c)
-{
-    size_t n = strlen(c);
-    return s.p && s.n == n && memcmp(s.p, c, n) == 0;
-}
+#include "correlate_internal.h"
 
 static bool is_register(const sl_sip_record *r)
 {
     return r->f.is_request ? str_is(r->f.method, "REGISTER") : str_is(r->f.cseq_method, "REGISTER");
-}
-
-static bool is_rfc3261_branch(sl_sip_str b)
-{
-    return b.p && b.n > 7 && memcmp(b.p, "z9hG4bK", 7) == 0;
 }
 
 /* An initial INVITE: no To tag yet. */
@@ -334,43 +32,43 @@ static sl_sip_str via_port(const sl_sip_via *v)
 }
 
 /* A request's Vias from `from` down: branch and sent-by of each. */
-static void via_chain_key(ckey *k, const sl_sip_record *r, size_t from)
+static void sl_corr_via_chain_key(sl_ckey *k, const sl_sip_record *r, size_t from)
 {
-    key_reset(k, 'V');
+    sl_ckey_reset(k, 'V');
     for (size_t i = from; i < r->f.n_vias; i++) {
         const sl_sip_via *v = &r->f.vias[i];
-        key_str(k, v->branch);
-        key_lower(k, v->host);
-        key_str(k, via_port(v));
+        sl_ckey_str(k, v->branch);
+        sl_ckey_lower(k, v->host);
+        sl_ckey_str(k, via_port(v));
     }
 }
 
 /* ---- hosts --------------------------------------------------------------- */
 
-static int host_add(build *b, const sl_addr *a, uint32_t *out)
+static int host_add(sl_corr_build *b, const sl_addr *a, uint32_t *out)
 {
     sl_calls *o = b->o;
-    key_reset(&b->key, 'H');
-    key_addr(&b->key, a);
-    uint32_t h = map_get(&b->cf->host_map, &b->key);
+    sl_ckey_reset(&b->key, 'H');
+    sl_ckey_addr(&b->key, a);
+    uint32_t h = sl_cmap_get(&b->cf->host_map, &b->key);
     if (h != SL_CALLS_NONE) {
         *out = h;
         return 0;
     }
-    if (grow(&o->hosts, o->n_hosts, sizeof *o->hosts) < 0)
+    if (sl_corr_grow(&o->hosts, o->n_hosts, sizeof *o->hosts) < 0)
         return -SL_ENOMEM;
     h = (uint32_t)o->n_hosts;
     memset(&o->hosts[h], 0, sizeof o->hosts[h]);
     o->hosts[h].addr = *a;
     o->hosts[h].source = SL_LABEL_ADDRESS;
-    if (map_put(&b->cf->host_map, &b->key, h) < 0)
+    if (sl_cmap_put(&b->cf->host_map, &b->key, h) < 0)
         return -SL_ENOMEM;
     o->n_hosts++;
     *out = h;
     return 0;
 }
 
-static int hosts_collect(build *b)
+static int sl_corr_hosts_collect(sl_corr_build *b)
 {
     uint32_t h;
     for (size_t i = 0; i < b->n_recs; i++) {
@@ -393,11 +91,11 @@ static int hosts_collect(build *b)
     return 0;
 }
 
-static uint32_t host_of(build *b, const sl_addr *a)
+static uint32_t sl_corr_host_of(sl_corr_build *b, const sl_addr *a)
 {
-    key_reset(&b->key, 'H');
-    key_addr(&b->key, a);
-    return map_get(&b->cf->host_map, &b->key);
+    sl_ckey_reset(&b->key, 'H');
+    sl_ckey_addr(&b->key, a);
+    return sl_cmap_get(&b->cf->host_map, &b->key);
 }
 
 static int set_label(sl_host *h, sl_label_source src, const char *text, size_t n)
@@ -452,7 +150,7 @@ static int label_from_product(sl_host *h, sl_sip_str prod)
 /* The host that added a Via with egress-zone (the request's sender, or the
  * receiver of a response) is an Expressway; so is the host that received a
  * Via it marked with ingress-zone (the sender of the next Via up). */
-static int label_from_zone(build *b, const sl_sip_record *r)
+static int label_from_zone(sl_corr_build *b, const sl_sip_record *r)
 {
     sl_sip_str zone = {NULL, 0};
     const sl_sip_via *v = r->f.vias;
@@ -468,7 +166,7 @@ static int label_from_zone(build *b, const sl_sip_record *r)
     }
     if (!own || !zone.p)
         return 0;
-    uint32_t h = host_of(b, who);
+    uint32_t h = sl_corr_host_of(b, who);
     if (h == SL_CALLS_NONE)
         return 0;
     sl_host *host = &b->o->hosts[h];
@@ -483,34 +181,34 @@ static int label_from_zone(build *b, const sl_sip_record *r)
 /* A product named in a message its sender had itself received earlier
  * (a proxy passes Server and User-Agent through; so does a B2BUA, often)
  * says nothing about the sender. */
-static int product_key(build *b, uint32_t host, sl_sip_str prod)
+static int product_key(sl_corr_build *b, uint32_t host, sl_sip_str prod)
 {
-    key_reset(&b->key, 'P');
-    key_u32(&b->key, host);
-    key_str(&b->key, prod);
+    sl_ckey_reset(&b->key, 'P');
+    sl_ckey_u32(&b->key, host);
+    sl_ckey_str(&b->key, prod);
     return b->key.oom ? -SL_ENOMEM : 0;
 }
 
 /* A response whose Vias are an earlier response's Vias less the top one
  * was relayed by a proxy (which may have another address on that side). */
-static int response_relayed(build *b, cmap *received, const sl_sip_record *r, bool *relayed)
+static int response_relayed(sl_corr_build *b, sl_cmap *received, const sl_sip_record *r, bool *relayed)
 {
-    via_chain_key(&b->key, r, 0);
-    key_u32(&b->key, (uint32_t)r->f.status_code);
-    *relayed = map_get(received, &b->key) != SL_CALLS_NONE;
+    sl_corr_via_chain_key(&b->key, r, 0);
+    sl_ckey_u32(&b->key, (uint32_t)r->f.status_code);
+    *relayed = sl_cmap_get(received, &b->key) != SL_CALLS_NONE;
     if (r->f.n_vias < 2)
         return 0;
-    via_chain_key(&b->key, r, 1);
-    key_u32(&b->key, (uint32_t)r->f.status_code);
-    return map_put(received, &b->key, 1);
+    sl_corr_via_chain_key(&b->key, r, 1);
+    sl_ckey_u32(&b->key, (uint32_t)r->f.status_code);
+    return sl_cmap_put(received, &b->key, 1);
 }
 
 /* User-Agent of a request it originated (one Via), Server of a response,
  * unless the sender had received that same product text before. */
-static int label_product(build *b, cmap *received, const sl_sip_record *r)
+static int label_product(sl_corr_build *b, sl_cmap *received, const sl_sip_record *r)
 {
     sl_sip_str prod = r->f.is_request ? r->f.user_agent : r->f.server;
-    uint32_t src = host_of(b, &r->src), dst = host_of(b, &r->dst);
+    uint32_t src = sl_corr_host_of(b, &r->src), dst = sl_corr_host_of(b, &r->dst);
     bool relayed = false;
     if (!r->f.is_request && response_relayed(b, received, r, &relayed) < 0)
         return -SL_ENOMEM;
@@ -518,22 +216,22 @@ static int label_product(build *b, cmap *received, const sl_sip_record *r)
         return 0;
     if (product_key(b, src, prod) < 0)
         return -SL_ENOMEM;
-    relayed = map_get(received, &b->key) != SL_CALLS_NONE;
-    if (product_key(b, dst, prod) < 0 || map_put(received, &b->key, 1) < 0)
+    relayed = sl_cmap_get(received, &b->key) != SL_CALLS_NONE;
+    if (product_key(b, dst, prod) < 0 || sl_cmap_put(received, &b->key, 1) < 0)
         return -SL_ENOMEM;
     if (relayed || (r->f.is_request && r->f.n_vias != 1))
         return 0;
     return label_from_product(&b->o->hosts[src], prod);
 }
 
-static int label_user(build *b)
+static int label_user(sl_corr_build *b)
 {
     for (size_t i = 0; b->labels && i < b->n_recs; i++) {
         const sl_sip_record *r = b->recs[i];
         const sl_addr *a[2] = {&r->src, &r->dst};
         uint16_t p[2] = {r->sport, r->dport};
         for (int s = 0; s < 2; s++) {
-            uint32_t h = host_of(b, a[s]);
+            uint32_t h = sl_corr_host_of(b, a[s]);
             const char *l = sl_labels_find(b->labels, a[s], p[s]);
             if (h != SL_CALLS_NONE && l && b->o->hosts[h].source != SL_LABEL_USER &&
                 set_label(&b->o->hosts[h], SL_LABEL_USER, l, strlen(l)) < 0)
@@ -548,14 +246,14 @@ static int label_user(build *b)
     return 0;
 }
 
-static int hosts_label(build *b)
+static int sl_corr_hosts_label(sl_corr_build *b)
 {
-    cmap received = {0};
+    sl_cmap received = {0};
     int rc = label_user(b);
     for (size_t i = 0; rc == 0 && i < b->n_recs; i++)
         if (label_from_zone(b, b->recs[i]) < 0 || label_product(b, &received, b->recs[i]) < 0)
             rc = -SL_ENOMEM;
-    map_clear(&received);
+    sl_cmap_clear(&received);
     if (rc < 0)
         return rc;
     for (size_t h = 0; h < b->o->n_hosts; h++) {
@@ -572,19 +270,19 @@ static int hosts_label(build *b)
 
 /* ---- legs: one Call-ID between two addresses ----------------------------- */
 
-static int leg_of(build *b, const sl_sip_record *r, uint32_t *out)
+static int sl_corr_leg_of(sl_corr_build *b, const sl_sip_record *r, uint32_t *out)
 {
     sl_calls *o = b->o;
-    uint32_t hs = host_of(b, &r->src), hd = host_of(b, &r->dst);
+    uint32_t hs = sl_corr_host_of(b, &r->src), hd = sl_corr_host_of(b, &r->dst);
     uint32_t lo = hs < hd ? hs : hd, hi = hs < hd ? hd : hs;
-    key_reset(&b->key, 'L');
-    key_str(&b->key, r->f.call_id);
-    key_u32(&b->key, lo);
-    key_u32(&b->key, hi);
-    uint32_t l = map_get(&b->leg_map, &b->key);
+    sl_ckey_reset(&b->key, 'L');
+    sl_ckey_str(&b->key, r->f.call_id);
+    sl_ckey_u32(&b->key, lo);
+    sl_ckey_u32(&b->key, hi);
+    uint32_t l = sl_cmap_get(&b->leg_map, &b->key);
     if (l == SL_CALLS_NONE) {
-        if (o->n_legs >= SL_CALLS_NONE - 1 || grow(&o->legs, o->n_legs, sizeof *o->legs) < 0 ||
-            grow(&b->leg_parent, o->n_legs, sizeof *b->leg_parent) < 0)
+        if (o->n_legs >= SL_CALLS_NONE - 1 || sl_corr_grow(&o->legs, o->n_legs, sizeof *o->legs) < 0 ||
+            sl_corr_grow(&b->leg_parent, o->n_legs, sizeof *b->leg_parent) < 0)
             return -SL_ENOMEM;
         l = (uint32_t)o->n_legs;
         memset(&o->legs[l], 0, sizeof o->legs[l]);
@@ -592,12 +290,12 @@ static int leg_of(build *b, const sl_sip_record *r, uint32_t *out)
         o->legs[l].host[0] = r->f.is_request ? hs : hd; /* the side that sent the request */
         o->legs[l].host[1] = r->f.is_request ? hd : hs;
         b->leg_parent[l] = l;
-        if (map_put(&b->leg_map, &b->key, l) < 0)
+        if (sl_cmap_put(&b->leg_map, &b->key, l) < 0)
             return -SL_ENOMEM;
         o->n_legs++;
     }
     *out = l;
-    return push_rec(&o->legs[l].messages, &o->legs[l].n_messages, r);
+    return sl_corr_push_rec(&o->legs[l].messages, &o->legs[l].n_messages, r);
 }
 
 /* ---- transactions -------------------------------------------------------- */
@@ -606,55 +304,55 @@ static const sl_sip_str M_INVITE = {"INVITE", 6}, M_ACK = {"ACK", 3}, M_CANCEL =
 
 /* RFC 3261 17.2.3: top Via branch + sent-by + method; for a pre-3261 branch,
  * Call-ID + CSeq number + From tag + top Via (the older rule). */
-static void tx_key(ckey *k, const sl_sip_record *r, sl_sip_str method)
+static void tx_key(sl_ckey *k, const sl_sip_record *r, sl_sip_str method)
 {
     const sl_sip_via *v = r->f.n_vias ? &r->f.vias[0] : NULL;
     sl_sip_str none = {NULL, 0};
     if (v && is_rfc3261_branch(v->branch)) {
-        key_reset(k, 'B');
-        key_str(k, v->branch);
+        sl_ckey_reset(k, 'B');
+        sl_ckey_str(k, v->branch);
     } else {
-        key_reset(k, 'C');
-        key_str(k, r->f.call_id);
-        key_u32(k, r->f.cseq);
-        key_str(k, r->f.from_tag);
-        key_str(k, v ? v->branch : none);
+        sl_ckey_reset(k, 'C');
+        sl_ckey_str(k, r->f.call_id);
+        sl_ckey_u32(k, r->f.cseq);
+        sl_ckey_str(k, r->f.from_tag);
+        sl_ckey_str(k, v ? v->branch : none);
     }
-    key_lower(k, v ? v->host : none);
-    key_str(k, v ? via_port(v) : none);
-    key_str(k, method);
+    sl_ckey_lower(k, v ? v->host : none);
+    sl_ckey_str(k, v ? via_port(v) : none);
+    sl_ckey_str(k, method);
 }
 
-static uint32_t tx_find(build *b, const sl_sip_record *r, sl_sip_str method)
+static uint32_t tx_find(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method)
 {
     tx_key(&b->key, r, method);
-    return map_get(&b->tx_map, &b->key);
+    return sl_cmap_get(&b->tx_map, &b->key);
 }
 
-static int tx_put(build *b, const sl_sip_record *r, sl_sip_str method, uint32_t t)
+static int tx_put(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method, uint32_t t)
 {
     tx_key(&b->key, r, method);
-    return map_put(&b->tx_map, &b->key, t);
+    return sl_cmap_put(&b->tx_map, &b->key, t);
 }
 
 /* The key that finds an INVITE from its 2xx ACK: the leg (a proxy that
  * keeps Call-ID and tags shows one dialog on two hops), the dialog and the
  * CSeq. */
-static void ack_key(ckey *k, const sl_sip_record *r, uint32_t leg)
+static void sl_corr_ack_key(sl_ckey *k, const sl_sip_record *r, uint32_t leg)
 {
-    key_reset(k, 'A');
-    key_u32(k, leg);
-    key_str(k, r->f.call_id);
-    key_str(k, r->f.from_tag);
-    key_str(k, r->f.to_tag);
-    key_u32(k, r->f.cseq);
+    sl_ckey_reset(k, 'A');
+    sl_ckey_u32(k, leg);
+    sl_ckey_str(k, r->f.call_id);
+    sl_ckey_str(k, r->f.from_tag);
+    sl_ckey_str(k, r->f.to_tag);
+    sl_ckey_u32(k, r->f.cseq);
 }
 
-static int tx_new(build *b, const sl_sip_record *req, uint32_t leg, uint32_t *out)
+static int tx_new(sl_corr_build *b, const sl_sip_record *req, uint32_t leg, uint32_t *out)
 {
     sl_calls *o = b->o;
-    if (o->n_transactions >= SL_CALLS_NONE - 1 || grow(&o->transactions, o->n_transactions, sizeof *o->transactions) < 0 ||
-        grow(&b->tx_last_copy, o->n_transactions, sizeof *b->tx_last_copy) < 0)
+    if (o->n_transactions >= SL_CALLS_NONE - 1 || sl_corr_grow(&o->transactions, o->n_transactions, sizeof *o->transactions) < 0 ||
+        sl_corr_grow(&b->tx_last_copy, o->n_transactions, sizeof *b->tx_last_copy) < 0)
         return -SL_ENOMEM;
     uint32_t t = (uint32_t)o->n_transactions++;
     memset(&o->transactions[t], 0, sizeof o->transactions[t]);
@@ -666,12 +364,12 @@ static int tx_new(build *b, const sl_sip_record *req, uint32_t leg, uint32_t *ou
     *out = t;
     if (leg == SL_CALLS_NONE)
         return 0;
-    return push_u32(&o->legs[leg].transactions, &o->legs[leg].n_transactions, t);
+    return sl_corr_push_u32(&o->legs[leg].transactions, &o->legs[leg].n_transactions, t);
 }
 
 /* Another copy of a request: resent by its sender, or the same message seen
  * again by the capture within SL_CALLS_DUPLICATE_NS. */
-static void tx_copy(build *b, uint32_t t, const sl_sip_record *r)
+static void tx_copy(sl_corr_build *b, uint32_t t, const sl_sip_record *r)
 {
     sl_transaction *x = &b->o->transactions[t];
     if (!x->request) {
@@ -686,7 +384,7 @@ static void tx_copy(build *b, uint32_t t, const sl_sip_record *r)
 }
 
 /* Found, or made and indexed under `method`; *made says which. */
-static int tx_request_plain(build *b, const sl_sip_record *r, sl_sip_str method, uint32_t leg, uint32_t *out,
+static int tx_request_plain(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method, uint32_t leg, uint32_t *out,
                             bool *made)
 {
     uint32_t t = tx_find(b, r, method);
@@ -703,7 +401,7 @@ static int tx_request_plain(build *b, const sl_sip_record *r, sl_sip_str method,
 
 /* ACK of a non-2xx: part of its INVITE (same branch).  ACK of a 2xx: a
  * transaction of its own, and the ack of the dialog's INVITE with its CSeq. */
-static int tx_ack(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+static int tx_ack(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
 {
     sl_transaction *txs = b->o->transactions;
     uint32_t t = tx_find(b, r, M_INVITE);
@@ -714,15 +412,15 @@ static int tx_ack(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out,
         *out = t;
         return 0;
     }
-    ack_key(&b->key, r, leg);
-    uint32_t inv = map_get(&b->ack_map, &b->key);
+    sl_corr_ack_key(&b->key, r, leg);
+    uint32_t inv = sl_cmap_get(&b->ack_map, &b->key);
     if (inv != SL_CALLS_NONE && !txs[inv].ack)
         txs[inv].ack = r;
     return tx_request_plain(b, r, M_ACK, leg, out, made);
 }
 
 /* CANCEL: part of the INVITE it cancels (same branch), else its own. */
-static int tx_cancel(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+static int tx_cancel(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
 {
     uint32_t t = tx_find(b, r, M_INVITE);
     if (t == SL_CALLS_NONE)
@@ -735,7 +433,7 @@ static int tx_cancel(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *o
     return tx_put(b, r, M_CANCEL, t);
 }
 
-static int tx_request(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
+static int sl_corr_tx_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made)
 {
     if (str_is(r->f.method, "ACK"))
         return tx_ack(b, r, leg, out, made);
@@ -746,7 +444,7 @@ static int tx_request(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *
 
 /* The transaction a response belongs to (made with no request when the
  * request was not captured). */
-static int tx_response(build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out)
+static int sl_corr_tx_response(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out)
 {
     uint32_t t = tx_find(b, r, r->f.cseq_method);
     sl_transaction *txs = b->o->transactions;
@@ -759,7 +457,7 @@ static int tx_response(build *b, const sl_sip_record *r, uint32_t leg, uint32_t 
     if (t == SL_CALLS_NONE && (tx_new(b, NULL, leg, &t) < 0 || tx_put(b, r, r->f.cseq_method, t) < 0))
         return -SL_ENOMEM;
     sl_transaction *x = &b->o->transactions[t];
-    if (push_rec(&x->responses, &x->n_responses, r) < 0)
+    if (sl_corr_push_rec(&x->responses, &x->n_responses, r) < 0)
         return -SL_ENOMEM;
     if (r->f.status_code >= 200 && !x->final)
         x->final = r;
@@ -771,20 +469,20 @@ static int tx_response(build *b, const sl_sip_record *r, uint32_t leg, uint32_t 
 
 /* The leg is part of the key: a proxy that keeps Call-ID and tags shows the
  * same identifiers on both of its hops.  Connections and ports are not. */
-static void dialog_key(ckey *k, uint32_t leg, sl_sip_str call_id, sl_sip_str a, sl_sip_str b)
+static void dialog_key(sl_ckey *k, uint32_t leg, sl_sip_str call_id, sl_sip_str a, sl_sip_str b)
 {
     bool swap = b.p && (!a.p || a.n > b.n || (a.n == b.n && memcmp(a.p, b.p, a.n) > 0));
-    key_reset(k, 'D');
-    key_u32(k, leg);
-    key_str(k, call_id);
-    key_str(k, swap ? b : a);
-    key_str(k, swap ? a : b);
+    sl_ckey_reset(k, 'D');
+    sl_ckey_u32(k, leg);
+    sl_ckey_str(k, call_id);
+    sl_ckey_str(k, swap ? b : a);
+    sl_ckey_str(k, swap ? a : b);
 }
 
-static int dialog_new(build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str to_tag, uint32_t *out)
+static int dialog_new(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str to_tag, uint32_t *out)
 {
     sl_calls *o = b->o;
-    if (o->n_dialogs >= SL_CALLS_NONE - 1 || grow(&o->dialogs, o->n_dialogs, sizeof *o->dialogs) < 0)
+    if (o->n_dialogs >= SL_CALLS_NONE - 1 || sl_corr_grow(&o->dialogs, o->n_dialogs, sizeof *o->dialogs) < 0)
         return -SL_ENOMEM;
     uint32_t d = (uint32_t)o->n_dialogs++;
     sl_dialog *x = &o->dialogs[d];
@@ -794,28 +492,28 @@ static int dialog_new(build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str
     x->from_tag = r->f.from_tag;
     x->to_tag = to_tag;
     *out = d;
-    if (push_u32(&o->legs[leg].dialogs, &o->legs[leg].n_dialogs, d) < 0)
+    if (sl_corr_push_u32(&o->legs[leg].dialogs, &o->legs[leg].n_dialogs, d) < 0)
         return -SL_ENOMEM;
     if (!to_tag.p)
         return 0;
     dialog_key(&b->key, leg, r->f.call_id, r->f.from_tag, to_tag);
-    return map_put(&b->dlg_map, &b->key, d);
+    return sl_cmap_put(&b->dlg_map, &b->key, d);
 }
 
-static int dialog_add_tx(build *b, uint32_t d, uint32_t t)
+static int dialog_add_tx(sl_corr_build *b, uint32_t d, uint32_t t)
 {
     sl_dialog *x = &b->o->dialogs[d];
     if (x->n_transactions && x->transactions[x->n_transactions - 1] == t)
         return 0;
     if (b->o->transactions[t].dialog == SL_CALLS_NONE)
         b->o->transactions[t].dialog = d;
-    return push_u32(&x->transactions, &x->n_transactions, t);
+    return sl_corr_push_u32(&x->transactions, &x->n_transactions, t);
 }
 
 /* A new request transaction: an initial INVITE/SUBSCRIBE opens an early
  * dialog; a request with a To tag joins its dialog (made when the capture
  * missed its start), whatever connection or direction it came on. */
-static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32_t t)
+static int sl_corr_dialog_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t t)
 {
     uint32_t d;
     if (!r->f.to_tag.p) {
@@ -828,7 +526,7 @@ static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32
     if (str_is(r->f.method, "CANCEL"))
         return 0;
     dialog_key(&b->key, leg, r->f.call_id, r->f.from_tag, r->f.to_tag);
-    d = map_get(&b->dlg_map, &b->key);
+    d = sl_cmap_get(&b->dlg_map, &b->key);
     if (d == SL_CALLS_NONE && dialog_new(b, r, leg, r->f.to_tag, &d) < 0)
         return -SL_ENOMEM;
     return dialog_add_tx(b, d, t);
@@ -836,17 +534,17 @@ static int dialog_request(build *b, const sl_sip_record *r, uint32_t leg, uint32
 
 /* The dialog a tagged response to transaction t belongs to: its own, the
  * early one still waiting for a tag, or a new one (a fork). */
-static int dialog_for_response(build *b, const sl_sip_record *r, uint32_t t, uint32_t *out)
+static int dialog_for_response(sl_corr_build *b, const sl_sip_record *r, uint32_t t, uint32_t *out)
 {
     sl_calls *o = b->o;
     dialog_key(&b->key, o->transactions[t].leg, r->f.call_id, r->f.from_tag, r->f.to_tag);
-    uint32_t d = map_get(&b->dlg_map, &b->key);
+    uint32_t d = sl_cmap_get(&b->dlg_map, &b->key);
     if (d == SL_CALLS_NONE && o->transactions[t].dialog != SL_CALLS_NONE) {
         sl_dialog *early = &o->dialogs[o->transactions[t].dialog];
         if (!early->to_tag.p) {
             d = o->transactions[t].dialog;
             early->to_tag = r->f.to_tag;
-            if (map_put(&b->dlg_map, &b->key, d) < 0)
+            if (sl_cmap_put(&b->dlg_map, &b->key, d) < 0)
                 return -SL_ENOMEM;
         }
     }
@@ -859,7 +557,7 @@ static int dialog_for_response(build *b, const sl_sip_record *r, uint32_t t, uin
     return dialog_add_tx(b, d, t);
 }
 
-static int dialog_response(build *b, const sl_sip_record *r, uint32_t t)
+static int sl_corr_dialog_response(sl_corr_build *b, const sl_sip_record *r, uint32_t t)
 {
     sl_transaction *x = &b->o->transactions[t];
     bool invite = str_is(r->f.cseq_method, "INVITE");
@@ -876,8 +574,8 @@ static int dialog_response(build *b, const sl_sip_record *r, uint32_t t)
     int s = r->f.status_code;
     if (invite && s >= 200 && s < 300) {
         g->confirmed = true;
-        ack_key(&b->key, r, x->leg);
-        if (map_put(&b->ack_map, &b->key, t) < 0)
+        sl_corr_ack_key(&b->key, r, x->leg);
+        if (sl_cmap_put(&b->ack_map, &b->key, t) < 0)
             return -SL_ENOMEM;
     } else if (invite && s >= 300 && !g->confirmed) {
         g->terminated = true;
@@ -889,7 +587,7 @@ static int dialog_response(build *b, const sl_sip_record *r, uint32_t t)
 
 /* ---- pass over every message in frame order ------------------------------ */
 
-static int place_message(build *b, size_t i)
+static int place_message(sl_corr_build *b, size_t i)
 {
     const sl_sip_record *r = b->recs[i];
     uint32_t leg = SL_CALLS_NONE, t;
@@ -897,21 +595,21 @@ static int place_message(build *b, size_t i)
     b->rec_tx[i] = SL_CALLS_NONE;
     if (!r->f.call_id.p || r->f.malformed)
         return 0; /* nothing to correlate on; the model still lists it */
-    if (!is_register(r) && leg_of(b, r, &leg) < 0)
+    if (!is_register(r) && sl_corr_leg_of(b, r, &leg) < 0)
         return -SL_ENOMEM;
     b->rec_leg[i] = leg;
     if (r->f.is_request) {
         bool made;
-        if (tx_request(b, r, leg, &t, &made) < 0)
+        if (sl_corr_tx_request(b, r, leg, &t, &made) < 0)
             return -SL_ENOMEM;
-        if (made && leg != SL_CALLS_NONE && dialog_request(b, r, leg, t) < 0)
+        if (made && leg != SL_CALLS_NONE && sl_corr_dialog_request(b, r, leg, t) < 0)
             return -SL_ENOMEM;
     } else {
         if (!r->f.cseq_method.p)
             return 0;
-        if (tx_response(b, r, leg, &t) < 0)
+        if (sl_corr_tx_response(b, r, leg, &t) < 0)
             return -SL_ENOMEM;
-        if (leg != SL_CALLS_NONE && dialog_response(b, r, t) < 0)
+        if (leg != SL_CALLS_NONE && sl_corr_dialog_response(b, r, t) < 0)
             return -SL_ENOMEM;
     }
     b->rec_tx[i] = t;
@@ -938,14 +636,14 @@ static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
 }
 
 /* Join leg with the first leg that showed the same key. */
-static int join_on(build *b, uint32_t leg)
+static int join_on(sl_corr_build *b, uint32_t leg)
 {
-    uint32_t other = map_get(&b->join_map, &b->key);
+    uint32_t other = sl_cmap_get(&b->join_map, &b->key);
     if (other != SL_CALLS_NONE) {
         uf_union(b->leg_parent, leg, other);
         return 0;
     }
-    return map_put(&b->join_map, &b->key, leg);
+    return sl_cmap_put(&b->join_map, &b->key, leg);
 }
 
 static bool uuid_is_zero(sl_sip_str s)
@@ -956,16 +654,16 @@ static bool uuid_is_zero(sl_sip_str s)
     return true;
 }
 
-static int join_token(build *b, uint32_t leg, char tag, sl_sip_str v)
+static int join_token(sl_corr_build *b, uint32_t leg, char tag, sl_sip_str v)
 {
     if (!v.p || v.n == 0 || uuid_is_zero(v))
         return 0;
-    key_reset(&b->key, tag);
-    key_lower(&b->key, v);
+    sl_ckey_reset(&b->key, tag);
+    sl_ckey_lower(&b->key, v);
     return join_on(b, leg);
 }
 
-static int join_message(build *b, size_t i)
+static int join_message(sl_corr_build *b, size_t i)
 {
     const sl_sip_record *r = b->recs[i];
     uint32_t leg = b->rec_leg[i];
@@ -977,27 +675,27 @@ static int join_message(build *b, size_t i)
         return -SL_ENOMEM;
     if (!r->f.is_request || r->f.n_vias == 0 || !is_rfc3261_branch(r->f.vias[0].branch))
         return 0;
-    via_chain_key(&b->key, r, 0);
-    if (map_get(&b->via_map, &b->key) == SL_CALLS_NONE && map_put(&b->via_map, &b->key, leg) < 0)
+    sl_corr_via_chain_key(&b->key, r, 0);
+    if (sl_cmap_get(&b->via_map, &b->key) == SL_CALLS_NONE && sl_cmap_put(&b->via_map, &b->key, leg) < 0)
         return -SL_ENOMEM;
     return 0;
 }
 
 /* A request whose Vias below the top one are another request's whole Via
  * list was forwarded by the hop that added the top one. */
-static void join_via_chain(build *b, size_t i)
+static void join_via_chain(sl_corr_build *b, size_t i)
 {
     const sl_sip_record *r = b->recs[i];
     uint32_t leg = b->rec_leg[i];
     if (leg == SL_CALLS_NONE || !r->f.is_request || r->f.n_vias < 2 || !is_rfc3261_branch(r->f.vias[1].branch))
         return;
-    via_chain_key(&b->key, r, 1);
-    uint32_t other = map_get(&b->via_map, &b->key);
+    sl_corr_via_chain_key(&b->key, r, 1);
+    uint32_t other = sl_cmap_get(&b->via_map, &b->key);
     if (other != SL_CALLS_NONE)
         uf_union(b->leg_parent, leg, other);
 }
 
-static int calls_make(build *b)
+static int sl_corr_calls_make(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     for (size_t i = 0; i < b->n_recs; i++)
@@ -1011,7 +709,7 @@ static int calls_make(build *b)
     for (uint32_t l = 0; l < o->n_legs; l++) {
         uint32_t root = uf_find(b->leg_parent, l);
         if (root == l) {
-            if (grow(&o->calls, o->n_calls, sizeof *o->calls) < 0)
+            if (sl_corr_grow(&o->calls, o->n_calls, sizeof *o->calls) < 0)
                 return -SL_ENOMEM;
             memset(&o->calls[o->n_calls], 0, sizeof o->calls[o->n_calls]);
             o->calls[o->n_calls].id = (uint32_t)o->n_calls + 1;
@@ -1021,7 +719,7 @@ static int calls_make(build *b)
         }
         o->legs[l].call = b->leg_call[l];
         sl_call *c = &o->calls[b->leg_call[l]];
-        if (push_u32(&c->legs, &c->n_legs, l) < 0)
+        if (sl_corr_push_u32(&c->legs, &c->n_legs, l) < 0)
             return -SL_ENOMEM;
     }
     for (size_t i = 0; i < b->n_recs; i++) {
@@ -1033,7 +731,7 @@ static int calls_make(build *b)
             c->first_ts = r->span.first_ts;
         if (c->n_messages == 0 || r->span.last_ts > c->last_ts)
             c->last_ts = r->span.last_ts;
-        if (push_rec(&c->messages, &c->n_messages, r) < 0)
+        if (sl_corr_push_rec(&c->messages, &c->n_messages, r) < 0)
             return -SL_ENOMEM;
     }
     return 0;
@@ -1140,7 +838,7 @@ static void outcome_other(const sl_calls *o, sl_call *c)
     }
 }
 
-static int calls_finish(build *b)
+static int sl_corr_calls_finish(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     for (size_t k = 0; k < o->n_calls; k++) {
@@ -1169,7 +867,7 @@ static int calls_finish(build *b)
 
 /* ---- connections --------------------------------------------------------- */
 
-static int legs_conns(build *b)
+static int sl_corr_legs_conns(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     for (size_t i = 0; i < b->n_recs; i++) {
@@ -1177,15 +875,15 @@ static int legs_conns(build *b)
             continue;
         sl_leg *l = &o->legs[b->rec_leg[i]];
         uint32_t conn = b->recs[i]->conn_index;
-        if (conn && (l->n_conns == 0 || l->conns[l->n_conns - 1] != conn) && push_u32(&l->conns, &l->n_conns, conn) < 0)
+        if (conn && (l->n_conns == 0 || l->conns[l->n_conns - 1] != conn) && sl_corr_push_u32(&l->conns, &l->n_conns, conn) < 0)
             return -SL_ENOMEM;
     }
     for (size_t i = 0; i < o->n_legs; i++) {
         sl_leg *l = &o->legs[i];
-        sort_unique(l->conns, &l->n_conns);
+        sl_corr_sort_unique(l->conns, &l->n_conns);
         sl_call *c = &o->calls[l->call];
         for (size_t k = 0; k < l->n_conns; k++)
-            if (push_u32(&c->conns, &c->n_conns, l->conns[k]) < 0)
+            if (sl_corr_push_u32(&c->conns, &c->n_conns, l->conns[k]) < 0)
                 return -SL_ENOMEM;
     }
     return 0;
@@ -1267,7 +965,7 @@ static void host_candidates(const host_index *x, uint32_t h, sl_time_ns lo, sl_t
 
 #define CONN_SLACK_NS (2 * SL_NS_PER_SEC)
 
-static int conns_attach(build *b)
+static int sl_corr_conns_attach(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     const sl_model *m = b->m;
@@ -1284,15 +982,15 @@ static int conns_attach(build *b)
         uint32_t cand[2];
         size_t n = 0;
         for (int s = 0; s < 2 && n < 2; s++) {
-            uint32_t h = host_of(b, &cn->info.addr[s]);
+            uint32_t h = sl_corr_host_of(b, &cn->info.addr[s]);
             if (h != SL_CALLS_NONE && !(s == 1 && sl_addr_equal(&cn->info.addr[0], &cn->info.addr[1])))
                 host_candidates(&x, h, cn->first_ts - CONN_SLACK_NS, cn->last_ts + CONN_SLACK_NS, cand, &n);
         }
         sl_call *c = n == 1 ? &o->calls[cand[0]] : NULL;
-        rc = c ? push_u32(&c->conns, &c->n_conns, cn->index) : push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
+        rc = c ? sl_corr_push_u32(&c->conns, &c->n_conns, cn->index) : sl_corr_push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
     }
     for (size_t k = 0; rc == 0 && k < o->n_calls; k++)
-        sort_unique(o->calls[k].conns, &o->calls[k].n_conns);
+        sl_corr_sort_unique(o->calls[k].conns, &o->calls[k].n_conns);
     bool ok = has_sip != NULL;
     free(x.hc);
     free(x.start);
@@ -1353,7 +1051,7 @@ static void registration_story(const sl_calls *o, sl_registration *g)
     g->auth_failed = creds_refused && !(g->last_status >= 200 && g->last_status < 300);
 }
 
-static int registrations_make(build *b)
+static int sl_corr_registrations_make(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     for (uint32_t i = 0; i < o->n_transactions; i++) {
@@ -1361,23 +1059,23 @@ static int registrations_make(build *b)
         if (t->leg != SL_CALLS_NONE)
             continue;
         const sl_sip_record *r = tx_first(t);
-        key_reset(&b->key, 'R');
-        key_str(&b->key, r->f.to_uri);
-        uint32_t g = map_get(&b->reg_map, &b->key);
+        sl_ckey_reset(&b->key, 'R');
+        sl_ckey_str(&b->key, r->f.to_uri);
+        uint32_t g = sl_cmap_get(&b->reg_map, &b->key);
         if (g == SL_CALLS_NONE) {
-            if (grow(&o->registrations, o->n_registrations, sizeof *o->registrations) < 0)
+            if (sl_corr_grow(&o->registrations, o->n_registrations, sizeof *o->registrations) < 0)
                 return -SL_ENOMEM;
             g = (uint32_t)o->n_registrations++;
             sl_registration *x = &o->registrations[g];
             memset(x, 0, sizeof *x);
             x->aor = r->f.to_uri;
-            if (map_put(&b->reg_map, &b->key, g) < 0) /* before host_of() reuses the key */
+            if (sl_cmap_put(&b->reg_map, &b->key, g) < 0) /* before sl_corr_host_of() reuses the key */
                 return -SL_ENOMEM;
-            x->host[0] = host_of(b, r->f.is_request ? &r->src : &r->dst);
-            x->host[1] = host_of(b, r->f.is_request ? &r->dst : &r->src);
+            x->host[0] = sl_corr_host_of(b, r->f.is_request ? &r->src : &r->dst);
+            x->host[1] = sl_corr_host_of(b, r->f.is_request ? &r->dst : &r->src);
         }
         sl_registration *x = &o->registrations[g];
-        if (push_u32(&x->transactions, &x->n_transactions, i) < 0)
+        if (sl_corr_push_u32(&x->transactions, &x->n_transactions, i) < 0)
             return -SL_ENOMEM;
     }
     for (size_t g = 0; g < o->n_registrations; g++)
@@ -1389,18 +1087,18 @@ static int registrations_make(build *b)
 
 static int by_rec(const void *a, const void *b)
 {
-    uintptr_t x = (uintptr_t)((const rec_call *)a)->rec, y = (uintptr_t)((const rec_call *)b)->rec;
+    uintptr_t x = (uintptr_t)((const sl_rec_call *)a)->rec, y = (uintptr_t)((const sl_rec_call *)b)->rec;
     return x < y ? -1 : x > y;
 }
 
-static int rec_calls_make(build *b)
+static int rec_calls_make(sl_corr_build *b)
 {
-    calls_full *cf = b->cf;
+    sl_calls_full *cf = b->cf;
     if (!(cf->rec_call = malloc((b->n_recs ? b->n_recs : 1) * sizeof *cf->rec_call)))
         return -SL_ENOMEM;
     for (size_t i = 0; i < b->n_recs; i++)
         if (b->rec_leg[i] != SL_CALLS_NONE)
-            cf->rec_call[cf->n_rec_call++] = (rec_call){b->recs[i], b->leg_call[b->rec_leg[i]]};
+            cf->rec_call[cf->n_rec_call++] = (sl_rec_call){b->recs[i], b->leg_call[b->rec_leg[i]]};
     qsort(cf->rec_call, cf->n_rec_call, sizeof *cf->rec_call, by_rec);
     return 0;
 }
@@ -1421,7 +1119,7 @@ static int by_frame(const void *a, const void *b)
 }
 
 /* Messages by the frame that completed them (as the messages view). */
-static int order_records(build *b)
+static int order_records(sl_corr_build *b)
 {
     const sl_model *m = b->m;
     size_t n = m->n_sip ? m->n_sip : 1;
@@ -1443,7 +1141,7 @@ static int order_records(build *b)
     return 0;
 }
 
-static void build_clear(build *b)
+static void build_clear(sl_corr_build *b)
 {
     free(b->recs);
     free(b->rec_leg);
@@ -1452,42 +1150,42 @@ static void build_clear(build *b)
     free(b->leg_parent);
     free(b->leg_call);
     free(b->key.p);
-    cmap *maps[] = {&b->leg_map, &b->tx_map, &b->ack_map, &b->dlg_map, &b->join_map, &b->via_map, &b->reg_map};
+    sl_cmap *maps[] = {&b->leg_map, &b->tx_map, &b->ack_map, &b->dlg_map, &b->join_map, &b->via_map, &b->reg_map};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
-        map_clear(maps[i]);
+        sl_cmap_clear(maps[i]);
 }
 
 /* Most captures hold a few messages per transaction and per call: room for
  * that up front spares the rehashing of growing maps. */
-static int maps_reserve(build *b)
+static int maps_reserve(sl_corr_build *b)
 {
     size_t n = b->n_recs / 2;
-    if (map_reserve(&b->tx_map, n, 48) < 0 || map_reserve(&b->join_map, n, 40) < 0 ||
-        map_reserve(&b->via_map, n, 40) < 0 || map_reserve(&b->leg_map, n / 2, 40) < 0 ||
-        map_reserve(&b->dlg_map, n / 2, 48) < 0)
+    if (sl_cmap_reserve(&b->tx_map, n, 48) < 0 || sl_cmap_reserve(&b->join_map, n, 40) < 0 ||
+        sl_cmap_reserve(&b->via_map, n, 40) < 0 || sl_cmap_reserve(&b->leg_map, n / 2, 40) < 0 ||
+        sl_cmap_reserve(&b->dlg_map, n / 2, 48) < 0)
         return -SL_ENOMEM;
     return 0;
 }
 
-static int build_all(build *b)
+static int build_all(sl_corr_build *b)
 {
-    if (order_records(b) < 0 || maps_reserve(b) < 0 || hosts_collect(b) < 0)
+    if (order_records(b) < 0 || maps_reserve(b) < 0 || sl_corr_hosts_collect(b) < 0)
         return -SL_ENOMEM;
     for (size_t i = 0; i < b->n_recs; i++)
         if (place_message(b, i) < 0)
             return -SL_ENOMEM;
-    if (calls_make(b) < 0 || calls_finish(b) < 0 || legs_conns(b) < 0 || conns_attach(b) < 0 ||
-        registrations_make(b) < 0 || rec_calls_make(b) < 0 || hosts_label(b) < 0)
+    if (sl_corr_calls_make(b) < 0 || sl_corr_calls_finish(b) < 0 || sl_corr_legs_conns(b) < 0 || sl_corr_conns_attach(b) < 0 ||
+        sl_corr_registrations_make(b) < 0 || rec_calls_make(b) < 0 || sl_corr_hosts_label(b) < 0)
         return -SL_ENOMEM;
     return 0;
 }
 
 sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels)
 {
-    calls_full *cf = calloc(1, sizeof *cf);
+    sl_calls_full *cf = calloc(1, sizeof *cf);
     if (!cf)
         return NULL;
-    build b = {.m = m, .labels = labels, .cf = cf, .o = &cf->pub};
+    sl_corr_build b = {.m = m, .labels = labels, .cf = cf, .o = &cf->pub};
     int rc = build_all(&b);
     build_clear(&b);
     if (rc < 0) {
@@ -1501,7 +1199,7 @@ void sl_calls_free(sl_calls *c)
 {
     if (!c)
         return;
-    calls_full *cf = (calls_full *)c;
+    sl_calls_full *cf = (sl_calls_full *)c;
     for (size_t i = 0; i < c->n_hosts; i++) {
         free(c->hosts[i].label);
         free(c->hosts[i].product);
@@ -1530,25 +1228,25 @@ void sl_calls_free(sl_calls *c)
     free(c->calls);
     free(c->registrations);
     free(c->orphan_conns);
-    map_clear(&cf->host_map);
+    sl_cmap_clear(&cf->host_map);
     free(cf->rec_call);
     free(cf);
 }
 
 int sl_calls_host_of(const sl_calls *c, const sl_addr *a)
 {
-    const calls_full *cf = (const calls_full *)c;
+    const sl_calls_full *cf = (const sl_calls_full *)c;
     char buf[32]; /* tag + family + 16 bytes: never grows */
-    ckey k = {buf, 0, sizeof buf, false};
-    key_reset(&k, 'H');
-    key_addr(&k, a);
-    uint32_t h = map_get(&cf->host_map, &k);
+    sl_ckey k = {buf, 0, sizeof buf, false};
+    sl_ckey_reset(&k, 'H');
+    sl_ckey_addr(&k, a);
+    uint32_t h = sl_cmap_get(&cf->host_map, &k);
     return h == SL_CALLS_NONE ? -1 : (int)h;
 }
 
 int sl_calls_call_of(const sl_calls *c, const sl_sip_record *r)
 {
-    const calls_full *cf = (const calls_full *)c;
+    const sl_calls_full *cf = (const sl_calls_full *)c;
     size_t a = 0, z = cf->n_rec_call;
     while (a < z) {
         size_t mid = a + (z - a) / 2;
