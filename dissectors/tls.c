@@ -10,7 +10,6 @@
  * a length > 2^14 + 2048) is reported once and the direction is treated as
  * lost until the core reports a gap.  Scanning for the next plausible header
  * inside ciphertext would invent records, so we do not. */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +55,12 @@ typedef struct tls_scratch {
     char cipher[16];
 } tls_scratch;
 
-/* One cached certificate: the SHA-256 of its DER and its parse. */
+/* One cached certificate: its parse (which holds the DER and its SHA-256,
+ * info.sha256_hex, the entry's identity) and a quick hash of the DER to
+ * find it: a hit is a byte-for-byte equal DER, so the same SHA-256 without
+ * computing one per certificate sent. */
 typedef struct cert_slot {
-    uint8_t sha256[32];
+    uint64_t hash; /* FNV-1a of the DER */
     uint64_t used; /* tick of the last use; 0: empty */
     sl_cert_info info;
 } cert_slot;
@@ -560,21 +562,27 @@ static void free_certs(sl_cert_info *certs, size_t n)
     free(certs);
 }
 
-/* The cached parse of this DER, or NULL.  The DER itself is compared too, so
- * only the very same bytes hit. */
-static cert_slot *cache_find(tls_shared *sh, const uint8_t *md, const uint8_t *der, size_t len)
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+/* The cached parse of exactly these DER bytes, or NULL. */
+static cert_slot *cache_find(tls_shared *sh, uint64_t hash, const uint8_t *der, size_t len)
 {
     for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++) {
         cert_slot *e = &sh->slot[i];
-        if (e->used && memcmp(e->sha256, md, sizeof e->sha256) == 0 && e->info.der_len == len &&
-            memcmp(e->info.der, der, len) == 0)
+        if (e->used && e->hash == hash && e->info.der_len == len && memcmp(e->info.der, der, len) == 0)
             return e;
     }
     return NULL;
 }
 
 /* Keep a copy of a fresh parse in the least recently used slot. */
-static void cache_put(tls_shared *sh, const uint8_t *md, const sl_cert_info *ci)
+static void cache_put(tls_shared *sh, uint64_t hash, const sl_cert_info *ci)
 {
     cert_slot *victim = &sh->slot[0];
     for (size_t i = 1; i < TLS_CERT_CACHE_SLOTS && victim->used; i++)
@@ -584,7 +592,7 @@ static void cache_put(tls_shared *sh, const uint8_t *md, const sl_cert_info *ci)
     victim->used = 0;
     if (sl_cert_info_copy(&victim->info, ci) != 0)
         return; /* out of memory: just not cached */
-    memcpy(victim->sha256, md, sizeof victim->sha256);
+    victim->hash = hash;
     victim->used = ++sh->tick;
 }
 
@@ -593,19 +601,17 @@ static void cache_put(tls_shared *sh, const uint8_t *md, const sl_cert_info *ci)
  * time and are made later from the copy, so nothing time-bound is cached. */
 static int cert_parse(tls_shared *sh, const uint8_t *der, size_t len, sl_cert_info *out)
 {
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    if (!sh || len > TLS_CERT_CACHE_MAX_DER || !EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) ||
-        mdlen != 32)
+    if (!sh || len > TLS_CERT_CACHE_MAX_DER)
         return sl_cert_info_parse(der, len, out);
-    cert_slot *e = cache_find(sh, md, der, len);
+    uint64_t hash = fnv1a(der, len);
+    cert_slot *e = cache_find(sh, hash, der, len);
     if (e) {
         e->used = ++sh->tick;
         return sl_cert_info_copy(out, &e->info);
     }
     int rc = sl_cert_info_parse(der, len, out);
     if (rc == 0)
-        cache_put(sh, md, out);
+        cache_put(sh, hash, out);
     return rc;
 }
 
