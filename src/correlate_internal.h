@@ -111,4 +111,20 @@ static inline bool is_rfc3261_branch(sl_sip_str b)
     return b.p && b.n > 7 && memcmp(b.p, "z9hG4bK", 7) == 0;
 }
 
+/* ---- transactions (corr_transactions.c) ---------------------------------- */
+
+/* A request's Vias from `from` down: branch and sent-by of each. */
+void sl_corr_via_chain_key(sl_ckey *k, const sl_sip_record *r, size_t from);
+/* The key that finds an INVITE from its 2xx ACK. */
+void sl_corr_ack_key(sl_ckey *k, const sl_sip_record *r, uint32_t leg);
+/* The transaction of a request (*made: a new one) or of a response. */
+int sl_corr_tx_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out, bool *made);
+int sl_corr_tx_response(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out);
+
+/* ---- dialogs (corr_dialogs.c) -------------------------------------------- */
+
+/* The dialog of a new request transaction t, or of a response to t. */
+int sl_corr_dialog_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t t);
+int sl_corr_dialog_response(sl_corr_build *b, const sl_sip_record *r, uint32_t t);
+
 #endif
