@@ -127,4 +127,13 @@ int sl_corr_tx_response(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, 
 int sl_corr_dialog_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t t);
 int sl_corr_dialog_response(sl_corr_build *b, const sl_sip_record *r, uint32_t t);
 
+/* ---- hosts (corr_hosts.c) ------------------------------------------------ */
+
+/* Every address of a message or a connection becomes a host. */
+int sl_corr_hosts_collect(sl_corr_build *b);
+/* The host of an address (collected), or SL_CALLS_NONE.  Uses b->key. */
+uint32_t sl_corr_host_of(sl_corr_build *b, const sl_addr *a);
+/* Labels and roles, once everything else is built. */
+int sl_corr_hosts_label(sl_corr_build *b);
+
 #endif
