@@ -136,4 +136,20 @@ uint32_t sl_corr_host_of(sl_corr_build *b, const sl_addr *a);
 /* Labels and roles, once everything else is built. */
 int sl_corr_hosts_label(sl_corr_build *b);
 
+/* ---- legs and calls (corr_calls.c) --------------------------------------- */
+
+/* The leg of a message (made on its first message); the message is added. */
+int sl_corr_leg_of(sl_corr_build *b, const sl_sip_record *r, uint32_t *out);
+/* Legs joined into calls, then each call's hops and outcome. */
+int sl_corr_calls_make(sl_corr_build *b);
+int sl_corr_calls_finish(sl_corr_build *b);
+
+/* ---- connections (corr_conns.c) ------------------------------------------ */
+
+/* The connections that carried each leg, for the leg and its call. */
+int sl_corr_legs_conns(sl_corr_build *b);
+/* TCP connections without SIP: to the one call their hosts had running, or
+ * orphans. */
+int sl_corr_conns_attach(sl_corr_build *b);
+
 #endif
