@@ -105,7 +105,8 @@ static void join_via_chain(sl_corr_build *b, size_t i)
 {
     const sl_sip_record *r = b->recs[i];
     uint32_t leg = b->rec_leg[i];
-    if (leg == SL_CALLS_NONE || !r->f.is_request || r->f.n_vias < 2 || !is_rfc3261_branch(r->f.vias[1].branch))
+    if (leg == SL_CALLS_NONE || !r->f.is_request || r->f.n_vias < 2 ||
+        !is_rfc3261_branch(r->f.vias[1].branch))
         return;
     sl_corr_via_chain_key(&b->key, r, 1);
     uint32_t other = sl_cmap_get(&b->via_map, &b->key);

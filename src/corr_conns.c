@@ -12,7 +12,8 @@ int sl_corr_legs_conns(sl_corr_build *b)
             continue;
         sl_leg *l = &o->legs[b->rec_leg[i]];
         uint32_t conn = b->recs[i]->conn_index;
-        if (conn && (l->n_conns == 0 || l->conns[l->n_conns - 1] != conn) && sl_corr_push_u32(&l->conns, &l->n_conns, conn) < 0)
+        if (conn && (l->n_conns == 0 || l->conns[l->n_conns - 1] != conn) &&
+            sl_corr_push_u32(&l->conns, &l->n_conns, conn) < 0)
             return -SL_ENOMEM;
     }
     for (size_t i = 0; i < o->n_legs; i++) {
@@ -72,7 +73,8 @@ static int host_index_make(const sl_calls *o, host_index *x)
     x->n = w;
     for (size_t i = 0; i < x->n; i++) {
         bool first = i == 0 || x->hc[i - 1].host != x->hc[i].host;
-        x->hc[i].max_last = first || x->hc[i - 1].max_last < x->hc[i].last ? x->hc[i].last : x->hc[i - 1].max_last;
+        x->hc[i].max_last =
+            first || x->hc[i - 1].max_last < x->hc[i].last ? x->hc[i].last : x->hc[i - 1].max_last;
         x->start[x->hc[i].host + 1] = i + 1;
     }
     for (size_t h = 1; h <= o->n_hosts; h++)
@@ -82,7 +84,8 @@ static int host_index_make(const sl_calls *o, host_index *x)
 }
 
 /* Up to two calls of host h running within [lo, hi]. */
-static void host_candidates(const host_index *x, uint32_t h, sl_time_ns lo, sl_time_ns hi, uint32_t *cand, size_t *n)
+static void host_candidates(const host_index *x, uint32_t h, sl_time_ns lo, sl_time_ns hi, uint32_t *cand,
+                            size_t *n)
 {
     size_t a = x->start[h], z = x->start[h + 1];
     while (a < z) { /* first entry starting after hi */
@@ -124,7 +127,8 @@ int sl_corr_conns_attach(sl_corr_build *b)
                 host_candidates(&x, h, cn->first_ts - CONN_SLACK_NS, cn->last_ts + CONN_SLACK_NS, cand, &n);
         }
         sl_call *c = n == 1 ? &o->calls[cand[0]] : NULL;
-        rc = c ? sl_corr_push_u32(&c->conns, &c->n_conns, cn->index) : sl_corr_push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
+        rc = c ? sl_corr_push_u32(&c->conns, &c->n_conns, cn->index)
+               : sl_corr_push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
     }
     for (size_t k = 0; rc == 0 && k < o->n_calls; k++)
         sl_corr_sort_unique(o->calls[k].conns, &o->calls[k].n_conns);

@@ -13,7 +13,8 @@ static void dialog_key(sl_ckey *k, uint32_t leg, sl_sip_str call_id, sl_sip_str 
     sl_ckey_str(k, swap ? a : b);
 }
 
-static int dialog_new(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str to_tag, uint32_t *out)
+static int dialog_new(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, sl_sip_str to_tag,
+                      uint32_t *out)
 {
     sl_calls *o = b->o;
     if (o->n_dialogs >= SL_CALLS_NONE - 1 || sl_corr_grow(&o->dialogs, o->n_dialogs, sizeof *o->dialogs) < 0)

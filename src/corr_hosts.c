@@ -103,7 +103,8 @@ static int label_from_product(sl_host *h, sl_sip_str prod)
         }
         int len = snprintf(text, sizeof text, "%s%s%.*s", known[i].label, vn ? " " : "",
                            (int)(vn > 60 ? 60 : vn), ver ? ver : "");
-        return set_label(h, SL_LABEL_PRODUCT, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+        return set_label(h, SL_LABEL_PRODUCT, text,
+                         (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
     }
     return 0;
 }
@@ -135,7 +136,8 @@ static int label_from_zone(sl_corr_build *b, const sl_sip_record *r)
     if (host->source <= SL_LABEL_ZONE)
         return 0;
     char text[160];
-    int len = snprintf(text, sizeof text, "Expressway (zone %.*s)", (int)(zone.n > 100 ? 100 : zone.n), zone.p);
+    int len =
+        snprintf(text, sizeof text, "Expressway (zone %.*s)", (int)(zone.n > 100 ? 100 : zone.n), zone.p);
     return set_label(host, SL_LABEL_ZONE, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
 }
 
@@ -201,7 +203,8 @@ static int label_user(sl_corr_build *b)
     }
     for (size_t h = 0; b->labels && h < b->o->n_hosts; h++) {
         const char *l = sl_labels_find(b->labels, &b->o->hosts[h].addr, 0);
-        if (l && b->o->hosts[h].source != SL_LABEL_USER && set_label(&b->o->hosts[h], SL_LABEL_USER, l, strlen(l)) < 0)
+        if (l && b->o->hosts[h].source != SL_LABEL_USER &&
+            set_label(&b->o->hosts[h], SL_LABEL_USER, l, strlen(l)) < 0)
             return -SL_ENOMEM;
     }
     return 0;

@@ -74,7 +74,8 @@ void sl_corr_ack_key(sl_ckey *k, const sl_sip_record *r, uint32_t leg)
 static int tx_new(sl_corr_build *b, const sl_sip_record *req, uint32_t leg, uint32_t *out)
 {
     sl_calls *o = b->o;
-    if (o->n_transactions >= SL_CALLS_NONE - 1 || sl_corr_grow(&o->transactions, o->n_transactions, sizeof *o->transactions) < 0 ||
+    if (o->n_transactions >= SL_CALLS_NONE - 1 ||
+        sl_corr_grow(&o->transactions, o->n_transactions, sizeof *o->transactions) < 0 ||
         sl_corr_grow(&b->tx_last_copy, o->n_transactions, sizeof *b->tx_last_copy) < 0)
         return -SL_ENOMEM;
     uint32_t t = (uint32_t)o->n_transactions++;
@@ -107,8 +108,8 @@ static void tx_copy(sl_corr_build *b, uint32_t t, const sl_sip_record *r)
 }
 
 /* Found, or made and indexed under `method`; *made says which. */
-static int tx_request_plain(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method, uint32_t leg, uint32_t *out,
-                            bool *made)
+static int tx_request_plain(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method, uint32_t leg,
+                            uint32_t *out, bool *made)
 {
     uint32_t t = tx_find(b, r, method);
     *made = t == SL_CALLS_NONE;

@@ -1,13 +1,14 @@
-/* correlate.c - SIP messages grouped into transactions (RFC 3261 17.1.3,
- * 17.2.3), dialogs (RFC 3261 12), legs, calls across hops (Call-ID, RFC 7989
- * Session-ID, X-TAATag, Cisco-Guid, Via chain) and registrations per address
- * of record; hosts with labels.  Every lookup goes through a hash of a byte
- * key and legs are joined with union-find, so the work is O(n log n) in the
- * number of messages whatever the capture holds. */
+/* correlate.c - the driver: sl_calls_build() runs each step in order; sl_calls_free(); the lookups.
+ * Messages are grouped into transactions (RFC 3261 17; corr_transactions.c),
+ * dialogs (RFC 3261 12; corr_dialogs.c), legs and calls across hops
+ * (Call-ID, RFC 7989 Session-ID, X-TAATag, Cisco-Guid, Via chain;
+ * corr_calls.c), registrations per address of record (corr_registrations.c);
+ * calls get their connections (corr_conns.c) and hosts their labels
+ * (corr_hosts.c).  Every lookup goes through a hash of a byte key
+ * (corr_map.c) and legs are joined with union-find, so the work is
+ * O(n log n) in the number of messages whatever the capture holds. */
 #include <stdlib.h>
-#include <string.h>
 
-#include "sipladder/text.h"
 #include "correlate_internal.h"
 
 static bool is_register(const sl_sip_record *r)
@@ -43,91 +44,6 @@ static int place_message(sl_corr_build *b, size_t i)
             return -SL_ENOMEM;
     }
     b->rec_tx[i] = t;
-    return 0;
-}
-
-/* ---- registrations per address of record --------------------------------- */
-
-static const sl_sip_record *tx_first(const sl_transaction *t)
-{
-    return t->request ? t->request : t->responses[0];
-}
-
-static int64_t granted_expires(const sl_sip_record *ok)
-{
-    for (size_t i = 0; i < ok->f.n_contacts; i++) {
-        sl_sip_str v;
-        const sl_sip_addr *a = &ok->f.contacts[i];
-        if (sl_sip_param_get(a->params, a->n_params, "expires", &v) && v.p && v.n > 0 && v.n < 12) {
-            int64_t e = 0;
-            size_t k = 0;
-            while (k < v.n && v.p[k] >= '0' && v.p[k] <= '9')
-                e = e * 10 + (v.p[k++] - '0');
-            if (k == v.n)
-                return e;
-        }
-    }
-    return ok->f.expires;
-}
-
-/* The 401/407 -> credentials -> 200 (or 401/403 again) story. */
-static void registration_story(const sl_calls *o, sl_registration *g)
-{
-    bool challenged = false, creds_refused = false;
-    g->expires = -1;
-    for (size_t i = 0; i < g->n_transactions; i++) {
-        const sl_transaction *t = &o->transactions[g->transactions[i]];
-        int s = t->final ? t->final->f.status_code : 0;
-        bool creds = t->request && (t->request->f.has_authorization || t->request->f.has_proxy_authorization);
-        if (t->request && t->request->f.mra_ar_sk_offered)
-            g->ar_sk_offered = true;
-        for (size_t k = 0; k < t->n_responses; k++)
-            if (t->responses[k]->f.ar_sk_supported)
-                g->ar_sk_supported = true;
-        if (creds && challenged)
-            g->auth_challenged = true;
-        if (creds && (s == 401 || s == 403 || s == 407))
-            creds_refused = true;
-        if (s == 401 || s == 407)
-            challenged = true;
-        if (s) {
-            g->last_status = s;
-            if (s >= 200 && s < 300)
-                g->expires = granted_expires(t->final);
-        }
-    }
-    g->auth_failed = creds_refused && !(g->last_status >= 200 && g->last_status < 300);
-}
-
-static int sl_corr_registrations_make(sl_corr_build *b)
-{
-    sl_calls *o = b->o;
-    for (uint32_t i = 0; i < o->n_transactions; i++) {
-        const sl_transaction *t = &o->transactions[i];
-        if (t->leg != SL_CALLS_NONE)
-            continue;
-        const sl_sip_record *r = tx_first(t);
-        sl_ckey_reset(&b->key, 'R');
-        sl_ckey_str(&b->key, r->f.to_uri);
-        uint32_t g = sl_cmap_get(&b->reg_map, &b->key);
-        if (g == SL_CALLS_NONE) {
-            if (sl_corr_grow(&o->registrations, o->n_registrations, sizeof *o->registrations) < 0)
-                return -SL_ENOMEM;
-            g = (uint32_t)o->n_registrations++;
-            sl_registration *x = &o->registrations[g];
-            memset(x, 0, sizeof *x);
-            x->aor = r->f.to_uri;
-            if (sl_cmap_put(&b->reg_map, &b->key, g) < 0) /* before sl_corr_host_of() reuses the key */
-                return -SL_ENOMEM;
-            x->host[0] = sl_corr_host_of(b, r->f.is_request ? &r->src : &r->dst);
-            x->host[1] = sl_corr_host_of(b, r->f.is_request ? &r->dst : &r->src);
-        }
-        sl_registration *x = &o->registrations[g];
-        if (sl_corr_push_u32(&x->transactions, &x->n_transactions, i) < 0)
-            return -SL_ENOMEM;
-    }
-    for (size_t g = 0; g < o->n_registrations; g++)
-        registration_story(o, &o->registrations[g]);
     return 0;
 }
 
@@ -198,7 +114,8 @@ static void build_clear(sl_corr_build *b)
     free(b->leg_parent);
     free(b->leg_call);
     free(b->key.p);
-    sl_cmap *maps[] = {&b->leg_map, &b->tx_map, &b->ack_map, &b->dlg_map, &b->join_map, &b->via_map, &b->reg_map};
+    sl_cmap *maps[] = {&b->leg_map,  &b->tx_map,  &b->ack_map, &b->dlg_map,
+                       &b->join_map, &b->via_map, &b->reg_map};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         sl_cmap_clear(maps[i]);
 }
@@ -222,8 +139,9 @@ static int build_all(sl_corr_build *b)
     for (size_t i = 0; i < b->n_recs; i++)
         if (place_message(b, i) < 0)
             return -SL_ENOMEM;
-    if (sl_corr_calls_make(b) < 0 || sl_corr_calls_finish(b) < 0 || sl_corr_legs_conns(b) < 0 || sl_corr_conns_attach(b) < 0 ||
-        sl_corr_registrations_make(b) < 0 || rec_calls_make(b) < 0 || sl_corr_hosts_label(b) < 0)
+    if (sl_corr_calls_make(b) < 0 || sl_corr_calls_finish(b) < 0 || sl_corr_legs_conns(b) < 0 ||
+        sl_corr_conns_attach(b) < 0 || sl_corr_registrations_make(b) < 0 || rec_calls_make(b) < 0 ||
+        sl_corr_hosts_label(b) < 0)
         return -SL_ENOMEM;
     return 0;
 }

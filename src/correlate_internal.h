@@ -152,4 +152,8 @@ int sl_corr_legs_conns(sl_corr_build *b);
  * orphans. */
 int sl_corr_conns_attach(sl_corr_build *b);
 
+/* ---- registrations (corr_registrations.c) -------------------------------- */
+
+int sl_corr_registrations_make(sl_corr_build *b);
+
 #endif
