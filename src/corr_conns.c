@@ -119,7 +119,7 @@ int sl_corr_conns_attach(sl_corr_build *b)
         const sl_conn *cn = &m->conns[i];
         if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0])
             continue;
-        uint32_t cand[2];
+        uint32_t cand[2] = {0, 0}; /* read only up to n */
         size_t n = 0;
         for (int s = 0; s < 2 && n < 2; s++) {
             uint32_t h = sl_corr_host_of(b, &cn->info.addr[s]);

@@ -17,13 +17,14 @@ static uint64_t key_hash(const char *k, size_t n)
     return h ^ (h >> 32);
 }
 
+_Static_assert(SL_CALLS_NONE == UINT32_MAX, "an empty slot is all 0xff bytes");
+
 static int map_resize(sl_cmap *m, size_t cap)
 {
     sl_cmap_slot *s = malloc(cap * sizeof *s);
     if (!s)
         return -SL_ENOMEM;
-    for (size_t i = 0; i < cap; i++)
-        s[i].val = SL_CALLS_NONE;
+    memset(s, 0xff, cap * sizeof *s); /* every val SL_CALLS_NONE: empty */
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].val == SL_CALLS_NONE)
             continue;
