@@ -114,17 +114,13 @@ static void join_via_chain(sl_corr_build *b, size_t i)
         uf_union(b->leg_parent, leg, other);
 }
 
-int sl_corr_calls_make(sl_corr_build *b)
+/* Each leg joins the call of its root; legs are numbered by their first
+ * message, so calls are too. */
+static int calls_number(sl_corr_build *b)
 {
     sl_calls *o = b->o;
-    for (size_t i = 0; i < b->n_recs; i++)
-        if (join_message(b, i) < 0)
-            return -SL_ENOMEM;
-    for (size_t i = 0; i < b->n_recs; i++)
-        join_via_chain(b, i);
     if (!(b->leg_call = malloc((o->n_legs ? o->n_legs : 1) * sizeof *b->leg_call)))
         return -SL_ENOMEM;
-    /* Legs are numbered by their first message, so calls are too. */
     for (uint32_t l = 0; l < o->n_legs; l++) {
         uint32_t root = uf_find(b->leg_parent, l);
         if (root == l) {
@@ -141,6 +137,13 @@ int sl_corr_calls_make(sl_corr_build *b)
         if (sl_corr_push_u32(&c->legs, &c->n_legs, l) < 0)
             return -SL_ENOMEM;
     }
+    return 0;
+}
+
+/* Every message of a call, by frame, and the time it spans. */
+static int calls_messages(sl_corr_build *b)
+{
+    sl_calls *o = b->o;
     for (size_t i = 0; i < b->n_recs; i++) {
         if (b->rec_leg[i] == SL_CALLS_NONE)
             continue;
@@ -153,6 +156,18 @@ int sl_corr_calls_make(sl_corr_build *b)
         if (sl_corr_push_rec(&c->messages, &c->n_messages, r) < 0)
             return -SL_ENOMEM;
     }
+    return 0;
+}
+
+int sl_corr_calls_make(sl_corr_build *b)
+{
+    for (size_t i = 0; i < b->n_recs; i++)
+        if (join_message(b, i) < 0)
+            return -SL_ENOMEM;
+    for (size_t i = 0; i < b->n_recs; i++)
+        join_via_chain(b, i);
+    if (calls_number(b) < 0 || calls_messages(b) < 0)
+        return -SL_ENOMEM;
     return 0;
 }
 
