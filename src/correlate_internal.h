@@ -1,9 +1,9 @@
 /* correlate_internal.h - what the correlator's files share; private to src/correlate.c and src/corr_*.c.
  * The byte-keyed hash map and its keys (corr_map.c), growable arrays, the
  * working state of one sl_calls_build() (sl_corr_build), and the entry point
- * of each step, in the order the driver (correlate.c) calls them.  Every step
- * returns 0 or -SL_ENOMEM; what it makes goes into b->o and is freed by
- * sl_calls_free(), also after a failure. */
+ * of each step, by file (build_all() in correlate.c runs them in order).
+ * Every step returns 0 or -SL_ENOMEM; what it makes goes into b->o and is
+ * freed by sl_calls_free(), also after a failure. */
 #ifndef SIPLADDER_CORRELATE_INTERNAL_H
 #define SIPLADDER_CORRELATE_INTERNAL_H
 
@@ -154,6 +154,8 @@ int sl_corr_conns_attach(sl_corr_build *b);
 
 /* ---- registrations (corr_registrations.c) -------------------------------- */
 
+/* REGISTER transactions grouped by address of record (To URI), and each
+ * one's challenge, credentials, last status and granted expiry. */
 int sl_corr_registrations_make(sl_corr_build *b);
 
 #endif
