@@ -140,7 +140,7 @@ int sl_model_add_dns(sl_model *m, struct sl_dns_record *r)
 
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
 {
-    size_t cost = sizeof *r + r->raw_len;
+    size_t cost = r->mem_bytes + sizeof r; /* the record and its slot in m->sip */
     if (cost > m->max_sip_bytes - m->sip_bytes || m->sip_not_kept) {
         /* Once full, stay full: the kept messages are the first ones, in order. */
         if (!m->sip_not_kept++)

@@ -1,8 +1,12 @@
 /* sip_record.c - owned copies of SIP messages and their one-line form.
  *
  * A record is one allocation: the struct, then its arrays (Vias, addresses,
- * parameters, headers), then every byte run, then the body.  A first pass
- * measures, a second copies, so nothing is reallocated half-way. */
+ * parameters, headers), then one copy of the message bytes, then the byte
+ * runs that are not runs of the message (libosip2's rebuilt values).  Every
+ * field that is a plain run of the message, and the body, points into the
+ * one copy: copying each field on its own with a NUL cost about twice the
+ * message.  A first pass measures, a second copies, so nothing is
+ * reallocated half-way. */
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,9 @@
 typedef struct bump {
     char *base;
     size_t used, cap; /* base == NULL: measuring */
+    const char *raw;  /* the borrowed message bytes, or NULL */
+    size_t raw_len;
+    const char *copy; /* their copy in the record (NULL while measuring) */
 } bump;
 
 static void *bump_take(bump *b, size_t n, size_t align)
@@ -24,11 +31,27 @@ static void *bump_take(bump *b, size_t n, size_t align)
     return p;
 }
 
-/* Copy (or measure) a byte run; NUL-terminated for convenience. */
+/* Whether s is a run of the message bytes: then it costs nothing. */
+static bool in_raw(const bump *b, const sl_sip_str *s)
+{
+    if (!b->raw || s->p < b->raw || s->p > b->raw + b->raw_len)
+        return false;
+    size_t off = (size_t)(s->p - b->raw);
+    return s->n <= b->raw_len - off;
+}
+
+/* Re-point (or measure) a byte run: into the record's copy of the message
+ * when it is a run of it, else copied on its own.  Not NUL-terminated
+ * (sl_sip_str is pointer and length; no consumer reads past n). */
 static void str_copy(bump *b, sl_sip_str *s)
 {
     if (!s->p)
         return;
+    if (in_raw(b, s)) {
+        if (b->copy)
+            s->p = b->copy + (s->p - b->raw);
+        return;
+    }
     char *d = bump_take(b, s->n + 1, 1);
     if (!d)
         return;
@@ -119,8 +142,14 @@ static void dup_arrays(bump *b, sl_sip_fields *dst, const sl_sip_fields *src)
     dst->routes = dup_addrs(b, src->routes, src->n_routes);
     dst->record_routes = dup_addrs(b, src->record_routes, src->n_record_routes);
     dst->headers = dup_array(b, src->headers, src->n_headers, sizeof *src->headers);
-    const uint8_t *body = dup_array(b, src->body, src->body_len, 1);
-    dst->body = src->body_len ? body : NULL;
+    b->copy = dup_array(b, b->raw, b->raw ? b->raw_len : 0, 1);
+    sl_sip_str body = {.p = (const char *)src->body, .n = src->body_len};
+    if (src->body_len && in_raw(b, &body)) {
+        dst->body = b->copy ? (const uint8_t *)b->copy + (body.p - b->raw) : NULL;
+        return;
+    }
+    const uint8_t *copy = dup_array(b, src->body, src->body_len, 1);
+    dst->body = src->body_len ? copy : NULL;
 }
 
 static void fill(bump *b, sl_sip_fields *dst, const sl_sip_fields *src)
@@ -128,6 +157,18 @@ static void fill(bump *b, sl_sip_fields *dst, const sl_sip_fields *src)
     *dst = *src;
     dup_arrays(b, dst, src);
     all_strs(b, b->base ? dst : (sl_sip_fields *)src);
+}
+
+/* Bytes the SDP summary holds beside the record (dissectors/sdp.c: one
+ * block of the media and their formats). */
+static size_t sdp_bytes(const sl_sdp_summary *s)
+{
+    if (!s->block_)
+        return 0;
+    size_t n = s->n_media * sizeof *s->media + 1;
+    for (size_t i = 0; i < s->n_media; i++)
+        n += s->media[i].n_formats * sizeof *s->media[i].formats;
+    return n;
 }
 
 static bool body_is_sdp(const sl_sip_fields *f)
@@ -150,7 +191,8 @@ sl_sip_record *sl_sip_record_new(const struct sl_sip_msg *m, const sl_span *span
 {
     if (!m)
         return NULL;
-    bump b = {.used = sizeof(sl_sip_record)};
+    const char *raw = (const char *)m->raw;
+    bump b = {.used = sizeof(sl_sip_record), .raw = raw, .raw_len = m->raw_len};
     fill(&b, &(sl_sip_fields){0}, &m->f);
     /* Only the struct needs zeroing: the second fill writes every array and
      * byte run after it (zeroing those too cost a memset of the whole
@@ -159,8 +201,9 @@ sl_sip_record *sl_sip_record_new(const struct sl_sip_msg *m, const sl_span *span
     if (!r)
         return NULL;
     memset(r, 0, sizeof *r);
-    b = (bump){.base = (char *)r, .used = sizeof *r, .cap = b.used};
+    b = (bump){.base = (char *)r, .used = sizeof *r, .cap = b.used, .raw = raw, .raw_len = m->raw_len};
     fill(&b, &r->f, &m->f);
+    r->mem_bytes = b.used;
     r->transport = m->transport;
     r->dir = dir;
     r->raw_len = m->raw_len;
@@ -176,6 +219,7 @@ sl_sip_record *sl_sip_record_new(const struct sl_sip_msg *m, const sl_span *span
     r->sdp.bw_as = r->sdp.bw_tias = -1;
     if (body_is_sdp(&r->f) && sl_sdp_summary_parse((const char *)r->f.body, r->f.body_len, &r->sdp) == 0)
         r->has_sdp = true;
+    r->mem_bytes += sdp_bytes(&r->sdp);
     return r;
 }
 

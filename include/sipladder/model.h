@@ -124,7 +124,7 @@ typedef struct sl_model {
     sl_conn overflow;            /* every connection beyond max_conns, counted together */
     uint64_t conns_not_kept;     /* how many those are */
     uint64_t conn_cap_frame;     /* first frame of the first of them */
-    size_t max_sip_bytes;        /* SIP record bytes kept (sizeof record + message bytes) */
+    size_t max_sip_bytes;        /* SIP record bytes kept (what each record holds in memory) */
     size_t sip_bytes;
     uint64_t sip_not_kept;       /* SIP messages seen but not kept: max_sip_bytes reached */
     uint64_t sip_cap_frame;      /* first frame of the first of them */

@@ -2,7 +2,9 @@
  * message: every plain field of sl_sip_fields (all header names and values,
  * Vias and addresses with their parameters), where and when it was seen, and
  * the SDP summary of its body.  Made from an SL_EV_SIP event, which is only
- * borrowed; the record owns its bytes (one allocation) and outlives the event. */
+ * borrowed; the record owns its bytes (one allocation: one copy of the
+ * message, the fields pointing into it; sl_sip_str runs are not
+ * NUL-terminated) and outlives the event. */
 #ifndef SIPLADDER_SIP_RECORD_H
 #define SIPLADDER_SIP_RECORD_H
 
@@ -24,6 +26,7 @@ typedef struct sl_sip_record {
     bool has_sdp;  /* body parsed as SDP (application/sdp, or starts "v=") */
     sl_sdp_summary sdp;
     size_t raw_len; /* bytes of the message on the wire */
+    size_t mem_bytes; /* what the record holds in memory, SDP summary included */
 } sl_sip_record;
 
 /* A record of message m (borrowed) seen in frames `span` on `flow` in
