@@ -10,6 +10,8 @@ void sl_limits_default(sl_limits *l)
     l->max_certs_per_chain = 10;
     l->max_ip_fragments = 10000;
     l->max_messages_per_call = 10000;
+    l->max_conns_kept = 200000;
+    l->max_sip_memory = (size_t)96 << 20;
     l->flow_idle_ns = 600ull * 1000000000ull;
     l->frag_timeout_ns = 30ull * 1000000000ull;
 }

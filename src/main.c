@@ -111,6 +111,9 @@ static void usage(FILE *out)
           "      --max-fragments N  IP fragments held in flight (default 10000)\n"
           "      --max-certs N    certificates kept from one chain (default 10)\n"
           "      --max-call-messages N  SIP messages kept per call (default 10000)\n"
+          "      --max-connections N  connections listed one by one (default 200000)\n"
+          "      --max-sip-memory MB  memory for kept SIP messages (default 96; raise it\n"
+          "                       for captures with more than ~30,000 SIP messages)\n"
           "  -h, --help           this help\n"
           "  -V, --version        version\n"
           "\n"
@@ -174,7 +177,7 @@ static int add_file(cli *c, const char *name)
 enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
     OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT,
-    OPT_MAX_CERTS, OPT_MAX_CALL_MSGS,
+    OPT_MAX_CERTS, OPT_MAX_CALL_MSGS, OPT_MAX_CONNS, OPT_MAX_SIP_MEMORY,
     OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH,
 };
 
@@ -230,6 +233,14 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_MAX_FRAG: return parse_limit(arg, &l->max_ip_fragments, "--max-fragments");
     case OPT_MAX_CERTS: return parse_limit(arg, &l->max_certs_per_chain, "--max-certs");
     case OPT_MAX_CALL_MSGS: return parse_limit(arg, &l->max_messages_per_call, "--max-call-messages");
+    case OPT_MAX_CONNS: return parse_limit(arg, &l->max_conns_kept, "--max-connections");
+    case OPT_MAX_SIP_MEMORY:
+        if (parse_limit(arg, &l->max_sip_memory, "--max-sip-memory") != 0)
+            return EXIT_USAGE;
+        if (l->max_sip_memory > ((size_t)1 << 20))
+            return fail_usage("--max-sip-memory is in MB and at most 1048576, not '%s'", arg);
+        l->max_sip_memory <<= 20;
+        return 0;
     default: return fail_usage("%s", "unknown option");
     }
 }
@@ -250,6 +261,8 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"max-fragments", required_argument, NULL, OPT_MAX_FRAG},
         {"max-certs", required_argument, NULL, OPT_MAX_CERTS},
         {"max-call-messages", required_argument, NULL, OPT_MAX_CALL_MSGS},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+        {"max-sip-memory", required_argument, NULL, OPT_MAX_SIP_MEMORY},
         {"expect-name", required_argument, NULL, OPT_EXPECT_NAME},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},

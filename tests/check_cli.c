@@ -87,6 +87,9 @@ START_TEST(usage_errors_exit_2)
         {"--name", "not-an-address=x", NULL},
         {"--color=sometimes", "testdata/tcp/normal-exchange.pcap", NULL},
         {"--max-flows", "-3", NULL},
+        {"--max-sip-memory", "0", NULL},
+        {"--max-sip-memory", "99999999", NULL},
+        {"--max-connections", "many", NULL},
         {"summary", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -14,6 +14,8 @@ typedef struct sl_limits {
     size_t max_certs_per_chain;   /* certificates kept from one Certificate message */
     size_t max_ip_fragments;      /* IP fragments held in flight */
     size_t max_messages_per_call; /* SIP messages kept per call */
+    size_t max_conns_kept;        /* connections the model lists one by one */
+    size_t max_sip_memory;        /* bytes of SIP message records the model keeps */
     uint64_t flow_idle_ns;        /* a flow idle this long is closed */
     uint64_t frag_timeout_ns;     /* an incomplete datagram older than this is dropped */
 } sl_limits;
