@@ -185,7 +185,7 @@ int sl_dns_parse(const uint8_t *buf, size_t len, sl_transport transport, sl_dns_
         return -SL_EMALFORMED;
     uint32_t records = (uint32_t)out->ancount + out->nscount + out->arcount;
     for (uint32_t i = 0; i < records; i++) {
-        sl_dns_answer tmp;
+        sl_dns_answer tmp = {0}; /* the sink for records past the kept answers */
         bool answer = i < out->ancount;
         sl_dns_answer *a = answer && out->n_answers < SL_DNS_MAX_ANSWERS ? &out->answers[out->n_answers] : &tmp;
         /* A TC response may end inside its records: keep what came whole. */

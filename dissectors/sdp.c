@@ -27,6 +27,7 @@ static bool next_line(const char *body, size_t len, size_t *pos, sdp_line *l, bo
     const char *nl = memchr(s, '\n', len - *pos);
     size_t n = nl ? (size_t)(nl - s) : len - *pos;
     *pos += nl ? n + 1 : n;
+    /* cppcheck-suppress knownConditionTrueFalse ; n is 0 for an empty line (nl == s) */
     if (n > 0 && s[n - 1] == '\r')
         n--;
     *well_formed = n >= 2 && s[1] == '=' && s[0] >= 'a' && s[0] <= 'z';

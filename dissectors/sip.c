@@ -259,7 +259,7 @@ static bool request_line_ok(const uint8_t *p, size_t n)
     if (i == 0 || i >= n || p[i] != ' ')
         return false;
     size_t uri = ++i;
-    while (i < n && p[i] != ' ' && p[i] > 0x20 && p[i] < 0x7f)
+    while (i < n && p[i] > 0x20 && p[i] < 0x7f)
         i++;
     if (i == uri || i >= n || p[i] != ' ')
         return false;

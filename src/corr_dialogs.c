@@ -112,10 +112,8 @@ int sl_corr_dialog_response(sl_corr_build *b, const sl_sip_record *r, uint32_t t
         sl_corr_ack_key(&b->key, r, x->leg);
         if (sl_cmap_put(&b->ack_map, &b->key, t) < 0)
             return -SL_ENOMEM;
-    } else if (invite && s >= 300 && !g->confirmed) {
-        g->terminated = true;
-    } else if (str_is(r->f.cseq_method, "BYE") && s >= 200 && s < 300) {
-        g->terminated = true;
+    } else if ((invite && s >= 300 && !g->confirmed) || (str_is(r->f.cseq_method, "BYE") && s >= 200 && s < 300)) {
+        g->terminated = true; /* a failed INVITE before any 2xx, or BYE answered */
     }
     return 0;
 }

@@ -220,7 +220,7 @@ int sl_corr_push_u32(uint32_t **a, size_t *n, uint32_t v)
 
 int sl_corr_push_rec(const sl_sip_record ***a, size_t *n, const sl_sip_record *r)
 {
-    if (sl_corr_grow(a, *n, sizeof **a) < 0)
+    if (sl_corr_grow(a, *n, sizeof **a) < 0) // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
         return -SL_ENOMEM;
     (*a)[(*n)++] = r;
     return 0;

@@ -88,7 +88,7 @@ static int order_records(sl_corr_build *b)
     const sl_model *m = b->m;
     size_t n = m->n_sip ? m->n_sip : 1;
     ordered *tmp = malloc(n * sizeof *tmp);
-    b->recs = malloc(n * sizeof *b->recs);
+    b->recs = malloc(n * sizeof *b->recs); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     b->rec_leg = malloc(n * sizeof *b->rec_leg);
     b->rec_tx = malloc(n * sizeof *b->rec_tx);
     if (!tmp || !b->recs || !b->rec_leg || !b->rec_tx) {
@@ -116,7 +116,7 @@ static void build_clear(sl_corr_build *b)
     free(b->key.p);
     sl_cmap *maps[] = {&b->leg_map,  &b->tx_map,  &b->ack_map, &b->dlg_map,
                        &b->join_map, &b->via_map, &b->reg_map};
-    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) // NOLINT(bugprone-sizeof-expression): element count of an array of pointers
         sl_cmap_clear(maps[i]);
 }
 

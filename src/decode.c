@@ -239,7 +239,6 @@ static int decode_ipv6(sl_cursor *c, size_t len, sl_l3 *out, const char **why)
             out->frag_offset = (uint32_t)(off & 0xFFF8);
             out->more_fragments = (off & 1) != 0;
             out->is_fragment = true;
-            ext_len = 8;
             if (!sl_cursor_ok(c))
                 return fail(why, "frame ends inside an IPv6 fragment header", -SL_ETRUNC);
         } else if (!sl_cursor_skip(c, ext_len - 2)) {

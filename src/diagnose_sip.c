@@ -129,6 +129,7 @@ static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
     bool bandwidth = !policy && fin->f.status_code == 404 && bw >= 0 && bw < (int64_t)x->o->min_bandwidth_kbps;
     if (policy)
         snprintf(code, sizeof code, "sip.policy_reject");
+    /* cppcheck-suppress knownConditionTrueFalse ; false positive: bandwidth can hold when policy is false */
     else if (bandwidth)
         snprintf(code, sizeof code, "sip.bandwidth_reject");
     else
@@ -226,6 +227,7 @@ static int codec_refused(sl_dg_ctx *x, int ci, const sl_call *call)
     if (!refusal && !bye47)
         return 0;
     const sl_sip_record *by = refusal ? refusal : bye47;
+    /* cppcheck-suppress nullPointerRedundantCheck ; by is refusal or bye47, not both NULL (returned above) */
     sl_diagnosis *d = sl_dg_add(x, "sip.codec_refused", ci, by->conn_index);
     if (!d)
         return -SL_ENOMEM;

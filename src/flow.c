@@ -40,7 +40,7 @@ sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, sl_flow_clo
     if (!t)
         return NULL;
     t->n_buckets = 1024;
-    t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
+    t->buckets = calloc(t->n_buckets, sizeof *t->buckets); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     if (!t->buckets) {
         free(t);
         return NULL;
@@ -89,13 +89,15 @@ sl_flow *sl_flow_table_find(sl_flow_table *t, uint8_t proto, const sl_addr *src,
 
 static void lru_unlink(sl_flow_table *t, sl_flow *f)
 {
+    /* The ends are tested by identity, not inferred from a NULL neighbour:
+     * same result, and the analyzer can see that t->oldest moves on. */
     if (f->newer)
         f->newer->older = f->older;
-    else
-        t->newest = f->older;
     if (f->older)
         f->older->newer = f->newer;
-    else
+    if (t->newest == f)
+        t->newest = f->older;
+    if (t->oldest == f)
         t->oldest = f->newer;
     f->newer = f->older = NULL;
 }
@@ -114,7 +116,7 @@ static void lru_push(sl_flow_table *t, sl_flow *f)
 static void grow_buckets(sl_flow_table *t)
 {
     size_t n = t->n_buckets * 2;
-    sl_flow **b = calloc(n, sizeof *b);
+    sl_flow **b = calloc(n, sizeof *b); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     if (!b)
         return; /* keep working with longer chains */
     for (size_t i = 0; i < t->n_buckets; i++) {

@@ -76,13 +76,15 @@ static void unlink_datagram(sl_ipfrag *f, datagram *d)
     while (*pp != d)
         pp = &(*pp)->hnext;
     *pp = d->hnext;
+    /* The ends are tested by identity (as in flow.c's lru_unlink), so that
+     * the analyzer sees f->oldest move on before d is freed. */
     if (d->older)
         d->older->newer = d->newer;
-    else
-        f->oldest = d->newer;
     if (d->newer)
         d->newer->older = d->older;
-    else
+    if (f->oldest == d)
+        f->oldest = d->newer;
+    if (f->newest == d)
         f->newest = d->older;
     for (piece *p = d->pieces, *next; p; p = next) {
         next = p->next;
@@ -190,7 +192,9 @@ static bool is_complete(const datagram *d)
 static int assemble(sl_ipfrag *f, datagram *d, const uint8_t **payload, size_t *len)
 {
     if (!f->scratch) {
-        f->scratch = malloc(MAX_DATAGRAM);
+        /* calloc: scratch is read only where filled[] says written, which
+         * the analyzer cannot follow; zeroing once costs nothing. */
+        f->scratch = calloc(1, MAX_DATAGRAM);
         f->filled = malloc(MAX_DATAGRAM);
         if (!f->scratch || !f->filled)
             return -SL_ENOMEM;

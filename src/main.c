@@ -351,6 +351,7 @@ static render_fn pick_render(const cli *c)
     return c->command->render;
 }
 
+/* cppcheck-suppress constParameter ; fileno() takes a FILE *, not a const one */
 static bool want_color(const cli *c, FILE *out)
 {
     if (c->color >= 0)

@@ -130,7 +130,7 @@ int sl_model_add_dns(sl_model *m, struct sl_dns_record *r)
         sl_dns_record_free(r);
         return 0;
     }
-    if (grow((void **)&m->dns, &m->cap_dns, m->n_dns, sizeof *m->dns) < 0) {
+    if (grow((void **)&m->dns, &m->cap_dns, m->n_dns, sizeof *m->dns) < 0) { // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
         sl_dns_record_free(r);
         return -SL_ENOMEM;
     }
@@ -140,7 +140,7 @@ int sl_model_add_dns(sl_model *m, struct sl_dns_record *r)
 
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
 {
-    size_t cost = r->mem_bytes + sizeof r; /* the record and its slot in m->sip */
+    size_t cost = r->mem_bytes + sizeof r; /* the record and its slot in m->sip */ // NOLINT(bugprone-sizeof-expression): the size of the pointer slot, on purpose
     if (cost > m->max_sip_bytes - m->sip_bytes || m->sip_not_kept) {
         /* Once full, stay full: the kept messages are the first ones, in order. */
         if (!m->sip_not_kept++)
@@ -149,7 +149,7 @@ int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
         return 0;
     }
     m->sip_bytes += cost;
-    if (grow((void **)&m->sip, &m->cap_sip, m->n_sip, sizeof *m->sip) < 0) {
+    if (grow((void **)&m->sip, &m->cap_sip, m->n_sip, sizeof *m->sip) < 0) { // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
         sl_sip_record_free(r);
         return -SL_ENOMEM;
     }

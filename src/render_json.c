@@ -112,10 +112,14 @@ static json_t *jbytes(jctx *x, const char *p, size_t n)
     for (size_t i = 0; i < n;) {
         size_t l = u[i] < 0x80 ? 1 : sl_text_utf8_len(u + i, n - i);
         if (l) {
+            /* buf goes with its length k, never as a C string */
+            // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
             memcpy(buf + k, p + i, l);
             k += l;
             i += l;
         } else {
+            /* buf goes with its length k, never as a C string */
+            // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
             memcpy(buf + k, "\xef\xbf\xbd", 3);
             k += 3;
             i++;

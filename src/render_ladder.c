@@ -332,9 +332,7 @@ static void header(const layout *L, const sl_ladder *l, FILE *out)
     size_t tl = strlen(l->title) + 40;
     char *t = malloc(tl);
     if (t) {
-        snprintf(t, tl, "%s%s%s", l->title, l->n_ev ? "  (UTC " : "", l->n_ev ? date : "");
-        if (l->n_ev)
-            strcat(t, ")");
+        snprintf(t, tl, "%s%s%s%s", l->title, l->n_ev ? "  (UTC " : "", l->n_ev ? date : "", l->n_ev ? ")" : "");
         wrapped_lines(L, t, SL_TONE_TITLE, out);
     }
     free(t);

@@ -348,6 +348,8 @@ static int q_insert_at(sl_reasm *r, size_t i, const reasm_entry *e)
         if (cap > SIZE_MAX / sizeof *r->q || q_recenter(r, cap) != 0)
             return -1;
     }
+    if (!r->q) /* not reached (q_len > 0 or the queue was just grown); for the analyzer */
+        return -1;
     reasm_entry *base = r->q + r->q_head;
     if (front) {
         memmove(base - 1, base, i * sizeof *base);
