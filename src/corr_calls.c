@@ -149,11 +149,16 @@ static int calls_messages(sl_corr_build *b)
             continue;
         sl_call *c = &o->calls[b->leg_call[b->rec_leg[i]]];
         const sl_sip_record *r = b->recs[i];
-        if (c->n_messages == 0 || r->span.first_ts < c->first_ts)
+        bool first = c->n_messages == 0 && c->messages_not_kept == 0;
+        if (first || r->span.first_ts < c->first_ts)
             c->first_ts = r->span.first_ts;
-        if (c->n_messages == 0 || r->span.last_ts > c->last_ts)
+        if (first || r->span.last_ts > c->last_ts)
             c->last_ts = r->span.last_ts;
-        if (sl_corr_push_rec(&c->messages, &c->n_messages, r) < 0)
+        /* --max-call-messages: the first ones are kept, the rest counted
+         * (the views say so); the call's times still span them all. */
+        if (b->max_messages && c->n_messages >= b->max_messages)
+            c->messages_not_kept++;
+        else if (sl_corr_push_rec(&c->messages, &c->n_messages, r) < 0)
             return -SL_ENOMEM;
     }
     return 0;

@@ -146,12 +146,12 @@ static int build_all(sl_corr_build *b)
     return 0;
 }
 
-sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels)
+sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call)
 {
     sl_calls_full *cf = calloc(1, sizeof *cf);
     if (!cf)
         return NULL;
-    sl_corr_build b = {.m = m, .labels = labels, .cf = cf, .o = &cf->pub};
+    sl_corr_build b = {.m = m, .labels = labels, .max_messages = max_messages_per_call, .cf = cf, .o = &cf->pub};
     int rc = build_all(&b);
     build_clear(&b);
     if (rc < 0) {

@@ -85,6 +85,7 @@ typedef struct sl_calls_full {
 typedef struct sl_corr_build {
     const sl_model *m;
     const sl_labels *labels;
+    size_t max_messages;        /* per call; 0: no cap */
     sl_calls_full *cf;
     sl_calls *o;
     const sl_sip_record **recs; /* by frame */

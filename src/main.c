@@ -408,7 +408,7 @@ static int run(cli *c)
     int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
     sl_calls *calls = NULL;
-    if (c->command->needs_calls && !(calls = sl_calls_build(m, &c->labels))) {
+    if (c->command->needs_calls && !(calls = sl_calls_build(m, &c->labels, c->cfg.limits.max_messages_per_call))) {
         fputs("sipladder: out of memory\n", stderr);
         if (out != stdout)
             fclose(out);

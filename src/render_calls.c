@@ -77,7 +77,10 @@ static void put_call(FILE *out, const sl_calls *c, const sl_call *k)
     }
     if (k->decided_by)
         fprintf(out, " (frame %llu)", (unsigned long long)k->decided_by->span.last_frame);
-    fprintf(out, "  %zu leg%s, %zu msg\n", k->n_legs, k->n_legs == 1 ? "" : "s", k->n_messages);
+    fprintf(out, "  %zu leg%s, %zu msg", k->n_legs, k->n_legs == 1 ? "" : "s", k->n_messages);
+    if (k->messages_not_kept)
+        fprintf(out, " (+%zu not kept: --max-call-messages)", k->messages_not_kept);
+    fputc('\n', out);
     for (size_t i = 0; i < k->n_legs; i++)
         put_leg(out, c, &c->legs[k->legs[i]]);
     size_t extra = 0;

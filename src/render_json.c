@@ -902,6 +902,8 @@ static json_t *call_json(jctx *x, const sl_calls *c, size_t idx)
     for (size_t i = 0; i < call->n_messages; i++)
         push(x, msgs, message_json(x, call->messages[i]));
     put(x, o, "messages", msgs);
+    /* past --max-call-messages: counted, not in "messages" */
+    put(x, o, "messages_not_kept", jint(call->messages_not_kept));
     return o;
 }
 

@@ -211,6 +211,17 @@ static void print_cap_warnings(const sl_model *m, const sl_render_opts *o)
                 on, off, m->sip_not_kept, m->sip_cap_frame, m->max_sip_bytes >> 20);
 }
 
+/* --max-call-messages: each call that hit it, with what it did not keep. */
+static void print_call_caps(const sl_calls *c, const sl_render_opts *o)
+{
+    const char *on = color_on(o, C_YELLOW), *off = color_off(o, C_YELLOW);
+    for (size_t i = 0; c && i < c->n_calls; i++)
+        if (c->calls[i].messages_not_kept)
+            fprintf(o->out, "%swarning:%s call %u: %zu SIP messages after its first %zu were not kept "
+                            "(--max-call-messages)\n",
+                    on, off, c->calls[i].id, c->calls[i].messages_not_kept, c->calls[i].n_messages);
+}
+
 static void print_problems(const sl_model *m, const sl_render_opts *o)
 {
     for (size_t i = 0; i < m->n_warnings; i++)
@@ -260,6 +271,7 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
+    print_call_caps(r->calls, o);
     /* Calls and verdicts last (diagnose.h), when there is something to say. */
     if ((r->calls && r->calls->n_calls) || (r->diagnoses && r->diagnoses->n))
         sl_render_diagnosis(r, o);

@@ -31,7 +31,7 @@ static bool load_path(loaded *l, const char *path)
     int rc = sl_analysis_run(l->a, files, 1);
     ck_assert_msg(rc == 0, "%s: run returned %d", path, rc);
     l->m = sl_analysis_model(l->a);
-    l->c = sl_calls_build(l->m, NULL);
+    l->c = sl_calls_build(l->m, NULL, 0);
     ck_assert_ptr_nonnull(l->c);
     return true;
 }
@@ -495,7 +495,7 @@ static sl_calls *synth_calls(synth *s)
     memset(&m, 0, sizeof m);
     m.sip = (struct sl_sip_record **)s->ptrs;
     m.n_sip = s->n;
-    return sl_calls_build(&m, NULL);
+    return sl_calls_build(&m, NULL, 0);
 }
 
 /* A hop that changes the Call-ID and keeps no header in common: only its
@@ -651,7 +651,7 @@ START_TEST(silent_connections_attach_or_stay_orphans)
     m.conns = conns;
     m.n_conns = 6;
     s.recs[0].conn_index = 0; /* no connection known */
-    sl_calls *c = sl_calls_build(&m, NULL);
+    sl_calls *c = sl_calls_build(&m, NULL, 0);
     ck_assert_ptr_nonnull(c);
     ck_assert_uint_eq(c->n_calls, 2);
     ck_assert_uint_eq(c->calls[0].n_conns, 1);
@@ -714,7 +714,7 @@ START_TEST(empty_model_and_free_null)
 {
     sl_model m;
     memset(&m, 0, sizeof m);
-    sl_calls *c = sl_calls_build(&m, NULL);
+    sl_calls *c = sl_calls_build(&m, NULL, 0);
     ck_assert_ptr_nonnull(c);
     ck_assert_uint_eq(c->n_calls, 0);
     ck_assert_uint_eq(c->n_hosts, 0);

@@ -171,7 +171,7 @@ START_TEST(verdicts_on_captures)
     ck_assert_msg(probe != NULL, "%s missing", path);
     fclose(probe);
     sl_analysis *a = run_file(e->file);
-    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL);
+    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL, 0);
     ck_assert_ptr_nonnull(calls);
     sl_diagnoses d;
     ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), calls, NULL, &d), 0);

@@ -62,7 +62,7 @@ static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t
     int rc = sl_analysis_run(r->a, r->files, 1);
     ck_assert_msg(rc == 0 || rc == -SL_ETRUNC || rc == -SL_EIO, "%s: %d", path, rc);
     const sl_model *m = sl_analysis_model(r->a);
-    r->calls = sl_calls_build(m, NULL);
+    r->calls = sl_calls_build(m, NULL, 0);
     ck_assert_ptr_nonnull(r->calls);
     ck_assert_int_eq(sl_diagnose(m, r->calls, NULL, &r->diag), 0);
     sl_report rep = {.model = m, .calls = r->calls, .diagnoses = &r->diag};

@@ -612,7 +612,7 @@ START_TEST(real_calls_registration_and_verdict)
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         fixture f;
         fixture_load(&f, testdata(cases[c].file), false);
-        sl_calls *calls = sl_calls_build(f.m, NULL);
+        sl_calls *calls = sl_calls_build(f.m, NULL, 0);
         ck_assert_ptr_nonnull(calls);
         sl_diagnoses d = {0};
         ck_assert_int_eq(sl_diagnose(f.m, calls, NULL, &d), 0);

@@ -219,7 +219,7 @@ START_TEST(scenario_row)
     ck_assert_uint_lt((size_t)_i, TABLE.n);
     const row *r = &TABLE.rows[_i];
     sl_analysis *a = run_file(r->file);
-    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL);
+    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL, 0);
     ck_assert_ptr_nonnull(calls);
     sl_diagnoses d;
     ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), calls, NULL, &d), 0);

@@ -103,6 +103,7 @@ typedef struct sl_call {
     size_t n_legs;
     const sl_sip_record **messages; /* every message of every leg, by frame (owned array) */
     size_t n_messages;
+    size_t messages_not_kept;       /* past max_messages_per_call: counted, not in messages */
     const sl_sip_record *initial;   /* the first initial INVITE (no To tag), or NULL */
     sl_sip_str caller, callee;      /* From URI and To URI (or Request-URI) of it */
     sl_call_outcome outcome;
@@ -138,8 +139,10 @@ typedef struct sl_calls {
 } sl_calls;
 
 /* Group the model's SIP messages.  labels (borrowed, may be NULL) are the
- * user's --name entries.  NULL when out of memory. */
-sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels);
+ * user's --name entries.  A call keeps at most max_messages_per_call
+ * messages (sl_limits; 0: no cap) and counts the rest in messages_not_kept.
+ * NULL when out of memory. */
+sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call);
 void sl_calls_free(sl_calls *c); /* NULL-safe */
 
 /* The host index of an address, or -1. */

@@ -31,7 +31,7 @@ static void render_all(const sl_model *m)
     (void)sl_labels_add(&labels, "10.0.0.1=Expressway-E");
     sl_tls_options tls = {.expect_name = "sip.example.com"};
     sl_report report = {.model = m};
-    sl_calls *calls = sl_calls_build(m, &labels);
+    sl_calls *calls = sl_calls_build(m, &labels, 10000);
     sl_diagnoses diagnoses = {0};
     sl_diagnose_options dopt;
     sl_diagnose_options_default(&dopt);
