@@ -13,6 +13,7 @@
 #include "sipladder/analysis.h"
 #include "sipladder/calls.h"
 #include "sipladder/model.h"
+#include "sipladder/render.h"
 #include "sipladder/sip_record.h"
 
 typedef struct loaded {
@@ -243,6 +244,59 @@ START_TEST(testdata_udp_call)
     ck_assert_uint_eq(l.c->n_transactions, 3);
     ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_ANSWERED);
     ck_assert_uint_eq(frame_of(l.c->calls[0].decided_by), 4);
+    unload(&l);
+}
+END_TEST
+
+/* --max-call-messages on the same call (INVITE 100 180 200 ACK BYE 200):
+ * a cap of 3 keeps the first three by frame and counts the other four, and
+ * the calls view, the summary and the ladder title say so. */
+static char *render_to_string(int (*view)(const sl_report *, const sl_render_opts *), const sl_report *rep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    sl_render_opts o = {.out = f};
+    ck_assert_int_eq(view(rep, &o), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    return buf;
+}
+
+START_TEST(max_call_messages_cap)
+{
+    loaded l;
+    load(&l, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    ck_assert_uint_eq(l.c->calls[0].n_messages, 7);
+    ck_assert_uint_eq(l.c->calls[0].messages_not_kept, 0);
+    sl_calls *capped = sl_calls_build(l.m, NULL, 3);
+    ck_assert_ptr_nonnull(capped);
+    ck_assert_uint_eq(capped->n_calls, 1);
+    const sl_call *k = &capped->calls[0];
+    ck_assert_uint_eq(k->n_messages, 3);
+    ck_assert_uint_eq(k->messages_not_kept, 4);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_ptr_eq(k->messages[i], l.c->calls[0].messages[i]);
+    /* The call's span still covers the messages not kept. */
+    ck_assert(k->last_ts == l.c->calls[0].last_ts);
+
+    sl_report rep = {.model = l.m, .calls = capped};
+    char *text = render_to_string(sl_render_calls, &rep);
+    ck_assert_msg(strstr(text, "3 msg (+4 not kept: --max-call-messages)"), "calls view: %s", text);
+    free(text);
+    text = render_to_string(sl_render_summary, &rep);
+    ck_assert_msg(strstr(text, "call 1: 4 SIP messages after its first 3 were not kept (--max-call-messages)"),
+                  "summary: %s", text);
+    free(text);
+    text = render_to_string(sl_render_ladder_text, &rep);
+    ck_assert_msg(strstr(text, "(4 later messages not kept: --max-call-messages)"), "ladder: %s", text);
+    free(text);
+    /* Uncapped, no view mentions it. */
+    rep.calls = l.c;
+    text = render_to_string(sl_render_calls, &rep);
+    ck_assert_ptr_null(strstr(text, "not kept"));
+    free(text);
+    sl_calls_free(capped);
     unload(&l);
 }
 END_TEST
@@ -736,6 +790,7 @@ static Suite *suite(void)
     tcase_add_test(t, colliding_cseq_stays_two_calls);
     tcase_add_test(t, reinvite_on_a_new_connection_joins_its_dialog);
     tcase_add_test(t, testdata_udp_call);
+    tcase_add_test(t, max_call_messages_cap);
     tcase_add_test(t, testdata_register_mra);
     tcase_add_test(t, testdata_two_in_one_segment);
     tcase_add_test(t, corpus_register_invite_cancel);

@@ -40,9 +40,9 @@ static void path_of(char *buf, size_t len, const char *where, const char *rel)
     snprintf(buf, len, "%s/%s", base, rel);
 }
 
-/* One run with the model's caps set (0: the default), to reach them on a
- * small capture. */
-static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t max_conns)
+/* One run with the model's caps and the messages-per-call cap set (0: the
+ * default, resp. no cap), to reach them on a small capture. */
+static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t max_conns, size_t max_call_messages)
 {
     memset(r, 0, sizeof *r);
     sl_config cfg;
@@ -62,7 +62,7 @@ static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t
     int rc = sl_analysis_run(r->a, r->files, 1);
     ck_assert_msg(rc == 0 || rc == -SL_ETRUNC || rc == -SL_EIO, "%s: %d", path, rc);
     const sl_model *m = sl_analysis_model(r->a);
-    r->calls = sl_calls_build(m, NULL, 0);
+    r->calls = sl_calls_build(m, NULL, max_call_messages);
     ck_assert_ptr_nonnull(r->calls);
     ck_assert_int_eq(sl_diagnose(m, r->calls, NULL, &r->diag), 0);
     sl_report rep = {.model = m, .calls = r->calls, .diagnoses = &r->diag};
@@ -73,7 +73,7 @@ static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t
     ck_assert_ptr_nonnull(r->lines);
 }
 
-static void run_file(run *r, const char *path) { run_file_caps(r, path, 0, 0); }
+static void run_file(run *r, const char *path) { run_file_caps(r, path, 0, 0, 0); }
 
 static void run_rel(run *r, const char *where, const char *rel)
 {
@@ -562,7 +562,7 @@ START_TEST(caps_reported)
     run_free(&r);
 
     /* One byte of SIP records: none of the 7 messages fits. */
-    run_file_caps(&r, path, 1, 0);
+    run_file_caps(&r, path, 1, 0, 0);
     cap = json_object_get(r.doc, "capture");
     ck_assert_int_eq(int_at(cap, "sip_not_kept"), 7);
     ck_assert(has_warning(cap, "7 SIP messages from frame 1 on were parsed but not kept"));
@@ -578,11 +578,27 @@ START_TEST(caps_reported)
     size_t conns = json_array_size(json_object_get(r.doc, "connections"));
     run_free(&r);
     ck_assert_uint_ge(conns, 2);
-    run_file_caps(&r, path, 0, 1);
+    run_file_caps(&r, path, 0, 1, 0);
     cap = json_object_get(r.doc, "capture");
     ck_assert_int_eq(int_at(cap, "connections_not_kept"), (json_int_t)conns - 1);
     ck_assert_int_eq(json_array_size(json_object_get(r.doc, "connections")), 1);
     ck_assert(has_warning(cap, "connections from frame"));
+    run_free(&r);
+
+    /* --max-call-messages 3: the call keeps INVITE, 100, 180 and counts
+     * the other 4 (200, ACK, BYE, 200); uncapped it counts none. */
+    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    run_file(&r, path);
+    json_t *call = json_array_get(json_object_get(r.doc, "calls"), 0);
+    ck_assert_ptr_nonnull(call);
+    ck_assert_int_eq(int_at(call, "messages_not_kept"), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(call, "messages")), 7);
+    run_free(&r);
+    run_file_caps(&r, path, 0, 0, 3);
+    call = json_array_get(json_object_get(r.doc, "calls"), 0);
+    ck_assert_ptr_nonnull(call);
+    ck_assert_int_eq(int_at(call, "messages_not_kept"), 4);
+    ck_assert_int_eq(json_array_size(json_object_get(call, "messages")), 3);
     run_free(&r);
 }
 END_TEST
