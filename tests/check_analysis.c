@@ -11,6 +11,7 @@
 #include "sipladder/model.h"
 #include "sipladder/registry.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 #define MAX_SEEN 64
 
@@ -415,9 +416,5 @@ int main(void)
     tcase_add_test(tc, unreadable_and_truncated_inputs);
     tcase_add_test(tc, shared_context_per_analysis);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

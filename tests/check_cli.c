@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check_run.h"
 
 typedef struct result {
     int status;
@@ -170,9 +171,5 @@ int main(void)
     tcase_add_test(tc, summary_names_and_color);
     tcase_add_test(tc, several_files_are_one_capture);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

@@ -15,6 +15,7 @@
 #include "sipladder/model.h"
 #include "sipladder/render.h"
 #include "sipladder/sip_record.h"
+#include "check_run.h"
 
 typedef struct loaded {
     sl_analysis *a;
@@ -812,9 +813,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(suite());
 }

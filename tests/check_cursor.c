@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "sipladder/cursor.h"
+#include "check_run.h"
 
 START_TEST(reads_big_and_little_endian)
 {
@@ -103,9 +104,5 @@ int main(void)
     tcase_add_test(tc, peek_does_not_move_or_poison);
     tcase_add_test(tc, null_buffer_is_empty);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "sipladder/decode.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 /* A frame under construction. */
 typedef struct frame {
@@ -358,9 +359,5 @@ int main(void)
     tcase_add_test(tc, non_ip_is_skipped_not_malformed);
     tcase_add_test(tc, every_cut_is_safe);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

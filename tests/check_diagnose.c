@@ -13,6 +13,7 @@
 #include "sipladder/dns.h"
 #include "sipladder/model.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 #define MAX_EV 24
 
@@ -366,9 +367,5 @@ static Suite *diagnose_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(diagnose_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(diagnose_suite());
 }

@@ -11,6 +11,7 @@
 #include "sipladder/dns.h"
 #include "sipladder/model.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 /* ---- a message builder ---- */
 
@@ -399,9 +400,5 @@ static Suite *dns_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dns_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(dns_suite());
 }

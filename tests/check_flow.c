@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "sipladder/flow.h"
+#include "check_run.h"
 
 typedef struct closes {
     int n[4];
@@ -113,9 +114,5 @@ int main(void)
     tcase_add_test(tc, cap_closes_least_recently_used);
     tcase_add_test(tc, many_flows_grow_the_table);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

@@ -18,6 +18,7 @@
 #include "sipladder/config.h"
 #include "sipladder/model.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 int fz_run_pipeline(const uint8_t *data, size_t size);
 int fz_run_tcp_reasm(const uint8_t *data, size_t size);
@@ -189,9 +190,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(suite());
 }

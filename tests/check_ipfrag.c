@@ -6,6 +6,7 @@
 
 #include "sipladder/ipfrag.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 typedef struct drops {
     int n;
@@ -199,9 +200,5 @@ int main(void)
     tcase_add_test(tc, timeout_expires_incomplete);
     tcase_add_test(tc, snaplen_cut_fragment_gives_up);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(s);
 }

@@ -20,6 +20,7 @@
 #include "sipladder/model.h"
 #include "sipladder/render_json.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 /* One pipeline run and its document. */
 typedef struct run {
@@ -624,9 +625,5 @@ static Suite *json_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(json_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(json_suite());
 }

@@ -19,6 +19,7 @@
 #include "sipladder/render.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 #define UDP_CALL "sip/udp-call-invite-100-180-200-ack-bye.pcap"
 #define TLS_UNKNOWN_CA "tls/tls12-unknown-ca.pcap"
@@ -668,9 +669,5 @@ static Suite *ladder_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ladder_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(ladder_suite());
 }

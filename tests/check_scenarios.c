@@ -20,6 +20,7 @@
 #include "sipladder/diagnose.h"
 #include "sipladder/model.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 #define MAX_ROWS 128
 #define MAX_EV 32
@@ -244,9 +245,5 @@ static Suite *scenarios_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(scenarios_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(scenarios_suite());
 }

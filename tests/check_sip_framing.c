@@ -7,6 +7,7 @@
 #include "sip_fixtures.h"
 #include "sipladder/sip.h"
 #include "sipladder/status.h"
+#include "check_run.h"
 
 static const sl_dissector *D = &sl_dissector_sip;
 
@@ -435,9 +436,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(suite());
 }

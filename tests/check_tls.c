@@ -14,6 +14,7 @@
 #include "sipladder/tls.h"
 #include "sipladder/tls_session.h"
 #include "tls_pcap_feed.h"
+#include "check_run.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -1297,9 +1298,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tls_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(tls_suite());
 }

@@ -10,6 +10,7 @@
 #include "sipladder/status.h"
 #include "sipladder/tls_session.h"
 #include "tls_pcap_feed.h"
+#include "check_run.h"
 
 /* ------------------------------------------------------------------ synthetic events */
 
@@ -394,9 +395,5 @@ static Suite *session_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(session_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(session_suite());
 }

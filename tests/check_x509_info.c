@@ -13,6 +13,7 @@
 #include "sipladder/status.h"
 #include "sipladder/x509_info.h"
 #include "tls_pcap_feed.h"
+#include "check_run.h"
 
 #define T2020_03 (INT64_C(1583020800) * SL_NS_PER_SEC) /* 2020-03-01 */
 #define T2019 (INT64_C(1546300800) * SL_NS_PER_SEC)    /* 2019-01-01 */
@@ -348,9 +349,5 @@ static Suite *x509_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(x509_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_check_run(x509_suite());
 }
