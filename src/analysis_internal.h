@@ -28,6 +28,7 @@ struct sl_analysis {
     const sl_registry *registry;
     sl_analysis_hooks hooks;
     sl_model *model;
+    size_t sip_flush_at; /* kept SIP bytes at which hooks.sip_pressure runs next */
     sl_flow_table *flows;
     sl_ipfrag *frags;
     sl_decode_as decode_as[SL_MAX_DECODE_AS];

@@ -157,6 +157,22 @@ int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
     return 0;
 }
 
+void sl_model_release_sip(sl_model *m, const bool *release)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n_sip; i++) {
+        sl_sip_record *r = m->sip[i];
+        if (!release[i]) {
+            m->sip[kept++] = r;
+            continue;
+        }
+        m->sip_bytes -= r->mem_bytes + sizeof r; // NOLINT(bugprone-sizeof-expression): as counted by sl_model_add_sip
+        m->sip_released++;
+        sl_sip_record_free(r);
+    }
+    m->n_sip = kept;
+}
+
 struct sl_tls_session *sl_model_conn_tls(sl_conn *c)
 {
     if (!c->tls)

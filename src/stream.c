@@ -178,9 +178,28 @@ static void sink_span(void *ctx, size_t start, size_t end, sl_span *out)
     out->last_ts = last ? last->ts : a->ts;
 }
 
+/* Past the flush mark, let the hook write ended calls and free them. */
+static void relieve_sip(sl_analysis *a, size_t cost)
+{
+    sl_model *m = a->model;
+    /* Sizes are below 2^40 (the --max-sip-memory limit): no overflow.  At
+     * the cap itself the hook gets a last chance before the record is
+     * dropped (and every one after it: sl_model_add_sip). */
+    bool at_cap = m->sip_bytes + cost > m->max_sip_bytes;
+    if (!a->hooks.sip_pressure || m->sip_not_kept || (m->sip_bytes + cost < a->sip_flush_at && !at_cap))
+        return;
+    a->hooks.sip_pressure(a->hooks.ctx, m, a->ts);
+    /* The next flush only after another eighth of the cap: one that frees
+     * little (calls still open) must not run again for every message. */
+    size_t half = m->max_sip_bytes / 2, step = m->max_sip_bytes / 8;
+    a->sip_flush_at = m->sip_bytes + step > half ? m->sip_bytes + step : half;
+}
+
 static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
 {
     sl_sip_record *r = sl_sip_record_new(ev->u.sip, &ev->span, &f->info, ev->dir);
+    if (r)
+        relieve_sip(a, r->mem_bytes);
     if (!r || sl_model_add_sip(a->model, r) < 0)
         sl_analysis_anomaly(a, ev->span.last_frame, f->conn_index, "core",
                             "out of memory: a SIP message was not kept");

@@ -11,6 +11,7 @@
 
 #include "sipladder/config.h"
 #include "sipladder/dissector.h"
+#include "sipladder/time.h"
 
 typedef struct sl_analysis sl_analysis;
 typedef struct sl_registry sl_registry;
@@ -23,6 +24,12 @@ typedef struct sl_analysis_hooks {
     void (*event)(void *ctx, const sl_flow_info *flow, const sl_event *ev);
     /* Now and then during a run: bytes of the files read so far.  May be NULL. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    /* The kept SIP records reached half of max_sip_memory: the hook may
+     * write the calls that have ended and release their records
+     * (sl_model_release_sip), so that a long capture is kept whole in
+     * bounded memory.  now: the current packet's time.  May be NULL: the
+     * cap then drops what comes after it (counted, reported). */
+    void (*sip_pressure)(void *ctx, struct sl_model *m, sl_time_ns now);
 } sl_analysis_hooks;
 
 /* A new analysis with the built-in dissectors, or with `registry` (borrowed,

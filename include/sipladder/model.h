@@ -70,6 +70,9 @@ typedef struct sl_conn {
     uint64_t gaps[2], gap_bytes[2];
     uint64_t buffer_cap_hits[2];
     uint32_t anomalies;         /* anomaly events on this connection */
+    bool judged;                /* a verdict on a call already written (streamed) names it */
+    bool attached;              /* attached to a call already written (streamed): not an orphan */
+    bool ambiguous;             /* no SIP, and two calls could own it (seen while streaming) */
     struct sl_tls_session *tls; /* the TLS handshake seen on it, owned, or NULL */
     uint32_t events[SL_EV_KINDS]; /* dissector events by sl_event_kind */
 } sl_conn;
@@ -128,6 +131,7 @@ typedef struct sl_model {
     size_t sip_bytes;
     uint64_t sip_not_kept;       /* SIP messages seen but not kept: max_sip_bytes reached */
     uint64_t sip_cap_frame;      /* first frame of the first of them */
+    uint64_t sip_released;       /* records written and freed before the end (streamed calls) */
 } sl_model;
 
 sl_model *sl_model_new(void);
@@ -148,6 +152,10 @@ int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const
  * 0 or -SL_ENOMEM.  Beyond max_sip_bytes the record is freed and counted
  * in sip_not_kept (0 is returned: the cap is reported, not an error). */
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
+/* Free the records whose release[i] is true (i: position in m->sip) and
+ * close the gaps, keeping the others in order; counted in sip_released.
+ * A streaming view calls it once it has written their calls. */
+void sl_model_release_sip(sl_model *m, const bool *release);
 /* Keep a DNS message record (ownership passes, also on error); beyond
  * SL_MODEL_MAX_DNS it is freed and counted.  0 or -SL_ENOMEM. */
 int sl_model_add_dns(sl_model *m, struct sl_dns_record *r);
