@@ -117,7 +117,10 @@ int sl_corr_conns_attach(sl_corr_build *b)
             has_sip[b->recs[i]->conn_index] = true;
     for (size_t i = 0; rc == 0 && has_sip && i < m->n_conns; i++) {
         const sl_conn *cn = &m->conns[i];
-        if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0])
+        /* SIP events count too: a streamed batch holds only some records.
+         * A connection a written call took is not offered again. */
+        if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0] ||
+            cn->events[SL_EV_SIP] || cn->attached)
             continue;
         uint32_t cand[2] = {0, 0}; /* read only up to n */
         size_t n = 0;
@@ -126,9 +129,12 @@ int sl_corr_conns_attach(sl_corr_build *b)
             if (h != SL_CALLS_NONE && !(s == 1 && sl_addr_equal(&cn->info.addr[0], &cn->info.addr[1])))
                 host_candidates(&x, h, cn->first_ts - CONN_SLACK_NS, cn->last_ts + CONN_SLACK_NS, cand, &n);
         }
-        sl_call *c = n == 1 ? &o->calls[cand[0]] : NULL;
+        /* Ambiguous once (streamed: with calls written since), always. */
+        sl_call *c = n == 1 && !cn->ambiguous ? &o->calls[cand[0]] : NULL;
         rc = c ? sl_corr_push_u32(&c->conns, &c->n_conns, cn->index)
                : sl_corr_push_u32(&o->orphan_conns, &o->n_orphan_conns, cn->index);
+        if (rc == 0 && n == 2)
+            rc = sl_corr_push_u32(&o->ambiguous_conns, &o->n_ambiguous_conns, cn->index);
     }
     for (size_t k = 0; rc == 0 && k < o->n_calls; k++)
         sl_corr_sort_unique(o->calls[k].conns, &o->calls[k].n_conns);

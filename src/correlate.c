@@ -194,6 +194,7 @@ void sl_calls_free(sl_calls *c)
     free(c->calls);
     free(c->registrations);
     free(c->orphan_conns);
+    free(c->ambiguous_conns);
     sl_cmap_clear(&cf->host_map);
     free(cf->rec_call);
     free(cf);

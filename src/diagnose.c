@@ -270,6 +270,32 @@ static void sort_verdicts(sl_diagnoses *d)
     }
 }
 
+/* A DNS verdict no call took: in a streamed batch it waits for the end;
+ * at the end, one a streamed call took already is not repeated. */
+static bool dns_dropped(const sl_diagnosis *d, const sl_diagnose_options *o)
+{
+    if (d->call >= 0 || strncmp(d->code, "dns.", 4) != 0)
+        return false;
+    if (o->calls_only)
+        return true;
+    for (size_t i = 0; d->n_evidence && i < o->n_dns_claimed; i++)
+        if (o->dns_claimed[i] == d->evidence[0])
+            return true;
+    return false;
+}
+
+static void drop_unclaimed_dns(sl_diagnoses *d, const sl_diagnose_options *o)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (dns_dropped(&d->list[i], o))
+            diagnosis_clear(&d->list[i]);
+        else
+            d->list[kept++] = d->list[i];
+    }
+    d->n = kept;
+}
+
 int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out)
 {
     sl_diagnose_options defaults;
@@ -282,17 +308,22 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
     sl_dg_ctx x = {.m = m, .calls = calls, .o = o, .out = out};
     x.conn_judged = calloc(m->n_conns ? m->n_conns : 1, sizeof *x.conn_judged);
     int rc = x.conn_judged ? find_capture_point(&x) : -SL_ENOMEM;
+    /* Connections a streamed call's verdict named are judged already. */
+    for (size_t i = 0; rc == 0 && i < m->n_conns; i++)
+        x.conn_judged[i] = m->conns[i].judged;
     /* Order matters: a connection named by a TLS or SIP verdict is not
      * reported again as a bare TCP reset. */
     if (rc == 0)
         rc = sl_dg_rules_dns(&x);
     if (rc == 0 && calls)
         rc = sl_dg_rules_sip(&x);
-    if (rc == 0)
+    if (rc == 0 && !o->calls_only)
         rc = sl_dg_rules_tls(&x);
-    if (rc == 0)
+    if (rc == 0 && !o->calls_only)
         rc = sl_dg_rules_tcp(&x);
     free(x.conn_judged);
+    if (rc == 0)
+        drop_unclaimed_dns(out, o);
     if (rc < 0) {
         sl_diagnoses_clear(out);
         return rc;

@@ -136,6 +136,8 @@ typedef struct sl_calls {
     sl_registration *registrations; size_t n_registrations;
     uint32_t *orphan_conns;         /* connections with no SIP and no unambiguous call (owned) */
     size_t n_orphan_conns;
+    uint32_t *ambiguous_conns;      /* those of them with two or more candidate calls (owned) */
+    size_t n_ambiguous_conns;
 } sl_calls;
 
 /* Group the model's SIP messages.  labels (borrowed, may be NULL) are the

@@ -67,6 +67,14 @@ typedef struct sl_diagnose_options {
                                        * (expect_name wins over tls->expect_name) */
     uint32_t min_bandwidth_kbps;  /* below this b=AS an offer risks sip.bandwidth_reject (default 1152) */
     size_t oversize_bytes;        /* a SIP message over TCP above this risks sip.oversize_reset (default 5000) */
+    /* Streaming (call_stream.h): a batch of ended calls is judged by the
+     * DNS and SIP rules only (connection verdicts wait for the end, when
+     * the connections are complete), keeping only DNS verdicts a call
+     * claims; the final run skips the DNS verdicts already claimed, named
+     * by their first evidence frame. */
+    bool calls_only;
+    const uint64_t *dns_claimed;
+    size_t n_dns_claimed;
 } sl_diagnose_options;
 
 void sl_diagnose_options_default(sl_diagnose_options *o);
