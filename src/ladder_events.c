@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "render_ladder_internal.h"
+#include "sipladder/spool.h"
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/model.h"
@@ -177,7 +178,7 @@ static char *cert_label(const sl_tls_chain *ch)
 {
     if (ch->n_sent == 0)
         return textf(32, "TLS Certificate (empty)");
-    const char *cn = ch->n && ch->certs[0].subject_cn ? ch->certs[0].subject_cn : NULL;
+    const char *cn = ch->n && ch->certs[0]->subject_cn ? ch->certs[0]->subject_cn : NULL;
     if (!cn)
         return textf(32, "TLS Certificate");
     char *e = sl_ladder_escape(cn, strlen(cn));
@@ -510,13 +511,27 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
     }
     int rc = 0;
     size_t drawn = 0;
+    sl_spool *sp = o->spool;
+    sl_render_opts spooled;
+    if (sp && sp->batch) {
+        /* Calls that ended early: drawn into the spool, nothing else yet. */
+        spooled = *o;
+        spooled.out = sp->part[SL_SPOOL_CALLS];
+        o = &spooled;
+    } else if (sp) {
+        sl_spool_copy(sp, SL_SPOOL_CALLS, o->out);
+    }
     for (size_t i = 0; i < cs->n_calls && rc == 0; i++) {
         if (want && !call_matches(cs, i, want))
             continue;
         rc = draw_call(r, o, i, draw, ctx);
         drawn++;
     }
-    if (want && drawn == 0) {
+    if (sp && sp->batch) {
+        sp->entries[SL_SPOOL_CALLS] += drawn;
+        return rc;
+    }
+    if (want && drawn == 0 && !(sp && sp->entries[SL_SPOOL_CALLS])) {
         fputs("sipladder: no call '", stderr);
         sl_text_fput(stderr, want, strlen(want));
         fprintf(stderr, "' (%zu call%s in the capture)\n", cs->n_calls, cs->n_calls == 1 ? "" : "s");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sipladder/analysis.h"
+#include "sipladder/call_stream.h"
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/labels.h"
@@ -322,7 +323,7 @@ static int export_certs(const sl_model *m, const char *dir)
         for (int d = 0; s && d < 2; d++) {
             for (size_t k = 0; k < s->chain[d].n; k++) {
                 char path[4096];
-                if (sl_cert_export_pem(&s->chain[d].certs[k], dir, path, sizeof path) < 0) {
+                if (sl_cert_export_pem(s->chain[d].certs[k], dir, path, sizeof path) < 0) {
                     fprintf(stderr, "sipladder: cannot write a certificate into %s: %s\n", dir, strerror(errno));
                     return -1;
                 }
@@ -357,24 +358,55 @@ static bool want_color(const cli *c, FILE *out)
     if (c->color >= 0)
         return c->color == 1;
     const char *no = getenv("NO_COLOR");
-    return out == stdout && isatty(STDOUT_FILENO) && !(no && *no);
+    return out == stdout && isatty(STDOUT_FILENO) && !(no && *no); /* out NULL: a file named by -o */
+}
+
+/* Calls written as they end (call_stream.h) unless no temporary file can
+ * be made: then --max-sip-memory drops what comes after it, reported. */
+static sl_call_stream *stream_new(cli *c, sl_render_opts *ro, const sl_diagnose_options *dopt)
+{
+    bool tls_only = c->command->render == sl_render_tls; /* needs no SIP record */
+    sl_call_stream_cfg sc = {
+        .labels = &c->labels,
+        .max_messages_per_call = c->cfg.limits.max_messages_per_call,
+        .diagnose = c->command->needs_diagnoses ? dopt : NULL,
+        .needs_calls = c->command->needs_calls,
+        .view = tls_only ? NULL : pick_render(c),
+        .opts = ro,
+    };
+    return sl_call_stream_new(&sc);
 }
 
 static int run(cli *c)
 {
-    sl_analysis_hooks hooks = {0};
+    /* The ladder's width is fixed before the run: calls drawn early go to a
+     * spool, not to the terminal whose width they take. */
+    if (!c->ladder.width && !c->output)
+        c->ladder.width = sl_render_term_width(stdout);
+    sl_render_opts ro = {.out = stdout, .color = want_color(c, c->output ? NULL : stdout), .quiet = c->quiet,
+                         .verbose = c->verbose, .labels = &c->labels, .tls = &c->cfg.tls};
+    ro.format = c->format;
+    ro.ladder = &c->ladder;
+    sl_diagnose_options dopt;
+    sl_diagnose_options_default(&dopt);
+    dopt.expect_name = c->cfg.tls.expect_name;
+    dopt.tls = &c->cfg.tls;
+    sl_call_stream *stream = stream_new(c, &ro, &dopt);
+    sl_analysis_hooks hooks = {.ctx = stream, .sip_pressure = stream ? sl_call_stream_pressure : NULL};
     bool progress = !c->quiet && isatty(STDERR_FILENO);
     if (progress)
         hooks.progress = show_progress;
     sl_analysis *a = sl_analysis_new(&c->cfg, NULL, &hooks);
     if (!a) {
         fputs("sipladder: out of memory\n", stderr);
+        sl_call_stream_free(stream);
         return EXIT_INTERNAL;
     }
+    int exit_code = EXIT_OK;
     for (size_t i = 0; i < c->n_decode; i++) {
         if (sl_analysis_decode_as(a, c->decode[i].port, c->decode[i].proto) < 0) {
-            sl_analysis_free(a);
-            return fail_usage("--decode: no dissector named '%s'", c->decode[i].proto);
+            exit_code = fail_usage("--decode: no dissector named '%s'", c->decode[i].proto);
+            goto done;
         }
     }
     int rc = sl_analysis_run(a, c->files, c->n_files);
@@ -383,45 +415,45 @@ static int run(cli *c)
     const sl_model *m = sl_analysis_model(a);
     if (rc == -SL_EIO || rc == -SL_EUSAGE) {
         fprintf(stderr, "sipladder: %s\n", m->n_warnings ? m->warnings[0] : "cannot read the capture");
-        sl_analysis_free(a);
-        return EXIT_UNREADABLE;
+        exit_code = EXIT_UNREADABLE;
+        goto done;
     }
-    if (rc == -SL_ENOMEM) {
+    if (rc == -SL_ENOMEM || (stream && sl_call_stream_status(stream) == -SL_ENOMEM)) {
         fputs("sipladder: out of memory\n", stderr);
-        sl_analysis_free(a);
-        return EXIT_INTERNAL;
+        exit_code = EXIT_INTERNAL;
+        goto done;
+    }
+    if (stream && sl_call_stream_status(stream) < 0) {
+        fputs("sipladder: cannot write the calls that ended to a temporary file (TMPDIR)\n", stderr);
+        exit_code = EXIT_OUTPUT;
+        goto done;
     }
     FILE *out = stdout;
     if (c->output && !(out = fopen(c->output, "w"))) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output, strerror(errno));
-        sl_analysis_free(a);
-        return EXIT_OUTPUT;
+        exit_code = EXIT_OUTPUT;
+        goto done;
     }
     /* Views write in many small pieces: 1 MB of buffer instead of a block
      * (a terminal keeps its line buffering). */
     if (!isatty(fileno(out)))
         setvbuf(out, NULL, _IOFBF, (size_t)1 << 20);
-    sl_render_opts ro = {.out = out, .color = want_color(c, out), .quiet = c->quiet, .verbose = c->verbose,
-                         .labels = &c->labels, .tls = &c->cfg.tls};
-    ro.format = c->format;
-    ro.ladder = &c->ladder;
-    int exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
+    ro.out = out;
+    exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
     sl_calls *calls = NULL;
     if (c->command->needs_calls && !(calls = sl_calls_build(m, &c->labels, c->cfg.limits.max_messages_per_call))) {
         fputs("sipladder: out of memory\n", stderr);
         if (out != stdout)
             fclose(out);
-        sl_analysis_free(a);
-        return EXIT_INTERNAL;
+        exit_code = EXIT_INTERNAL;
+        goto done;
     }
     report.calls = calls;
+    if (stream && sl_call_stream_finish(stream, calls, &dopt) < 0)
+        exit_code = EXIT_INTERNAL;
     sl_diagnoses diagnoses = {0};
     if (c->command->needs_diagnoses) {
-        sl_diagnose_options dopt;
-        sl_diagnose_options_default(&dopt);
-        dopt.expect_name = c->cfg.tls.expect_name;
-        dopt.tls = &c->cfg.tls;
         if (sl_diagnose(m, report.calls, &dopt, &diagnoses) < 0) {
             fputs("sipladder: out of memory\n", stderr);
             exit_code = EXIT_INTERNAL;
@@ -446,7 +478,9 @@ static int run(cli *c)
                 strerror(errno));
         exit_code = EXIT_OUTPUT;
     }
+done:
     sl_analysis_free(a);
+    sl_call_stream_free(stream);
     return exit_code;
 }
 

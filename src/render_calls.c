@@ -7,6 +7,7 @@
 
 #include "sipladder/calls.h"
 #include "sipladder/render.h"
+#include "sipladder/spool.h"
 #include "sipladder/text.h"
 
 static void put_str(FILE *out, sl_sip_str s)
@@ -176,7 +177,18 @@ int sl_render_calls(const sl_report *r, const sl_render_opts *o)
     FILE *out = o->out;
     if (!c)
         return -1;
-    fprintf(out, "Calls: %zu\n", c->n_calls);
+    sl_spool *sp = o->spool;
+    if (sp && sp->batch) {
+        /* Calls that ended early: spooled; the rest waits for the end. */
+        for (size_t i = 0; i < c->n_calls; i++)
+            put_call(sp->part[SL_SPOOL_CALLS], c, &c->calls[i]);
+        sp->entries[SL_SPOOL_CALLS] += c->n_calls;
+        return 0;
+    }
+    uint64_t early = sp ? sp->entries[SL_SPOOL_CALLS] : 0;
+    fprintf(out, "Calls: %llu\n", (unsigned long long)(early + c->n_calls));
+    if (early)
+        sl_spool_copy(sp, SL_SPOOL_CALLS, out);
     for (size_t i = 0; i < c->n_calls; i++)
         put_call(out, c, &c->calls[i]);
     size_t lost = uncorrelated(r);

@@ -18,6 +18,7 @@
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render_json.h"
+#include "sipladder/spool.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/text.h"
 #include "sipladder/tls.h"
@@ -39,6 +40,12 @@ typedef struct jctx {
     const void **in_calls; /* streaming: the records calls hold, sorted */
     size_t n_in_calls;
 } jctx;
+
+/* Leg, dialog and transaction numbers go on from those of the calls
+ * written early (call_stream.h), like call ids. */
+static uint64_t leg_base(const jctx *x) { return x->o->spool ? x->o->spool->legs : 0; }
+static uint64_t dialog_base(const jctx *x) { return x->o->spool ? x->o->spool->dialogs : 0; }
+static uint64_t transaction_base(const jctx *x) { return x->o->spool ? x->o->spool->transactions : 0; }
 
 /* ---- building blocks ---- */
 
@@ -262,6 +269,7 @@ static json_t *capture_json(jctx *x)
     put(x, o, "fragments_dropped", jint(m->frags_dropped));
     put(x, o, "connections_not_kept", jint(m->conns_not_kept));
     put(x, o, "sip_not_kept", jint(m->sip_not_kept));
+    put(x, o, "sip_streamed", jint(m->sip_released));
     put(x, o, "dns_not_kept", jint(m->dns_not_kept));
     put(x, o, "warnings", warnings_json(x, m));
     put(x, o, "anomalies", anomalies_json(x, m));
@@ -446,7 +454,7 @@ static json_t *chain_json(jctx *x, const sl_tls_chain *ch)
     put(x, o, "sent", jint(ch->n_sent));
     json_t *a = json_array();
     for (size_t i = 0; i < ch->n; i++)
-        push(x, a, cert_json(x, &ch->certs[i]));
+        push(x, a, cert_json(x, ch->certs[i]));
     put(x, o, "certificates", a);
     return o;
 }
@@ -781,7 +789,7 @@ static json_t *transaction_json(jctx *x, const sl_calls *c, uint32_t idx)
         return json_null();
     const sl_transaction *t = &c->transactions[idx];
     json_t *o = json_object();
-    put(x, o, "index", jint(idx));
+    put(x, o, "index", jint(transaction_base(x) + idx));
     const sl_sip_record *req = t->request;
     put(x, o, "method", req ? jsip(x, req->f.cseq_method.p ? req->f.cseq_method : req->f.method) : json_null());
     put(x, o, "cseq", req ? cseq_json(x, &req->f) : json_null());
@@ -789,7 +797,7 @@ static json_t *transaction_json(jctx *x, const sl_calls *c, uint32_t idx)
     put(x, o, "request", jrecord_frame(req));
     put(x, o, "copies", jint(t->request_copies));
     put(x, o, "duplicates", jint(t->duplicates));
-    put(x, o, "dialog", t->dialog < c->n_dialogs ? jint(t->dialog) : json_null());
+    put(x, o, "dialog", t->dialog < c->n_dialogs ? jint(dialog_base(x) + t->dialog) : json_null());
     json_t *resp = json_array();
     for (size_t i = 0; i < t->n_responses; i++)
         push(x, resp, jrecord_frame(t->responses[i]));
@@ -809,7 +817,7 @@ static json_t *dialog_json(jctx *x, const sl_calls *c, uint32_t idx)
         return json_null();
     const sl_dialog *d = &c->dialogs[idx];
     json_t *o = json_object();
-    put(x, o, "index", jint(idx));
+    put(x, o, "index", jint(dialog_base(x) + idx));
     put(x, o, "call_id", jsip(x, d->call_id));
     put(x, o, "from_tag", jsip(x, d->from_tag));
     put(x, o, "to_tag", jsip(x, d->to_tag));
@@ -817,7 +825,7 @@ static json_t *dialog_json(jctx *x, const sl_calls *c, uint32_t idx)
     put(x, o, "terminated", json_boolean(d->terminated));
     json_t *tr = json_array();
     for (size_t i = 0; i < d->n_transactions; i++)
-        push(x, tr, jint(d->transactions[i]));
+        push(x, tr, jint(transaction_base(x) + d->transactions[i]));
     put(x, o, "transactions", tr);
     return o;
 }
@@ -846,7 +854,7 @@ static json_t *leg_json(jctx *x, const sl_calls *c, uint32_t idx)
         return json_null();
     const sl_leg *l = &c->legs[idx];
     json_t *o = json_object();
-    put(x, o, "index", jint(idx));
+    put(x, o, "index", jint(leg_base(x) + idx));
     put(x, o, "hop", jint(l->hop));
     put(x, o, "call_id", jsip(x, l->call_id));
     json_t *hosts = json_array();
@@ -1320,9 +1328,17 @@ static void out_key_compact(jout *w, bool first, const char *key)
 
 /* A top-level array written one element at a time, as jansson would have
  * written it whole at depth 1 ("[]" when empty). */
-static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags)
+static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl_spool *sp, int part)
 {
     size_t written = 0;
+    if (sp && sp->entries[part]) {
+        /* Elements written early (call_stream.h) open the array. */
+        out_bytes(w, "[", 1);
+        out_flush(w);
+        if (sl_spool_copy(sp, part, w->f) < 0)
+            w->err = true;
+        written = (size_t)sp->entries[part];
+    }
     for (size_t i = 0; i < n && !x->err && !w->err; i++) {
         json_t *v;
         if (!elem(x, i, &v))
@@ -1372,8 +1388,61 @@ static json_t *capture_final(jctx *x, uint64_t later)
     return capture;
 }
 
+/* One element of a top-level array, spooled: as out_array writes it. */
+static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size_t flags)
+{
+    if (sp->entries[part]++)
+        out_bytes(w, ",", 1);
+    out_newline(w, 4);
+    out_piece(x, w, v, 4, flags);
+}
+
+/* A streamed batch (call_stream.h): the calls that ended and their
+ * verdicts, as elements of the document's arrays or as call lines. */
+static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
+{
+    sl_spool *sp = o->spool;
+    jout *w = malloc(sizeof *w);
+    if (!w)
+        return -1;
+    w->f = sp->part[SL_SPOOL_CALLS];
+    w->err = false;
+    w->n = 0;
+    jctx x = {.r = r, .o = o};
+    size_t n_calls = r->calls ? r->calls->n_calls : 0;
+    if (lines) {
+        for (size_t i = 0; i < n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
+            out_piece(&x, w, call_line(&x, i), 0, SL_JSON_FLAGS | JSON_COMPACT);
+            out_bytes(w, "\n", 1);
+            sp->entries[SL_SPOOL_CALLS]++;
+        }
+    } else {
+        const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
+        for (size_t i = 0; i < n_calls && !x.err && !w->err; i++)
+            spool_elem(&x, w, sp, SL_SPOOL_CALLS, call_json(&x, r->calls, i), flags);
+        out_flush(w);
+        w->f = sp->part[SL_SPOOL_VERDICTS];
+        for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x.err && !w->err; i++)
+            spool_elem(&x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(&x, &r->diagnoses->list[i]), flags);
+    }
+    out_flush(w);
+    sp->replaced += x.replaced;
+    if (r->calls) {
+        sp->legs += r->calls->n_legs;
+        sp->dialogs += r->calls->n_dialogs;
+        sp->transactions += r->calls->n_transactions;
+    }
+    if (w->err)
+        sp->failed = true;
+    int rc = x.err || w->err ? -1 : 0;
+    free(w);
+    return rc;
+}
+
 int sl_render_json(const sl_report *r, const sl_render_opts *o)
 {
+    if (o->spool && o->spool->batch)
+        return json_batch(r, o, false);
     jout *w = malloc(sizeof *w);
     if (!w)
         return -1;
@@ -1381,7 +1450,7 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     w->err = false;
     w->n = 0;
     const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
-    uint64_t later = count_later(r, o, false);
+    uint64_t later = count_later(r, o, false) + (o->spool ? o->spool->replaced : 0);
     jctx x = {.r = r, .o = o};
     out_bytes(w, "{", 1);
     out_key(w, true, "schema");
@@ -1393,18 +1462,18 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     out_key(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 2, flags);
     out_key(w, false, "connections");
-    out_array(&x, w, r->model->n_conns, conn_elem, flags);
+    out_array(&x, w, r->model->n_conns, conn_elem, flags, NULL, 0);
     out_key(w, false, "calls");
-    out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, flags);
+    out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, flags, o->spool, SL_SPOOL_CALLS);
     out_key(w, false, "registrations");
-    out_array(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags);
+    out_array(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags, NULL, 0);
     out_key(w, false, "messages");
     if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
         x.err = true;
-    out_array(&x, w, r->model->n_sip, loose_message_elem, flags);
+    out_array(&x, w, r->model->n_sip, loose_message_elem, flags, NULL, 0);
     free(x.in_calls);
     out_key(w, false, "diagnoses");
-    out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, flags);
+    out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, flags, o->spool, SL_SPOOL_VERDICTS);
     out_newline(w, 0);
     out_str(w, "}\n");
     out_flush(w);
@@ -1415,6 +1484,8 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
 
 int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
 {
+    if (o->spool && o->spool->batch)
+        return json_batch(r, o, true);
     jout *w = malloc(sizeof *w);
     if (!w)
         return -1;
@@ -1422,7 +1493,7 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     w->err = false;
     w->n = 0;
     const size_t flags = SL_JSON_FLAGS | JSON_COMPACT;
-    uint64_t later = count_later(r, o, true);
+    uint64_t later = count_later(r, o, true) + (o->spool ? o->spool->replaced : 0);
     jctx x = {.r = r, .o = o};
     /* The head line, streamed like the document; its capture counts the
      * replacements of everything after it (head pieces and call lines). */
@@ -1456,6 +1527,12 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, flags);
     out_bytes(w, "}", 1);
     out_bytes(w, "\n", 1);
+    if (o->spool && o->spool->entries[SL_SPOOL_CALLS]) {
+        /* The call lines written early (call_stream.h). */
+        out_flush(w);
+        if (sl_spool_copy(o->spool, SL_SPOOL_CALLS, w->f) < 0)
+            w->err = true;
+    }
     for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
         out_piece(&x, w, call_line(&x, i), 0, flags);
         out_bytes(w, "\n", 1);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "render_ladder_internal.h"
+#include "sipladder/spool.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/status.h"
 #include "sipladder/text.h"
@@ -238,7 +239,7 @@ static void wrapped_lines(const layout *L, const char *s, sl_ladder_tone tone, F
     }
 }
 
-static int term_width(FILE *out)
+int sl_render_term_width(FILE *out)
 {
     int fd = fileno(out);
     if (fd < 0 || !isatty(fd))
@@ -276,7 +277,7 @@ static bool spans_days(const sl_ladder *l)
  * when the columns would not fit at all (the layout is never broken). */
 static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
 {
-    int want = o->ladder && o->ladder->width > 0 ? o->ladder->width : term_width(o->out);
+    int want = o->ladder && o->ladder->width > 0 ? o->ladder->width : sl_render_term_width(o->out);
     uint64_t maxf = 0;
     for (size_t i = 0; i < l->n_ev; i++)
         maxf = l->ev[i].frame > maxf ? l->ev[i].frame : maxf;
@@ -498,7 +499,8 @@ static int draw_text(const sl_ladder *l, const sl_report *r, const sl_render_opt
 
 int sl_render_ladder_text(const sl_report *r, const sl_render_opts *o)
 {
-    bool first = true;
+    /* Ladders already spooled (call_stream.h) come first. */
+    bool first = !(o->spool && o->spool->entries[SL_SPOOL_CALLS]);
     return sl_ladder_each(r, o, draw_text, &first);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "render_ladder_internal.h"
+#include "sipladder/spool.h"
 #include "sipladder/diagnose.h"
 
 /* s (already escaped: no control bytes) with Mermaid's special characters
@@ -113,6 +114,7 @@ static int draw_mermaid(const sl_ladder *l, const sl_report *r, const sl_render_
 
 int sl_render_ladder_mermaid(const sl_report *r, const sl_render_opts *o)
 {
-    bool first = true;
+    /* Ladders already spooled (call_stream.h) come first. */
+    bool first = !(o->spool && o->spool->entries[SL_SPOOL_CALLS]);
     return sl_ladder_each(r, o, draw_mermaid, &first);
 }

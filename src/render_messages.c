@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "sipladder/render.h"
+#include "sipladder/spool.h"
 #include "sipladder/sip_record.h"
 
 typedef struct ordered {
@@ -45,8 +46,18 @@ int sl_render_messages(const sl_report *r, const sl_render_opts *o)
     for (size_t i = 0; i < m->n_sip; i++)
         order[i] = (ordered){m->sip[i], i};
     qsort(order, m->n_sip, sizeof *order, by_frame);
+    /* Records freed early (call_stream.h) were written to the spool. */
+    sl_spool *sp = o->spool;
+    FILE *out = sp && sp->batch ? sp->part[SL_SPOOL_CALLS] : o->out;
+    if (sp && !sp->batch)
+        sl_spool_copy(sp, SL_SPOOL_CALLS, out);
     for (size_t i = 0; i < m->n_sip; i++)
-        print_record(order[i].rec, o->out);
+        print_record(order[i].rec, out);
+    if (sp && sp->batch) {
+        sp->entries[SL_SPOOL_CALLS] += m->n_sip;
+        free(order);
+        return 0;
+    }
     if (m->sip_not_kept)
         fprintf(o->out, "warning: %llu more SIP messages from frame %llu on were parsed but not kept (cap of %zu MB)\n",
                 (unsigned long long)m->sip_not_kept, (unsigned long long)m->sip_cap_frame, m->max_sip_bytes >> 20);

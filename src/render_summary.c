@@ -8,6 +8,7 @@
 
 #include "sipladder/diagnose.h"
 #include "sipladder/render.h"
+#include "sipladder/spool.h"
 #include "sipladder/text.h"
 #include "sipladder/tls.h"
 #include "sipladder/tls_session.h"
@@ -212,14 +213,18 @@ static void print_cap_warnings(const sl_model *m, const sl_render_opts *o)
 }
 
 /* --max-call-messages: each call that hit it, with what it did not keep. */
-static void print_call_caps(const sl_calls *c, const sl_render_opts *o)
+static uint64_t print_call_caps(const sl_calls *c, const sl_render_opts *o, FILE *out)
 {
     const char *on = color_on(o, C_YELLOW), *off = color_off(o, C_YELLOW);
+    uint64_t n = 0;
     for (size_t i = 0; c && i < c->n_calls; i++)
-        if (c->calls[i].messages_not_kept)
-            fprintf(o->out, "%swarning:%s call %u: %zu SIP messages after its first %zu were not kept "
-                            "(--max-call-messages)\n",
+        if (c->calls[i].messages_not_kept) {
+            fprintf(out, "%swarning:%s call %u: %zu SIP messages after its first %zu were not kept "
+                         "(--max-call-messages)\n",
                     on, off, c->calls[i].id, c->calls[i].messages_not_kept, c->calls[i].n_messages);
+            n++;
+        }
+    return n;
 }
 
 static void print_problems(const sl_model *m, const sl_render_opts *o)
@@ -247,6 +252,12 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
 int sl_render_summary(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
+    sl_spool *sp = o->spool;
+    if (sp && sp->batch) {
+        /* Calls that ended early: their warnings and verdicts, spooled. */
+        sp->entries[SL_SPOOL_NOTES] += print_call_caps(r->calls, o, sp->part[SL_SPOOL_NOTES]);
+        return sl_render_diagnosis(r, o);
+    }
     print_capture(m, o);
     if (m->n_conns) {
         widths w = {6, 6};
@@ -271,9 +282,12 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     }
     fprintf(o->out, "\n");
     print_problems(m, o);
-    print_call_caps(r->calls, o);
+    if (sp)
+        sl_spool_copy(sp, SL_SPOOL_NOTES, o->out);
+    print_call_caps(r->calls, o, o->out);
     /* Calls and verdicts last (diagnose.h), when there is something to say. */
-    if ((r->calls && r->calls->n_calls) || (r->diagnoses && r->diagnoses->n))
+    bool early = sp && (sp->entries[SL_SPOOL_CALLS] || sp->entries[SL_SPOOL_VERDICTS]);
+    if (early || (r->calls && r->calls->n_calls) || (r->diagnoses && r->diagnoses->n))
         sl_render_diagnosis(r, o);
     return 0;
 }

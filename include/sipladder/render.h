@@ -11,6 +11,7 @@
 
 struct sl_calls;
 struct sl_diagnoses;
+struct sl_spool;
 
 /* Everything one run found, for the views.  calls and diagnoses are NULL
  * when the view did not ask for them. */
@@ -29,6 +30,10 @@ typedef struct sl_render_opts {
     const struct sl_tls_options *tls; /* certificate checks (--expect-name, --ca-file), may be NULL */
     const char *format;               /* --format value each view interprets; NULL: its default */
     const struct sl_ladder_opts *ladder; /* ladder view options, may be NULL */
+    /* Streaming (call_stream.h, spool.h), or NULL.  With spool->batch the
+     * view writes only the per-call parts of r to the spool; in the final
+     * run it writes the spooled parts before its own, counting them. */
+    struct sl_spool *spool;
 } sl_render_opts;
 
 /* One line per TCP connection and UDP flow, then warnings and anomalies.
@@ -66,6 +71,8 @@ int sl_render_ladder_mermaid(const sl_report *r, const sl_render_opts *o);
  * every host with its label.  Needs r->calls.  0 or -1. */
 int sl_render_calls(const sl_report *r, const sl_render_opts *o);
 
+/* Columns of the terminal out is (COLUMNS wins), else 120. */
+int sl_render_term_width(FILE *out);
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
 

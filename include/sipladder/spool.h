@@ -1,0 +1,34 @@
+/* spool.h - where a view writes the calls that ended before the capture
+ * did (call_stream.h): temporary files, one per part of the view's output,
+ * copied into the output when the view's final run reaches that part. */
+#ifndef SIPLADDER_SPOOL_H
+#define SIPLADDER_SPOOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+    SL_SPOOL_CALLS = 0, /* per-call entries: lines, ladders, JSON elements */
+    SL_SPOOL_VERDICTS,  /* their verdicts */
+    SL_SPOOL_NOTES,     /* per-call warnings (summary: --max-call-messages) */
+    SL_SPOOL_PARTS
+};
+
+typedef struct sl_spool {
+    FILE *part[SL_SPOOL_PARTS];
+    uint64_t entries[SL_SPOOL_PARTS]; /* entries written to each part */
+    uint64_t replaced;  /* JSON: strings whose invalid UTF-8 was replaced, in the parts */
+    uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
+    bool batch;         /* the view runs on a batch: write the parts only */
+    bool failed;        /* a part could not be written */
+} sl_spool;
+
+/* Temporary files for every part; -1 (errno set) when one cannot be made. */
+int sl_spool_open(sl_spool *s);
+void sl_spool_close(sl_spool *s); /* NULL-safe */
+
+/* Copy a part, from its start, to out.  0, or -1 on a read/write error. */
+int sl_spool_copy(sl_spool *s, int part, FILE *out);
+
+#endif

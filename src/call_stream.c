@@ -1,0 +1,325 @@
+/* call_stream.c - write the calls that ended, free their records, and keep
+ * what the final run needs from them (numbering, host labels, claimed DNS
+ * verdicts, judged and attached connections). */
+#include "sipladder/call_stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/sip_record.h"
+#include "sipladder/spool.h"
+#include "sipladder/status.h"
+
+/* What the written calls taught about a host (sorted by address). */
+typedef struct host_note {
+    sl_addr addr;
+    char *label;          /* owned, or NULL (the address was the label) */
+    sl_label_source source;
+    char *product;        /* owned, or NULL */
+    const char *role;     /* static, or NULL */
+    uint32_t messages_sent;
+} host_note;
+
+struct sl_call_stream {
+    sl_call_stream_cfg cfg;
+    sl_spool spool;
+    size_t calls_written;
+    host_note *hosts;
+    size_t n_hosts;
+    uint64_t *dns_claimed; /* first evidence frame of each DNS verdict a written call took */
+    size_t n_dns_claimed;
+    int status;
+};
+
+sl_call_stream *sl_call_stream_new(const sl_call_stream_cfg *cfg)
+{
+    sl_call_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    if (sl_spool_open(&s->spool) < 0) {
+        free(s);
+        return NULL;
+    }
+    cfg->opts->spool = &s->spool;
+    return s;
+}
+
+void sl_call_stream_free(sl_call_stream *s)
+{
+    if (!s)
+        return;
+    if (s->cfg.opts->spool == &s->spool)
+        s->cfg.opts->spool = NULL;
+    sl_spool_close(&s->spool);
+    for (size_t i = 0; i < s->n_hosts; i++) {
+        free(s->hosts[i].label);
+        free(s->hosts[i].product);
+    }
+    free(s->hosts);
+    free(s->dns_claimed);
+    free(s);
+}
+
+int sl_call_stream_status(const sl_call_stream *s) { return s->status ? s->status : (s->spool.failed ? -1 : 0); }
+
+size_t sl_call_stream_calls(const sl_call_stream *s) { return s->calls_written; }
+
+static void fail(sl_call_stream *s, int rc)
+{
+    if (!s->status)
+        s->status = rc;
+}
+
+/* Ended: every dialog over (or never answered) and quiet for the linger
+ * time; or quiet so long that its BYE was lost to the capture. */
+static bool call_ended(const sl_calls *c, const sl_call *k, sl_time_ns now)
+{
+    sl_time_ns quiet = now - k->last_ts;
+    if (quiet < SL_CALL_LINGER_NS)
+        return false;
+    if (quiet >= SL_CALL_STALE_NS)
+        return true;
+    for (size_t i = 0; i < k->n_legs; i++) {
+        const sl_leg *l = &c->legs[k->legs[i]];
+        for (size_t j = 0; j < l->n_dialogs; j++)
+            if (c->dialogs[l->dialogs[j]].confirmed && !c->dialogs[l->dialogs[j]].terminated)
+                return false;
+    }
+    return true;
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+    return sl_addr_cmp(&((const host_note *)a)->addr, &((const host_note *)b)->addr);
+}
+
+static host_note *note_find(sl_call_stream *s, const sl_addr *a)
+{
+    host_note key = {.addr = *a};
+    return s->n_hosts ? bsearch(&key, s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp) : NULL;
+}
+
+static int dup_into(char **dst, const char *src)
+{
+    char *c = src ? strdup(src) : NULL;
+    if (src && !c)
+        return -SL_ENOMEM;
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+/* Keep what the batch's hosts say beyond their address. */
+static int learn_hosts(sl_call_stream *s, const sl_calls *c)
+{
+    size_t before = s->n_hosts;
+    for (size_t i = 0; i < c->n_hosts; i++) {
+        const sl_host *h = &c->hosts[i];
+        if (!h->messages_sent && h->source == SL_LABEL_ADDRESS && !h->product)
+            continue;
+        host_note *n = note_find(s, &h->addr);
+        if (!n) {
+            host_note *grown = realloc(s->hosts, (s->n_hosts + 1) * sizeof *grown);
+            if (!grown)
+                return -SL_ENOMEM;
+            s->hosts = grown;
+            n = &s->hosts[s->n_hosts++];
+            *n = (host_note){.addr = h->addr, .source = SL_LABEL_ADDRESS};
+        }
+        n->messages_sent += h->messages_sent;
+        if (h->source < n->source && dup_into(&n->label, h->label) == 0)
+            n->source = h->source;
+        if (!n->product && h->product && dup_into(&n->product, h->product) < 0)
+            return -SL_ENOMEM;
+        if (!n->role)
+            n->role = h->role;
+    }
+    if (s->n_hosts != before)
+        qsort(s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp);
+    return 0;
+}
+
+/* What the final run must not repeat or mislabel after this batch. */
+static int remember_batch(sl_call_stream *s, sl_model *m, const sl_calls *c, const sl_diagnoses *d)
+{
+    for (size_t i = 0; i < c->n_calls; i++)
+        for (size_t k = 0; k < c->calls[i].n_conns; k++)
+            if (c->calls[i].conns[k] && c->calls[i].conns[k] <= m->n_conns)
+                m->conns[c->calls[i].conns[k] - 1].attached = true;
+    for (size_t i = 0; d && i < d->n; i++) {
+        const sl_diagnosis *v = &d->list[i];
+        if (v->conn_index && v->conn_index <= m->n_conns)
+            m->conns[v->conn_index - 1].judged = true;
+        if (strncmp(v->code, "dns.", 4) != 0 || !v->n_evidence)
+            continue;
+        uint64_t *grown = realloc(s->dns_claimed, (s->n_dns_claimed + 1) * sizeof *grown);
+        if (!grown)
+            return -SL_ENOMEM;
+        s->dns_claimed = grown;
+        s->dns_claimed[s->n_dns_claimed++] = v->evidence[0];
+    }
+    return learn_hosts(s, c);
+}
+
+/* Correlate, judge and write the records marked, as a model of their own
+ * (the connections and everything else shared with m). */
+/* Drop from the batch's calls the SIP-less connections that only the
+ * batch, not every kept call, made theirs. */
+static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
+{
+    for (size_t i = 0; i < c->n_calls; i++) {
+        sl_call *k = &c->calls[i];
+        size_t kept = 0;
+        for (size_t j = 0; j < k->n_conns; j++) {
+            uint32_t ci = k->conns[j];
+            bool sure = !ci || ci > m->n_conns || m->conns[ci - 1].events[SL_EV_SIP] || conn_ok[ci - 1];
+            if (sure)
+                k->conns[kept++] = ci;
+        }
+        k->n_conns = kept;
+    }
+}
+
+static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size_t n_release, const bool *conn_ok)
+{
+    sl_sip_record **recs = malloc(n_release * sizeof *recs);
+    if (!recs)
+        return -SL_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_sip; i++)
+        if (release[i])
+            recs[k++] = m->sip[i];
+    sl_model batch = *m;
+    batch.sip = recs;
+    batch.n_sip = batch.cap_sip = k;
+    int rc = 0;
+    sl_calls *calls = NULL;
+    sl_diagnoses verdicts = {0};
+    sl_report report = {.model = &batch};
+    if (s->cfg.needs_calls) {
+        calls = sl_calls_build(&batch, s->cfg.labels, s->cfg.max_messages_per_call);
+        if (!calls)
+            rc = -SL_ENOMEM;
+        if (calls)
+            keep_sure_conns(calls, m, conn_ok);
+        for (size_t i = 0; calls && i < calls->n_calls; i++)
+            calls->calls[i].id += (uint32_t)s->calls_written;
+        report.calls = calls;
+    }
+    if (rc == 0 && calls && s->cfg.diagnose) {
+        sl_diagnose_options o = *s->cfg.diagnose;
+        o.calls_only = true;
+        rc = sl_diagnose(&batch, calls, &o, &verdicts);
+        report.diagnoses = &verdicts;
+    }
+    if (rc == 0 && s->cfg.view) {
+        s->spool.batch = true;
+        rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
+        s->spool.batch = false;
+    }
+    if (rc == 0 && calls)
+        rc = remember_batch(s, m, calls, report.diagnoses);
+    if (rc == 0 && calls)
+        s->calls_written += calls->n_calls;
+    sl_diagnoses_clear(&verdicts);
+    sl_calls_free(calls);
+    free(recs);
+    return rc;
+}
+
+/* A connection's time window when matched to calls (corr_conns.c). */
+#define SL_CALL_CONN_SLACK_NS (2 * SL_NS_PER_SEC)
+
+/* The records of ended calls (every record when the view wants no calls). */
+static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *release, size_t *n_release,
+                      bool *conn_ok)
+{
+    *n_release = 0;
+    if (!s->cfg.needs_calls) {
+        for (size_t i = 0; i < m->n_sip; i++)
+            release[i] = true;
+        *n_release = m->n_sip;
+        return 0;
+    }
+    sl_calls *calls = sl_calls_build(m, s->cfg.labels, 0);
+    if (!calls)
+        return -SL_ENOMEM;
+    bool *ended = calloc(calls->n_calls ? calls->n_calls : 1, sizeof *ended);
+    if (!ended) {
+        sl_calls_free(calls);
+        return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < calls->n_calls; i++) {
+        const sl_call *k = &calls->calls[i];
+        ended[i] = call_ended(calls, k, now);
+        /* A connection without SIP goes to a call when it is the only
+         * candidate; seen with every kept call, not the batch alone. */
+        for (size_t j = 0; ended[i] && j < k->n_conns; j++)
+            if (k->conns[j] && k->conns[j] <= m->n_conns &&
+                m->conns[k->conns[j] - 1].last_ts + SL_CALL_CONN_SLACK_NS < now)
+                conn_ok[k->conns[j] - 1] = true;
+    }
+    /* Two candidates now, more later: an orphan for good (the final run
+     * must not give it to the one left when the other was written). */
+    for (size_t i = 0; i < calls->n_ambiguous_conns; i++)
+        if (calls->ambiguous_conns[i] && calls->ambiguous_conns[i] <= m->n_conns)
+            m->conns[calls->ambiguous_conns[i] - 1].ambiguous = true;
+    for (size_t i = 0; i < m->n_sip; i++) {
+        int ci = sl_calls_call_of(calls, m->sip[i]);
+        release[i] = ci >= 0 && ended[ci];
+        *n_release += release[i];
+    }
+    free(ended);
+    sl_calls_free(calls);
+    return 0;
+}
+
+void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now)
+{
+    sl_call_stream *s = ctx;
+    if (s->status || !m->n_sip)
+        return;
+    bool *release = calloc(m->n_sip, sizeof *release);
+    bool *conn_ok = calloc(m->n_conns ? m->n_conns : 1, sizeof *conn_ok);
+    size_t n_release = 0;
+    int rc = release && conn_ok ? mark_ended(s, m, now, release, &n_release, conn_ok) : -SL_ENOMEM;
+    if (rc == 0 && n_release)
+        rc = write_batch(s, m, release, n_release, conn_ok);
+    if (rc == 0 && n_release)
+        sl_model_release_sip(m, release);
+    free(conn_ok);
+    free(release);
+    if (rc < 0)
+        fail(s, rc);
+}
+
+int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_options *dopt)
+{
+    if (dopt) {
+        dopt->dns_claimed = s->dns_claimed;
+        dopt->n_dns_claimed = s->n_dns_claimed;
+    }
+    if (!calls)
+        return 0;
+    for (size_t i = 0; i < calls->n_calls; i++)
+        calls->calls[i].id += (uint32_t)s->calls_written;
+    for (size_t i = 0; i < s->n_hosts; i++) {
+        const host_note *n = &s->hosts[i];
+        int h = sl_calls_host_of(calls, &n->addr);
+        if (h < 0)
+            continue; /* beyond the connection cap: not listed */
+        sl_host *dst = &calls->hosts[h];
+        dst->messages_sent += n->messages_sent;
+        if (n->source < dst->source && n->label) {
+            if (dup_into(&dst->label, n->label) < 0)
+                return -SL_ENOMEM;
+            dst->source = n->source;
+        }
+        if (!dst->product && n->product && dup_into(&dst->product, n->product) < 0)
+            return -SL_ENOMEM;
+        if (!dst->role)
+            dst->role = n->role;
+    }
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* spool.c - the parts a streamed view writes early, kept in temporary
+ * files so that memory does not grow with the calls written. */
+#include "sipladder/spool.h"
+
+#include <string.h>
+
+int sl_spool_open(sl_spool *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < SL_SPOOL_PARTS; i++)
+        if (!(s->part[i] = tmpfile())) {
+            sl_spool_close(s);
+            return -1;
+        }
+    return 0;
+}
+
+void sl_spool_close(sl_spool *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < SL_SPOOL_PARTS; i++)
+        if (s->part[i])
+            fclose(s->part[i]);
+    memset(s, 0, sizeof *s);
+}
+
+int sl_spool_copy(sl_spool *s, int part, FILE *out)
+{
+    FILE *f = s->part[part];
+    if (!s->entries[part])
+        return 0;
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+        s->failed = true;
+        return -1;
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            return -1;
+    if (ferror(f)) {
+        s->failed = true;
+        return -1;
+    }
+    return fseek(f, 0, SEEK_END);
+}
