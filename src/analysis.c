@@ -64,7 +64,9 @@ sl_analysis *sl_analysis_new(const sl_config *cfg, const sl_registry *registry, 
     if (a->model) {
         a->model->max_conns = cfg->limits.max_conns_kept;
         a->model->max_sip_bytes = cfg->limits.max_sip_memory;
-        a->sip_flush_at = cfg->limits.max_sip_memory / 2;
+        /* Ended calls are written early, well before the cap: memory
+         * follows the calls open at once, not the capture. */
+        a->sip_flush_at = cfg->limits.max_sip_memory / 8;
     }
     a->flows = sl_flow_table_new(cfg->limits.max_flows, cfg->limits.flow_idle_ns, on_flow_close, a);
     a->frags = sl_ipfrag_new(cfg->limits.max_ip_fragments, cfg->limits.frag_timeout_ns, on_frag_drop, a);

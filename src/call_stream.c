@@ -162,6 +162,8 @@ static int remember_batch(sl_call_stream *s, sl_model *m, const sl_calls *c, con
     return learn_hosts(s, c);
 }
 
+static int apply_notes(const sl_call_stream *s, sl_calls *calls, bool counts);
+
 /* Correlate, judge and write the records marked, as a model of their own
  * (the connections and everything else shared with m). */
 /* Drop from the batch's calls the SIP-less connections that only the
@@ -203,6 +205,10 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
             rc = -SL_ENOMEM;
         if (calls)
             keep_sure_conns(calls, m, conn_ok);
+        /* Labels learned from calls written before (not their counts:
+         * learn_hosts adds this batch's own after it is written). */
+        if (calls && apply_notes(s, calls, false) < 0)
+            rc = -SL_ENOMEM;
         for (size_t i = 0; calls && i < calls->n_calls; i++)
             calls->calls[i].id += (uint32_t)s->calls_written;
         report.calls = calls;
@@ -294,23 +300,18 @@ void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now)
         fail(s, rc);
 }
 
-int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_options *dopt)
+/* What written calls taught about hosts, into calls' hosts: labels,
+ * products and roles; and the messages they sent when `counts`. */
+static int apply_notes(const sl_call_stream *s, sl_calls *calls, bool counts)
 {
-    if (dopt) {
-        dopt->dns_claimed = s->dns_claimed;
-        dopt->n_dns_claimed = s->n_dns_claimed;
-    }
-    if (!calls)
-        return 0;
-    for (size_t i = 0; i < calls->n_calls; i++)
-        calls->calls[i].id += (uint32_t)s->calls_written;
     for (size_t i = 0; i < s->n_hosts; i++) {
         const host_note *n = &s->hosts[i];
         int h = sl_calls_host_of(calls, &n->addr);
         if (h < 0)
             continue; /* beyond the connection cap: not listed */
         sl_host *dst = &calls->hosts[h];
-        dst->messages_sent += n->messages_sent;
+        if (counts)
+            dst->messages_sent += n->messages_sent;
         if (n->source < dst->source && n->label) {
             if (dup_into(&dst->label, n->label) < 0)
                 return -SL_ENOMEM;
@@ -322,4 +323,17 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
             dst->role = n->role;
     }
     return 0;
+}
+
+int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_options *dopt)
+{
+    if (dopt) {
+        dopt->dns_claimed = s->dns_claimed;
+        dopt->n_dns_claimed = s->n_dns_claimed;
+    }
+    if (!calls)
+        return 0;
+    for (size_t i = 0; i < calls->n_calls; i++)
+        calls->calls[i].id += (uint32_t)s->calls_written;
+    return apply_notes(s, calls, true);
 }

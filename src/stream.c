@@ -189,10 +189,9 @@ static void relieve_sip(sl_analysis *a, size_t cost)
     if (!a->hooks.sip_pressure || m->sip_not_kept || (m->sip_bytes + cost < a->sip_flush_at && !at_cap))
         return;
     a->hooks.sip_pressure(a->hooks.ctx, m, a->ts);
-    /* The next flush only after another eighth of the cap: one that frees
-     * little (calls still open) must not run again for every message. */
-    size_t half = m->max_sip_bytes / 2, step = m->max_sip_bytes / 8;
-    a->sip_flush_at = m->sip_bytes + step > half ? m->sip_bytes + step : half;
+    /* The next flush only after another sixteenth of the cap: one that
+     * frees little (calls still open) must not run again for every message. */
+    a->sip_flush_at = m->sip_bytes + m->max_sip_bytes / 16;
 }
 
 static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)

@@ -6,8 +6,8 @@ Usage: streaming.py --sipladder PATH --root DIR [--calls N] [--seed S]
 Generates a capture with bench/gen (default 200 calls, one a second, so
 most calls end long before the capture does) and runs every view twice:
 with the default --max-sip-memory (the whole capture is kept, nothing is
-streamed) and with --max-sip-memory 4 (kept SIP records pass 2 MB after
-about 25 calls: the calls that ended are written and freed as the capture
+streamed) and with --max-sip-memory 4 (kept SIP records pass 512 KB after
+about 6 calls: the calls that ended are written and freed as the capture
 is read, call_stream.h).  Asserts:
   * the small run did stream (capture.sip_streamed > 0) and kept every
     message (sip_not_kept == 0); the big run streamed nothing;

@@ -24,7 +24,8 @@ typedef struct sl_analysis_hooks {
     void (*event)(void *ctx, const sl_flow_info *flow, const sl_event *ev);
     /* Now and then during a run: bytes of the files read so far.  May be NULL. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
-    /* The kept SIP records reached half of max_sip_memory: the hook may
+    /* The kept SIP records reached an eighth of max_sip_memory (then each
+     * further sixteenth, and the cap itself): the hook may
      * write the calls that have ended and release their records
      * (sl_model_release_sip), so that a long capture is kept whole in
      * bounded memory.  now: the current packet's time.  May be NULL: the

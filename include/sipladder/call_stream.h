@@ -1,7 +1,7 @@
 /* call_stream.h - calls written as they end, so memory follows what is
  * open, not the size of the capture.
  *
- * When the kept SIP records reach half of --max-sip-memory the analysis
+ * When the kept SIP records reach an eighth of --max-sip-memory the analysis
  * calls sl_call_stream_pressure (its sip_pressure hook).  The calls whose
  * every dialog is over and whose last message is SL_CALL_LINGER_NS old are
  * correlated again on their own, judged by the DNS and SIP rules, handed to
@@ -10,8 +10,11 @@
  * head, the spools, then the calls still open; connection verdicts (TCP,
  * TLS) are made then, when every connection is complete.
  *
- * A small capture never reaches the mark: its output is the same as
- * without streaming. */
+ * What only later messages teach (a host's label from a Via zone seen
+ * later, the FIN of a connection a written call used) cannot change what
+ * was written; labels learned from written calls do reach later ones.
+ * A capture with fewer SIP records than the mark (12 MB by default, about
+ * 3,600 messages) is not streamed: its output is the same as before. */
 #ifndef SIPLADDER_CALL_STREAM_H
 #define SIPLADDER_CALL_STREAM_H
 
