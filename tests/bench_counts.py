@@ -14,7 +14,9 @@ sipladder on it and compares with the generator's intended counts:
     from `sipladder tls`;
   * TCP connections (summary rows with l4 tcp);
   * and, when the binary has the json view, all of these again from
-    `sipladder json` (messages[], connections[].tls).
+    `sipladder json` (messages[], connections[].tls), with the calls and
+    their outcomes (answered, rejected <status>, cancelled): a response
+    must reach its transaction (Via branch) for its call to end.
 Every difference is printed; exit 1 if any.  When generating, also checks
 that bench/gen is deterministic: two runs with the same seed give the same
 bytes (sha256) and a different seed gives different bytes.
@@ -101,9 +103,12 @@ def found_json(sipladder, capture):
         for side in (t.get('certificates') or {}).values():
             if side:
                 certs += side['sent']
+    outcomes = collections.Counter(
+        c['outcome'] + (' %d' % c['final_status'] if c['outcome'] == 'rejected' else '') for c in d['calls'])
     return {'sip_messages': len(msgs), 'sip_methods': dict(methods),
             'sip_statuses': dict(statuses), 'tls_handshakes': handshakes,
-            'tls_alerts': dict(alerts), 'tls_certificates': certs, 'tcp_connections': tcp}
+            'tls_alerts': dict(alerts), 'tls_certificates': certs, 'tcp_connections': tcp,
+            'calls': len(d['calls']), 'call_outcomes': dict(outcomes)}
 
 
 def check(want, sipladder, capture):
