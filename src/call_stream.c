@@ -226,8 +226,10 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
     }
     if (rc == 0 && calls)
         rc = remember_batch(s, m, calls, report.diagnoses);
-    if (rc == 0 && calls)
+    if (rc == 0 && calls) {
         s->calls_written += calls->n_calls;
+        s->spool.calls += calls->n_calls;
+    }
     sl_diagnoses_clear(&verdicts);
     sl_calls_free(calls);
     free(recs);

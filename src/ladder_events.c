@@ -534,7 +534,8 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
     if (want && drawn == 0 && !(sp && sp->entries[SL_SPOOL_CALLS])) {
         fputs("sipladder: no call '", stderr);
         sl_text_fput(stderr, want, strlen(want));
-        fprintf(stderr, "' (%zu call%s in the capture)\n", cs->n_calls, cs->n_calls == 1 ? "" : "s");
+        uint64_t n = cs->n_calls + (sp ? sp->calls : 0);
+        fprintf(stderr, "' (%llu call%s in the capture)\n", (unsigned long long)n, n == 1 ? "" : "s");
         return -SL_EUSAGE;
     }
     for (size_t i = 0; !want && i < cs->n_registrations && rc == 0; i++)

@@ -22,6 +22,8 @@ is read, call_stream.h).  Asserts:
     numbers are taken out (streamed verdicts come first);
   * calls: the same call lines, numbers aside; ladder: the same rows but
     for the FIN rows of connections still open when a call was written;
+  * ladder --call finds a call written early; a call that is not there
+    exits 2 and the message counts every call;
   * --max-sip-memory 1 cannot hold the calls open at once: the run still
     completes and reports what it did not keep (sip_not_kept > 0).
 Every difference is printed; exit 1 if any.
@@ -142,6 +144,15 @@ def main():
         w = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap)).splitlines() if not fin.search(l))
         s = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap, *small)).splitlines() if not fin.search(l))
         check(w == s and len(w) > 1000, 'ladder: the same rows but FINs after a call was written (%d vs %d)' % (len(w), len(s)))
+
+        first = streamed['calls'][0]['id']
+        one = run(a.sipladder, 'ladder', cap, '--call', str(first), *small)
+        check(one.startswith('Call %d:' % first) and one.count('\nCall ') == 0,
+              'ladder --call %d: the one call, written early' % first)
+        p = subprocess.run([a.sipladder, 'ladder', '-q', '--call', '99999', *small, cap],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        check(p.returncode == 2 and b'(%d calls in the capture)' % len(whole['calls']) in p.stderr,
+              'ladder --call 99999: exit 2, counting the calls written early')
 
         tight = json.loads(run(a.sipladder, 'json', cap, '--max-sip-memory', '1'))
         check(tight['capture']['sip_not_kept'] > 0,

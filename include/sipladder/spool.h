@@ -18,6 +18,7 @@ enum {
 typedef struct sl_spool {
     FILE *part[SL_SPOOL_PARTS];
     uint64_t entries[SL_SPOOL_PARTS]; /* entries written to each part */
+    uint64_t calls;     /* calls handed to the view in batches */
     uint64_t replaced;  /* JSON: strings whose invalid UTF-8 was replaced, in the parts */
     uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
     bool batch;         /* the view runs on a batch: write the parts only */
