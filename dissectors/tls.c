@@ -23,9 +23,12 @@
 #define TLS_MAX_TEXT 256
 /* Certificate cache (per analysis, shared by every TLS flow): a capture
  * repeats the same few chains in every handshake, and OpenSSL's decoding
- * (public key above all) costs far more than a copy.  64 entries of at most
- * 16 KB of DER each: at most about 1 MB with the parsed texts, whatever the
- * capture holds; least recently used entry replaced. */
+ * (public key above all) costs far more than a lookup.  Each entry is one
+ * reference to a shared parse, which every session that saw the certificate
+ * also holds: a certificate sent N times is parsed and held once.  64 entries
+ * of at most 16 KB of DER each: the cache alone keeps at most about 1 MB with
+ * the parsed texts, whatever the capture holds; least recently used entry
+ * released (sessions holding it keep it). */
 #define TLS_CERT_CACHE_SLOTS 64
 #define TLS_CERT_CACHE_MAX_DER 16384
 
@@ -55,14 +58,14 @@ typedef struct tls_scratch {
     char cipher[16];
 } tls_scratch;
 
-/* One cached certificate: its parse (which holds the DER and its SHA-256,
- * info.sha256_hex, the entry's identity) and a quick hash of the DER to
- * find it: a hit is a byte-for-byte equal DER, so the same SHA-256 without
- * computing one per certificate sent. */
+/* One cached certificate: a reference to its shared parse (which holds the
+ * DER and its SHA-256, info->sha256_hex, the entry's identity) and a quick
+ * hash of the DER to find it: a hit is a byte-for-byte equal DER, so the
+ * same SHA-256 without computing one per certificate sent. */
 typedef struct cert_slot {
     uint64_t hash; /* FNV-1a of the DER */
     uint64_t used; /* tick of the last use; 0: empty */
-    sl_cert_info info;
+    const sl_cert_info *info; /* one reference; NULL when empty */
 } cert_slot;
 
 typedef struct tls_shared {
@@ -295,7 +298,7 @@ static void tls_shared_free(void *shared)
     if (!sh)
         return;
     for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++)
-        sl_cert_info_clear(&sh->slot[i].info);
+        sl_cert_info_unref(sh->slot[i].info);
     free(sh);
 }
 
@@ -555,10 +558,10 @@ static void on_server_hello(tls_ctx *c, const uint8_t *body, uint32_t len, const
 
 /* ------------------------------------------------------------------ certificates */
 
-static void free_certs(sl_cert_info *certs, size_t n)
+static void free_certs(const sl_cert_info **certs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        sl_cert_info_clear(&certs[i]);
+        sl_cert_info_unref(certs[i]);
     free(certs);
 }
 
@@ -575,43 +578,43 @@ static cert_slot *cache_find(tls_shared *sh, uint64_t hash, const uint8_t *der, 
 {
     for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++) {
         cert_slot *e = &sh->slot[i];
-        if (e->used && e->hash == hash && e->info.der_len == len && memcmp(e->info.der, der, len) == 0)
+        if (e->used && e->hash == hash && e->info->der_len == len && memcmp(e->info->der, der, len) == 0)
             return e;
     }
     return NULL;
 }
 
-/* Keep a copy of a fresh parse in the least recently used slot. */
+/* Keep a reference to a fresh parse in the least recently used slot. */
 static void cache_put(tls_shared *sh, uint64_t hash, const sl_cert_info *ci)
 {
     cert_slot *victim = &sh->slot[0];
     for (size_t i = 1; i < TLS_CERT_CACHE_SLOTS && victim->used; i++)
         if (sh->slot[i].used < victim->used)
             victim = &sh->slot[i];
-    sl_cert_info_clear(&victim->info);
-    victim->used = 0;
-    if (sl_cert_info_copy(&victim->info, ci) != 0)
-        return; /* out of memory: just not cached */
+    sl_cert_info_unref(victim->info);
+    victim->info = sl_cert_info_ref(ci);
     victim->hash = hash;
     victim->used = ++sh->tick;
 }
 
-/* sl_cert_info_parse through the analysis's cache: a certificate already
- * seen is copied, not parsed again.  Chain checks depend on each handshake's
- * time and are made later from the copy, so nothing time-bound is cached. */
-static int cert_parse(tls_shared *sh, const uint8_t *der, size_t len, sl_cert_info *out)
+/* The shared parse of these DER bytes in *out (a reference the caller
+ * releases), through the analysis's cache: a certificate already seen is
+ * neither parsed nor copied again.  Chain checks depend on each handshake's
+ * time and are made later by the session, so nothing time-bound is cached. */
+static int cert_get(tls_shared *sh, const uint8_t *der, size_t len, const sl_cert_info **out)
 {
     if (!sh || len > TLS_CERT_CACHE_MAX_DER)
-        return sl_cert_info_parse(der, len, out);
+        return sl_cert_info_new(der, len, out);
     uint64_t hash = fnv1a(der, len);
     cert_slot *e = cache_find(sh, hash, der, len);
     if (e) {
         e->used = ++sh->tick;
-        return sl_cert_info_copy(out, &e->info);
+        *out = sl_cert_info_ref(e->info);
+        return 0;
     }
-    int rc = sl_cert_info_parse(der, len, out);
+    int rc = sl_cert_info_new(der, len, out);
     if (rc == 0)
-        cache_put(sh, hash, out);
+        cache_put(sh, hash, *out);
     return rc;
 }
 
@@ -626,7 +629,7 @@ static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const 
         report_span(c, span, -SL_EMALFORMED, "TLS Certificate: list length disagrees with the message length");
         return;
     }
-    sl_cert_info *certs = calloc(cap ? cap : 1, sizeof *certs);
+    const sl_cert_info **certs = calloc(cap ? cap : 1, sizeof *certs); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     if (!certs) {
         report_span(c, span, -SL_ENOMEM, "TLS Certificate: out of memory");
         return;
@@ -638,7 +641,7 @@ static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const 
         if (!der)
             break;
         sent++;
-        if (n < cap && cert_parse(c->st->shared, der, l, &certs[n]) == 0)
+        if (n < cap && cert_get(c->st->shared, der, l, &certs[n]) == 0)
             n++;
     }
     if (!sl_cursor_ok(&list))
@@ -646,7 +649,7 @@ static void on_certificate(tls_ctx *c, const uint8_t *body, uint32_t len, const 
     if (sent > n)
         report_span(c, span, -SL_ELIMIT, "TLS Certificate: more certificates than max_certs_per_chain, extra ones not kept");
     for (size_t i = 0; i < n; i++)
-        if (certs[i].broken)
+        if (certs[i]->broken)
             report_span(c, span, -SL_EMALFORMED, "TLS Certificate: an entry is not a readable X.509 certificate");
     sl_tls_event tev = {.type = SL_TLS_EV_CERTIFICATE};
     tev.u.certificate = (sl_tls_certificate){.certs = certs, .n_certs = n, .n_sent = sent};

@@ -64,7 +64,7 @@ static void print_chain(FILE *out, const sl_tls_chain *c, const char *who)
         return;
     fprintf(out, "  certificates from %s (frame %" PRIu64 ", %zu sent):\n", who, c->at.frame, c->n_sent);
     for (size_t i = 0; i < c->n; i++)
-        print_cert(out, &c->certs[i], i);
+        print_cert(out, c->certs[i], i);
 }
 
 static void print_hello(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)

@@ -19,7 +19,7 @@ static void free_strs(char **a, size_t n)
 static void chain_clear(sl_tls_chain *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        sl_cert_info_clear(&c->certs[i]);
+        sl_cert_info_unref(c->certs[i]);
     free(c->certs);
     memset(c, 0, sizeof *c);
 }
@@ -121,14 +121,14 @@ static int on_certificate(sl_tls_session *s, const sl_event *ev, const sl_tls_ce
     ch->n_sent = c->n_sent;
     if (c->n_certs == 0)
         return 0;
-    ch->certs = calloc(c->n_certs, sizeof *ch->certs);
+    ch->certs = calloc(c->n_certs, sizeof *ch->certs); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     if (!ch->certs)
         return -SL_ENOMEM;
-    for (size_t i = 0; i < c->n_certs; i++) {
-        if (sl_cert_info_copy(&ch->certs[ch->n], &c->certs[i]) != 0)
-            return -SL_ENOMEM;
-        ch->n++;
-    }
+    /* A reference, not a copy: the chain checks are made later at this
+     * message's time (check_chains), so the shared parse needs no change. */
+    for (size_t i = 0; i < c->n_certs; i++)
+        ch->certs[i] = sl_cert_info_ref(c->certs[i]);
+    ch->n = c->n_certs;
     return 0;
 }
 
@@ -299,9 +299,9 @@ static bool ca_not_requested(const sl_tls_session *s)
     if (!s->cert_request.frame || s->n_ca_names == 0 || c->n == 0)
         return false;
     for (size_t i = 0; i < c->n; i++)
-        if (!c->certs[i].broken &&
-            (in_list(s->ca_names, s->n_ca_names, c->certs[i].issuer) ||
-             in_list(s->ca_names, s->n_ca_names, c->certs[i].subject)))
+        if (!c->certs[i]->broken &&
+            (in_list(s->ca_names, s->n_ca_names, c->certs[i]->issuer) ||
+             in_list(s->ca_names, s->n_ca_names, c->certs[i]->subject)))
             return false;
     return true;
 }

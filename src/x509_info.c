@@ -184,15 +184,10 @@ static int mark_broken(sl_cert_info *ci, const char *why)
     return ci->error ? 0 : -SL_ENOMEM;
 }
 
-int sl_cert_info_parse(const uint8_t *der, size_t len, sl_cert_info *out)
+/* The fields of *out from the DER, or why it is broken.  0 or -SL_ENOMEM
+ * (then *out is partly filled). */
+static int parse_der(const uint8_t *der, size_t len, sl_cert_info *out)
 {
-    memset(out, 0, sizeof *out);
-    out->der = malloc(len ? len : 1);
-    if (!out->der)
-        return -SL_ENOMEM;
-    memcpy(out->der, der, len);
-    out->der_len = len;
-    fingerprint(der, len, out->sha256_hex);
     if (len == 0 || len > LONG_MAX)
         return mark_broken(out, "empty certificate entry");
     const unsigned char *p = der;
@@ -203,8 +198,21 @@ int sl_cert_info_parse(const uint8_t *der, size_t len, sl_cert_info *out)
     X509_free(x);
     if (rc == 0 && p != der + len)
         rc = mark_broken(out, "bytes after the certificate's DER");
+    return rc;
+}
+
+int sl_cert_info_parse(const uint8_t *der, size_t len, sl_cert_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->der = malloc(len ? len : 1);
+    if (!out->der)
+        return -SL_ENOMEM;
+    memcpy(out->der, der, len);
+    out->der_len = len;
+    fingerprint(der, len, out->sha256_hex);
+    int rc = parse_der(der, len, out);
     if (rc)
-        sl_cert_info_clear(out);
+        sl_cert_info_clear(out); /* out of memory: nothing stays owned */
     return rc;
 }
 
@@ -232,55 +240,47 @@ void sl_cert_info_clear(sl_cert_info *ci)
     memset(ci, 0, sizeof *ci);
 }
 
-/* Copy one optional string; false only when out of memory. */
-static bool copy_opt(char **dst, const char *src)
-{
-    *dst = src ? dup_bytes(src, strlen(src)) : NULL;
-    return !src || *dst;
-}
+/* A shared info and its reference count; `info` first, so that a pointer to
+ * it is a pointer to the whole (C11 6.7.2.1p15).  Holders see it const: the
+ * count is the only thing that changes after sl_cert_info_new. */
+typedef struct cert_shared {
+    sl_cert_info info;
+    size_t refs;
+} cert_shared;
 
-static bool copy_strs(char ***dst, const char *const *src, size_t n)
-{
-    *dst = NULL;
-    if (n == 0)
-        return true;
-    *dst = calloc(n, sizeof **dst);
-    if (!*dst)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!copy_opt(&(*dst)[i], src[i]))
-            return false;
-    return true;
-}
+static cert_shared *shared_of(const sl_cert_info *ci) { return (cert_shared *)ci; }
 
-int sl_cert_info_copy(sl_cert_info *dst, const sl_cert_info *src)
+int sl_cert_info_new(const uint8_t *der, size_t len, const sl_cert_info **out)
 {
-    *dst = *src;
-    dst->der = NULL;
-    dst->error = dst->subject = dst->subject_cn = dst->subject_ou = NULL;
-    dst->issuer = dst->issuer_cn = dst->serial_hex = NULL;
-    dst->san_dns = dst->san_ip = NULL;
-    dst->n_san_dns = dst->n_san_ip = 0;
-    bool ok = (dst->der = malloc(src->der_len ? src->der_len : 1)) != NULL;
-    if (ok)
-        memcpy(dst->der, src->der, src->der_len);
-    ok = ok && copy_opt(&dst->error, src->error) && copy_opt(&dst->subject, src->subject) &&
-         copy_opt(&dst->subject_cn, src->subject_cn) && copy_opt(&dst->subject_ou, src->subject_ou) &&
-         copy_opt(&dst->issuer, src->issuer) && copy_opt(&dst->issuer_cn, src->issuer_cn) &&
-         copy_opt(&dst->serial_hex, src->serial_hex);
-    if (ok) {
-        ok = copy_strs(&dst->san_dns, (const char *const *)src->san_dns, src->n_san_dns);
-        dst->n_san_dns = src->n_san_dns; /* set even on failure so clear frees the partial copy */
-    }
-    if (ok) {
-        ok = copy_strs(&dst->san_ip, (const char *const *)src->san_ip, src->n_san_ip);
-        dst->n_san_ip = src->n_san_ip;
-    }
-    if (!ok) {
-        sl_cert_info_clear(dst);
+    *out = NULL;
+    cert_shared *sh = malloc(sizeof *sh);
+    if (!sh)
         return -SL_ENOMEM;
+    int rc = sl_cert_info_parse(der, len, &sh->info);
+    if (rc) {
+        free(sh);
+        return rc;
     }
+    sh->refs = 1;
+    *out = &sh->info;
     return 0;
+}
+
+const sl_cert_info *sl_cert_info_ref(const sl_cert_info *ci)
+{
+    shared_of(ci)->refs++;
+    return ci;
+}
+
+void sl_cert_info_unref(const sl_cert_info *ci)
+{
+    if (!ci)
+        return;
+    cert_shared *sh = shared_of(ci);
+    if (--sh->refs > 0)
+        return;
+    sl_cert_info_clear(&sh->info);
+    free(sh);
 }
 
 int sl_x509_name_text(const uint8_t *der, size_t len, char **out)
@@ -350,11 +350,12 @@ static bool contains_ci(const char *hay, const char *needle)
     return hay && strcasestr(hay, needle) != NULL;
 }
 
-static void check_linkage(const sl_cert_info *chain, size_t n, sl_chain_report *r)
+static void check_linkage(const sl_cert_info *const *chain, size_t n, sl_chain_report *r)
 {
     r->order_ok = true;
     for (size_t i = 0; i + 1 < n; i++) {
-        if (chain[i].broken || chain[i + 1].broken || strcmp(chain[i].issuer, chain[i + 1].subject) != 0) {
+        const sl_cert_info *a = chain[i], *b = chain[i + 1];
+        if (a->broken || b->broken || strcmp(a->issuer, b->subject) != 0) {
             r->order_ok = false;
             r->order_break = i;
             return;
@@ -362,16 +363,16 @@ static void check_linkage(const sl_cert_info *chain, size_t n, sl_chain_report *
     }
 }
 
-static void check_times(const sl_cert_info *chain, size_t n, sl_time_ns at, sl_chain_report *r)
+static void check_times(const sl_cert_info *const *chain, size_t n, sl_time_ns at, sl_chain_report *r)
 {
     for (size_t i = 0; i < n; i++) {
-        if (chain[i].broken)
+        if (chain[i]->broken)
             continue;
-        if (!r->expired && chain[i].not_after < at) {
+        if (!r->expired && chain[i]->not_after < at) {
             r->expired = true;
             r->expired_index = i;
         }
-        if (!r->not_yet_valid && chain[i].not_before > at) {
+        if (!r->not_yet_valid && chain[i]->not_before > at) {
             r->not_yet_valid = true;
             r->not_yet_valid_index = i;
         }
@@ -410,21 +411,21 @@ static int run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *rest, sl_ti
     return 0;
 }
 
-static int verify_chain(const sl_cert_info *chain, size_t n, sl_time_ns at, const sl_tls_options *o,
+static int verify_chain(const sl_cert_info *const *chain, size_t n, sl_time_ns at, const sl_tls_options *o,
                         sl_chain_report *r)
 {
-    if (n == 0 || chain[0].broken) {
+    if (n == 0 || chain[0]->broken) {
         snprintf(r->verify_reason, sizeof r->verify_reason, "no readable leaf certificate to verify");
         return 0;
     }
     int rc = -SL_ENOMEM;
     X509_STORE *store = X509_STORE_new();
     STACK_OF(X509) *rest = sk_X509_new_null();
-    X509 *leaf = to_x509(&chain[0]);
+    X509 *leaf = to_x509(chain[0]);
     if (!store || !rest || !leaf)
         goto out;
     for (size_t i = 1; i < n; i++) {
-        X509 *x = chain[i].broken ? NULL : to_x509(&chain[i]);
+        X509 *x = chain[i]->broken ? NULL : to_x509(chain[i]);
         if (x && !sk_X509_push(rest, x))
             X509_free(x);
     }
@@ -441,16 +442,16 @@ out:
     return rc;
 }
 
-int sl_chain_check(const sl_cert_info *chain, size_t n, sl_time_ns at, const sl_tls_options *opts,
+int sl_chain_check(const sl_cert_info *const *chain, size_t n, sl_time_ns at, const sl_tls_options *opts,
                    sl_chain_report *out)
 {
     memset(out, 0, sizeof *out);
     out->n = n;
     for (size_t i = 0; i < n; i++)
-        out->n_broken += chain[i].broken;
+        out->n_broken += chain[i]->broken;
     check_linkage(chain, n, out);
-    if (n > 0 && !chain[0].broken) {
-        const sl_cert_info *leaf = &chain[0];
+    if (n > 0 && !chain[0]->broken) {
+        const sl_cert_info *leaf = chain[0];
         out->leaf_self_signed = leaf->self_issued;
         out->intermediate_missing = n == 1 && !leaf->self_issued;
         out->temporary_ou = contains_ci(leaf->subject_ou, "temporary") || contains_ci(leaf->subject_ou, "default") ||
@@ -459,7 +460,7 @@ int sl_chain_check(const sl_cert_info *chain, size_t n, sl_time_ns at, const sl_
     check_times(chain, n, at, out);
     if (opts && opts->expect_name && n > 0) {
         out->name_checked = true;
-        out->name_matched = sl_cert_matches_name(&chain[0], opts->expect_name);
+        out->name_matched = sl_cert_matches_name(chain[0], opts->expect_name);
     }
     if (opts && (opts->ca_file || opts->ca_path))
         return verify_chain(chain, n, at, opts, out);

@@ -145,11 +145,11 @@ START_TEST(mutual_tls12_every_field)
     ck_assert_uint_eq(sc->at.frame, 6);
     ck_assert_uint_eq(sc->n, 3);
     ck_assert_uint_eq(sc->n_sent, 3);
-    assert_server_leaf(&sc->certs[0]);
-    ck_assert_str_eq(sc->certs[1].subject_cn, "Sipladder Test Intermediate CA");
-    ck_assert(sc->certs[1].is_ca);
-    ck_assert_str_eq(sc->certs[2].subject_cn, "Sipladder Test Root CA");
-    ck_assert(sc->certs[2].self_signed);
+    assert_server_leaf(sc->certs[0]);
+    ck_assert_str_eq(sc->certs[1]->subject_cn, "Sipladder Test Intermediate CA");
+    ck_assert(sc->certs[1]->is_ca);
+    ck_assert_str_eq(sc->certs[2]->subject_cn, "Sipladder Test Root CA");
+    ck_assert(sc->certs[2]->self_signed);
     /* CertificateRequest: mutual TLS, with the root as acceptable CA. */
     ck_assert_uint_eq(s->cert_request.frame, 6);
     ck_assert_uint_eq(s->n_ca_names, 1);
@@ -160,8 +160,8 @@ START_TEST(mutual_tls12_every_field)
     const sl_tls_chain *cc = &s->chain[SL_DIR_C2S];
     ck_assert_uint_eq(cc->at.frame, 8);
     ck_assert_uint_eq(cc->n, 2);
-    ck_assert_str_eq(cc->certs[0].subject_cn, "client.test");
-    ck_assert_str_eq(cc->certs[0].san_dns[0], "client.test");
+    ck_assert_str_eq(cc->certs[0]->subject_cn, "client.test");
+    ck_assert_str_eq(cc->certs[0]->san_dns[0], "client.test");
     ck_assert_uint_eq(s->side[SL_DIR_C2S].key_exchange.frame, 8);
     ck_assert_uint_eq(s->side[SL_DIR_C2S].cert_verify.frame, 8);
     ck_assert_uint_eq(s->side[SL_DIR_C2S].ccs.frame, 8);
@@ -215,7 +215,7 @@ START_TEST(client_rejects_unknown_ca)
     ck_assert_uint_eq(s->alerts[0].description, 48);
     ck_assert_uint_eq(s->alerts[0].frame, 8);
     ck_assert_uint_eq(s->chain[SL_DIR_S2C].n, 2);
-    assert_server_leaf(&s->chain[SL_DIR_S2C].certs[0]);
+    assert_server_leaf(s->chain[SL_DIR_S2C].certs[0]);
     ck_assert_uint_eq(s->cert_request.frame, 0);
     sl_tls_outcome o;
     assert_outcome(&r, SL_TLS_OUTCOME_FATAL_ALERT, &o);
@@ -244,9 +244,9 @@ START_TEST(server_rejects_client_certificate)
     const sl_tls_session *s = r.conns[0].session;
     ck_assert_uint_eq(s->cert_request.frame, 6);
     ck_assert_uint_eq(s->chain[SL_DIR_C2S].n, 1);
-    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0].subject_cn, "stranger.test");
-    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0].subject_ou, "Temporary Certificate");
-    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0].issuer_cn, "Other Test Root CA");
+    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0]->subject_cn, "stranger.test");
+    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0]->subject_ou, "Temporary Certificate");
+    ck_assert_str_eq(s->chain[SL_DIR_C2S].certs[0]->issuer_cn, "Other Test Root CA");
     ck_assert_uint_eq(s->n_alerts, 1);
     ck_assert_int_eq(s->alerts[0].dir, SL_DIR_S2C);
     ck_assert_uint_eq(s->alerts[0].description, 48);
@@ -267,7 +267,7 @@ START_TEST(expired_server_certificate)
     run_testdata("tls12-expired.pcap", 0, &r);
     const sl_tls_session *s = r.conns[0].session;
     ck_assert_uint_eq(s->chain[SL_DIR_S2C].n, 2);
-    const sl_cert_info *leaf = &s->chain[SL_DIR_S2C].certs[0];
+    const sl_cert_info *leaf = s->chain[SL_DIR_S2C].certs[0];
     ck_assert_int_eq(leaf->not_before, INT64_C(1577836800) * SL_NS_PER_SEC); /* 2020-01-01 */
     ck_assert_int_eq(leaf->not_after, INT64_C(1590969600) * SL_NS_PER_SEC);  /* 2020-06-01 */
     ck_assert_uint_eq(s->alerts[0].description, 45);
@@ -291,7 +291,7 @@ START_TEST(hostname_mismatch)
     run_testdata("tls12-name-mismatch.pcap", 0, &r);
     const sl_tls_session *s = r.conns[0].session;
     ck_assert_str_eq(s->sni, "server.test");
-    ck_assert_str_eq(s->chain[SL_DIR_S2C].certs[0].subject_cn, "wrong.test");
+    ck_assert_str_eq(s->chain[SL_DIR_S2C].certs[0]->subject_cn, "wrong.test");
     ck_assert_uint_eq(s->alerts[0].description, 42);
     sl_tls_outcome o;
     assert_outcome(&r, SL_TLS_OUTCOME_FATAL_ALERT, &o);
@@ -392,7 +392,7 @@ START_TEST(bytewise_segments)
         ck_assert_str_eq(s->sni, "server.test");
         ck_assert_uint_eq(s->cipher_suite, 0xC02B);
         ck_assert_uint_eq(s->chain[SL_DIR_S2C].n, 1);
-        assert_server_leaf(&s->chain[SL_DIR_S2C].certs[0]);
+        assert_server_leaf(s->chain[SL_DIR_S2C].certs[0]);
         sl_tls_outcome o;
         sl_tls_options opts = {0};
         ck_assert_int_eq(sl_tls_session_outcome(s, &r.conns[c].end, &opts, &o), 0);
@@ -622,10 +622,10 @@ static void compare_certs_with_tshark(const char *path)
                 char want_dns[8192] = "", got_dns[8192] = "";
                 snprintf(want_dns, sizeof want_dns, "%s", n > 1 ? cols[1] : "");
                 for (size_t i = 0; i < ch->n; i++)
-                    for (size_t k = 0; k < ch->certs[i].n_san_dns; k++) {
+                    for (size_t k = 0; k < ch->certs[i]->n_san_dns; k++) {
                         if (*got_dns)
                             strncat(got_dns, "|", sizeof got_dns - strlen(got_dns) - 1);
-                        strncat(got_dns, ch->certs[i].san_dns[k], sizeof got_dns - strlen(got_dns) - 1);
+                        strncat(got_dns, ch->certs[i]->san_dns[k], sizeof got_dns - strlen(got_dns) - 1);
                     }
                 ck_assert_msg(strcmp(want_dns, got_dns) == 0, "%s frame %llu: SAN %s, tshark %s", path,
                               (unsigned long long)frame, got_dns, want_dns);
@@ -633,7 +633,7 @@ static void compare_certs_with_tshark(const char *path)
                 snprintf(names, sizeof names, "|%s|%s|%s|", n > 2 ? cols[2] : "", n > 3 ? cols[3] : "",
                          n > 4 ? cols[4] : "");
                 for (size_t i = 0; i < ch->n; i++) {
-                    const char *cns[2] = {ch->certs[i].subject_cn, ch->certs[i].issuer_cn};
+                    const char *cns[2] = {ch->certs[i]->subject_cn, ch->certs[i]->issuer_cn};
                     for (int k = 0; k < 2; k++) {
                         if (!cns[k])
                             continue;
@@ -873,7 +873,7 @@ START_TEST(synthetic_fields)
     ck_assert_uint_eq(s->cipher_suite, 0xC02F);
     ck_assert_uint_eq(s->version, 0x0303);
     ck_assert_uint_eq(s->chain[SL_DIR_S2C].n, 2);
-    assert_server_leaf(&s->chain[SL_DIR_S2C].certs[0]);
+    assert_server_leaf(s->chain[SL_DIR_S2C].certs[0]);
     ck_assert_uint_eq(s->n_ca_names, 1);
     ck_assert_str_eq(s->ca_names[0], "CN=Test CA1");
     ck_assert_uint_eq(s->side[SL_DIR_S2C].hello_done.frame, 2); /* the server stream is frame 2 */
@@ -902,7 +902,7 @@ START_TEST(synthetic_cut_at_every_offset)
             ck_assert_uint_eq(cut.log[i].hs_type, whole.log[i].hs_type);
             ck_assert_uint_eq(cut.log[i].n_certs, whole.log[i].n_certs);
         }
-        ck_assert_str_eq(cut.conns[0].session->chain[SL_DIR_S2C].certs[0].subject_cn, "server.test");
+        ck_assert_str_eq(cut.conns[0].session->chain[SL_DIR_S2C].certs[0]->subject_cn, "server.test");
         tf_result_free(&cut);
     }
     tf_result_free(&whole);
@@ -1000,9 +1000,9 @@ START_TEST(broken_certificate_is_reported_not_fatal)
     tf_run_bytes(c2s.b, c2s.n, s2c.b, s2c.n, NULL, 0, &cfg, &r);
     const sl_tls_chain *ch = &r.conns[0].session->chain[SL_DIR_S2C];
     ck_assert_uint_eq(ch->n, 2);
-    ck_assert(ch->certs[0].broken);
-    ck_assert_ptr_nonnull(ch->certs[0].error);
-    ck_assert(!ch->certs[1].broken);
+    ck_assert(ch->certs[0]->broken);
+    ck_assert_ptr_nonnull(ch->certs[0]->error);
+    ck_assert(!ch->certs[1]->broken);
     ck_assert_uint_eq(tf_count_anomalies(&r), 1);
     tf_result_free(&r);
 }
@@ -1140,9 +1140,9 @@ START_TEST(gap_resynchronises)
 }
 END_TEST
 
-/* The certificates of one feed (copied from the Certificate events). */
+/* The certificates of one feed (references taken from the Certificate events). */
 typedef struct cert_grab {
-    sl_cert_info certs[4];
+    const sl_cert_info *certs[4];
     size_t n;
     size_t anomalies;
 } cert_grab;
@@ -1155,7 +1155,7 @@ static void grab_emit(void *ctx, const sl_event *ev)
         return;
     const sl_tls_certificate *c = &ev->u.tls->u.certificate;
     for (size_t i = 0; i < c->n_certs && g->n < 4; i++)
-        ck_assert_int_eq(sl_cert_info_copy(&g->certs[g->n++], &c->certs[i]), 0);
+        g->certs[g->n++] = sl_cert_info_ref(c->certs[i]);
 }
 
 static void grab_feed(void *st, const bytes *s2c, cert_grab *g)
@@ -1193,11 +1193,13 @@ static void assert_same_cert(const sl_cert_info *a, const sl_cert_info *b)
 static void grab_clear(cert_grab *g)
 {
     for (size_t i = 0; i < g->n; i++)
-        sl_cert_info_clear(&g->certs[i]);
+        sl_cert_info_unref(g->certs[i]);
 }
 
 /* Flows sharing the analysis's context get, from its certificate cache,
- * exactly what a lone flow parses; different DER (one byte) is not a hit. */
+ * exactly what a lone flow parses, and the same shared parse (not a copy);
+ * different DER (one byte) is not a hit.  What a flow took outlives the
+ * cache that made it. */
 START_TEST(certificate_cache_shared_across_flows)
 {
     static bytes c2s, s2c, bad_c2s, bad_s2c;
@@ -1223,21 +1225,25 @@ START_TEST(certificate_cache_shared_across_flows)
     ck_assert_uint_eq(got2.n, 2);
     ck_assert_uint_eq(bad.n, 2);
     for (size_t i = 0; i < 2; i++) {
-        assert_same_cert(&got1.certs[i], &want.certs[i]);
-        assert_same_cert(&got2.certs[i], &want.certs[i]);
+        assert_same_cert(got1.certs[i], want.certs[i]);
+        assert_same_cert(got2.certs[i], want.certs[i]);
+        ck_assert_ptr_eq(got2.certs[i], got1.certs[i]);
+        ck_assert_ptr_ne(got1.certs[i], want.certs[i]);
     }
-    assert_server_leaf(&got2.certs[0]);
-    ck_assert(bad.certs[0].broken);
-    ck_assert(!bad.certs[1].broken);
-    assert_same_cert(&bad.certs[1], &want.certs[1]);
+    assert_server_leaf(got2.certs[0]);
+    ck_assert(bad.certs[0]->broken);
+    ck_assert(!bad.certs[1]->broken);
+    assert_same_cert(bad.certs[1], want.certs[1]);
+    ck_assert_ptr_eq(bad.certs[1], got1.certs[1]);
     ck_assert_uint_eq(bad.anomalies, 1);
     ck_assert_uint_eq(got2.anomalies, 0);
-    grab_clear(&want), grab_clear(&got1), grab_clear(&got2), grab_clear(&bad);
     sl_dissector_tls.state_free(lone);
     sl_dissector_tls.state_free(first);
     sl_dissector_tls.state_free(second);
     sl_dissector_tls.state_free(third);
     sl_dissector_tls.shared_free(shared);
+    assert_server_leaf(got2.certs[0]);
+    grab_clear(&want), grab_clear(&got1), grab_clear(&got2), grab_clear(&bad);
     sl_dissector_tls.shared_free(NULL);
 }
 END_TEST

@@ -107,15 +107,36 @@ START_TEST(fingerprint_matches_openssl)
     ck_assert_str_eq(ci.sha256_hex, hex);
     ck_assert_uint_eq(ci.der_len, n);
     ck_assert_mem_eq(ci.der, der, n);
-    sl_cert_info copy;
-    ck_assert_int_eq(sl_cert_info_copy(&copy, &ci), 0);
     sl_cert_info_clear(&ci);
-    ck_assert_str_eq(copy.subject_cn, "client.test");
-    ck_assert_str_eq(copy.san_dns[0], "client.test");
-    ck_assert_str_eq(copy.sha256_hex, hex);
-    ck_assert_mem_eq(copy.der, der, n);
-    sl_cert_info_clear(&copy);
     free(der);
+}
+END_TEST
+
+/* A shared info owns its own DER and lives until its last reference goes
+ * (ASan/LeakSanitizer see a use after free or a leak). */
+START_TEST(shared_info_lives_until_last_unref)
+{
+    size_t n;
+    uint8_t *der = load_der("client", &n);
+    const sl_cert_info *a = NULL;
+    ck_assert_int_eq(sl_cert_info_new(der, n, &a), 0);
+    ck_assert_ptr_nonnull(a);
+    memset(der, 0, n);
+    free(der);
+    const sl_cert_info *b = sl_cert_info_ref(a);
+    ck_assert_ptr_eq(a, b);
+    sl_cert_info_unref(a);
+    ck_assert_str_eq(b->subject_cn, "client.test");
+    ck_assert_str_eq(b->san_dns[0], "client.test");
+    ck_assert_uint_eq(strlen(b->sha256_hex), 64);
+    ck_assert_uint_eq(b->der[0], 0x30);
+    sl_cert_info_unref(b);
+    sl_cert_info_unref(NULL);
+    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+    ck_assert_int_eq(sl_cert_info_new(junk, sizeof junk, &a), 0);
+    ck_assert(a->broken);
+    ck_assert_ptr_nonnull(a->error);
+    sl_cert_info_unref(a);
 }
 END_TEST
 
@@ -171,6 +192,7 @@ END_TEST
 
 typedef struct chain {
     sl_cert_info c[3];
+    const sl_cert_info *p[3]; /* what sl_chain_check takes */
     size_t n;
 } chain;
 
@@ -178,8 +200,10 @@ static void load_chain(chain *ch, const char *a, const char *b, const char *c)
 {
     const char *names[3] = {a, b, c};
     ch->n = 0;
-    for (int i = 0; i < 3 && names[i]; i++)
+    for (int i = 0; i < 3 && names[i]; i++) {
+        ch->p[ch->n] = &ch->c[ch->n];
         parse(names[i], &ch->c[ch->n++]);
+    }
 }
 
 static void free_chain(chain *ch)
@@ -193,47 +217,47 @@ START_TEST(chain_checks)
     chain ch;
     sl_chain_report r;
     load_chain(&ch, "server", "inter", "root");
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(r.order_ok && !r.leaf_self_signed && !r.intermediate_missing && !r.expired && !r.not_yet_valid);
     ck_assert(!r.name_checked && !r.verify_done);
     free_chain(&ch);
 
     load_chain(&ch, "inter", "server", NULL); /* wrong order */
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(!r.order_ok);
     ck_assert_uint_eq(r.order_break, 0);
     free_chain(&ch);
 
     load_chain(&ch, "server", NULL, NULL);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(r.intermediate_missing && !r.leaf_self_signed);
     free_chain(&ch);
 
     load_chain(&ch, "root", NULL, NULL);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(r.leaf_self_signed && !r.intermediate_missing);
     free_chain(&ch);
 
     load_chain(&ch, "stranger", NULL, NULL);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(r.temporary_ou);
     free_chain(&ch);
 
     load_chain(&ch, "expired", "inter", NULL);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, NULL, &r), 0);
     ck_assert(r.expired && r.expired_index == 0 && !r.not_yet_valid);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2020_03, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2020_03, NULL, &r), 0);
     ck_assert(!r.expired && !r.not_yet_valid);
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2019, NULL, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2019, NULL, &r), 0);
     ck_assert(r.not_yet_valid && r.not_yet_valid_index == 0);
     free_chain(&ch);
 
     load_chain(&ch, "wrong", "inter", NULL);
     sl_tls_options o = {.expect_name = "server.test"};
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(r.name_checked && !r.name_matched);
     o.expect_name = "wrong.test";
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(r.name_checked && r.name_matched);
     free_chain(&ch);
 }
@@ -248,26 +272,26 @@ START_TEST(verify_with_ca_file_at_packet_time)
     sl_chain_report r;
     load_chain(&ch, "server", "inter", NULL);
     sl_tls_options o = {.ca_file = root};
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(r.verify_done && r.verify_ok);
     ck_assert_str_eq(r.verify_reason, "ok");
     /* The packet's time decides, not today's. */
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2050, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2050, &o, &r), 0);
     ck_assert(r.verify_done && !r.verify_ok);
     ck_assert_str_eq(r.verify_reason, "certificate has expired");
     o.ca_file = other;
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(!r.verify_ok);
     ck_assert_str_eq(r.verify_reason, "unable to get local issuer certificate");
     o.ca_file = "/nonexistent/ca.pem";
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(!r.verify_done);
     ck_assert_ptr_nonnull(strstr(r.verify_reason, "cannot load"));
     free_chain(&ch);
     /* The leaf alone: the intermediate is missing for OpenSSL too. */
     load_chain(&ch, "server", NULL, NULL);
     o.ca_file = root;
-    ck_assert_int_eq(sl_chain_check(ch.c, ch.n, T2024, &o, &r), 0);
+    ck_assert_int_eq(sl_chain_check(ch.p, ch.n, T2024, &o, &r), 0);
     ck_assert(!r.verify_ok);
     ck_assert_str_eq(r.verify_reason, "unable to get local issuer certificate");
     free_chain(&ch);
@@ -337,6 +361,7 @@ static Suite *x509_suite(void)
     TCase *t = tcase_create("core");
     tcase_add_test(t, parses_every_field);
     tcase_add_test(t, fingerprint_matches_openssl);
+    tcase_add_test(t, shared_info_lives_until_last_unref);
     tcase_add_test(t, broken_der_is_marked);
     tcase_add_test(t, name_matching_rfc6125);
     tcase_add_test(t, chain_checks);

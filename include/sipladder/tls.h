@@ -87,9 +87,11 @@ typedef struct sl_tls_server_hello {
 } sl_tls_server_hello;
 
 typedef struct sl_tls_certificate {
-    const sl_cert_info *certs; /* parsed, leaf first, as sent */
-    size_t n_certs;            /* kept (at most limits.max_certs_per_chain) */
-    size_t n_sent;             /* in the message */
+    /* Parsed, leaf first, as sent: shared infos (x509_info.h), borrowed for
+     * the event; take a reference (sl_cert_info_ref) to keep one. */
+    const sl_cert_info *const *certs;
+    size_t n_certs; /* kept (at most limits.max_certs_per_chain) */
+    size_t n_sent;  /* in the message */
 } sl_tls_certificate;
 
 typedef struct sl_tls_certificate_request {

@@ -2,7 +2,9 @@
  * events of both directions, and its outcome (who rejected whom, and why).
  *
  * An sl_tls_session OWNS everything it holds (copied from the borrowed
- * events).  Its fields are read-only for everyone but tls_session.c. */
+ * events), except the certificates: it holds a reference to each shared
+ * parse (x509_info.h), as does every other session that saw the same DER.
+ * Its fields are read-only for everyone but tls_session.c. */
 #ifndef SIPLADDER_TLS_SESSION_H
 #define SIPLADDER_TLS_SESSION_H
 
@@ -30,7 +32,7 @@ typedef struct sl_tls_alert_seen {
 } sl_tls_alert_seen;
 
 typedef struct sl_tls_chain {
-    sl_cert_info *certs; /* owned, leaf first */
+    const sl_cert_info **certs; /* owned array of shared references, leaf first */
     size_t n;
     size_t n_sent;       /* in the message (n may be capped) */
     sl_tls_mark at;      /* the Certificate message; frame 0 = none sent */

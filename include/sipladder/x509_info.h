@@ -4,7 +4,13 @@
  * An sl_cert_info OWNS everything it points to, including a copy of the DER,
  * so that a chain outlives the capture buffer it came from.  A DER entry that
  * OpenSSL cannot read yields an info with `broken` set and `error` saying why:
- * never a fatal error. */
+ * never a fatal error.
+ *
+ * A capture repeats the same few certificates in every handshake, so the TLS
+ * dissector and the sessions share one parse per DER (sl_cert_info_new/ref/
+ * unref) instead of a copy each.  A shared info is immutable; nothing in it
+ * depends on a packet's time (expiry and verification are checked per chain,
+ * at its own time, by sl_chain_check). */
 #ifndef SIPLADDER_X509_INFO_H
 #define SIPLADDER_X509_INFO_H
 
@@ -42,12 +48,19 @@ typedef struct sl_cert_info {
 
 /* Parse one DER certificate (borrowed) into *out (overwritten; clear it with
  * sl_cert_info_clear).  Returns 0 (also for a broken certificate: see
- * out->broken) or -SL_ENOMEM. */
+ * out->broken) or -SL_ENOMEM (then *out owns nothing). */
 int sl_cert_info_parse(const uint8_t *der, size_t len, sl_cert_info *out);
-/* Deep copy; 0 or -SL_ENOMEM (dst then cleared). */
-int sl_cert_info_copy(sl_cert_info *dst, const sl_cert_info *src);
-/* Free what an info owns and zero it; NULL-safe. */
+/* Free what an info owns and zero it; NULL-safe.  Not for a shared info. */
 void sl_cert_info_clear(sl_cert_info *ci);
+
+/* A shared parse of one DER certificate (borrowed) in *out, with one
+ * reference, owned by the caller: release it with sl_cert_info_unref.
+ * 0 (also for a broken certificate) or -SL_ENOMEM (then *out is NULL). */
+int sl_cert_info_new(const uint8_t *der, size_t len, const sl_cert_info **out);
+/* One more reference to a shared info (from sl_cert_info_new only); returns ci. */
+const sl_cert_info *sl_cert_info_ref(const sl_cert_info *ci);
+/* Drop one reference; the last frees the info.  NULL-safe. */
+void sl_cert_info_unref(const sl_cert_info *ci);
 
 /* A DER-encoded X.509 Name (borrowed) as RFC 2253 text in *out (owned by the
  * caller, free()).  0, -SL_EMALFORMED (then *out is NULL) or -SL_ENOMEM. */
@@ -81,11 +94,11 @@ typedef struct sl_chain_report {
     char verify_reason[128];   /* X509_verify_cert_error_string, or why not verified */
 } sl_chain_report;
 
-/* Check a chain (borrowed, leaf first) at time `at` (the packet's time).
+/* Check a chain (n borrowed infos, leaf first) at time `at` (the packet's time).
  * opts may be NULL; its expect_name, ca_file and ca_path are each optional.
  * Returns 0, or -SL_ENOMEM.  Failure to load the CA file is reported in
  * verify_reason with verify_done false, not as an error. */
-int sl_chain_check(const sl_cert_info *chain, size_t n, sl_time_ns at, const sl_tls_options *opts,
+int sl_chain_check(const sl_cert_info *const *chain, size_t n, sl_time_ns at, const sl_tls_options *opts,
                    sl_chain_report *out);
 
 /* Write the certificate as PEM to DIR/<sha256>.pem (for --export-certs DIR).

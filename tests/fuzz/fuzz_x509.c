@@ -61,14 +61,19 @@ int FZ_ENTRY(const uint8_t *data, size_t size)
     /* 2024-01-01, the epoch, or far in the future. */
     sl_time_ns at = when % 3 == 0 ? INT64_C(1704067200) * 1000000000 : when % 3 == 1 ? 0 : INT64_MAX;
     sl_tls_options opts = {.expect_name = (when & 4) ? "sip.example.com" : NULL};
+    const sl_cert_info *refs[FZ_MAX_CERTS];
+    for (size_t i = 0; i < n; i++)
+        refs[i] = &chain[i];
     sl_chain_report rep;
-    (void)sl_chain_check(chain, n, at, &opts, &rep);
-    (void)sl_chain_check(chain, n, at, NULL, &rep);
+    (void)sl_chain_check(refs, n, at, &opts, &rep);
+    (void)sl_chain_check(refs, n, at, NULL, &rep);
     match_names(chain, n);
     if (n > 0) {
-        sl_cert_info copy;
-        if (sl_cert_info_copy(&copy, &chain[0]) == 0)
-            sl_cert_info_clear(&copy);
+        const sl_cert_info *shared = NULL;
+        if (sl_cert_info_new(chain[0].der, chain[0].der_len, &shared) == 0) {
+            sl_cert_info_unref(sl_cert_info_ref(shared));
+            sl_cert_info_unref(shared);
+        }
     }
     for (size_t i = 0; i < n; i++)
         sl_cert_info_clear(&chain[i]);
