@@ -300,11 +300,17 @@ static void on_pcap_warning(void *ctx, const char *msg)
 static int record_files(sl_analysis *a, const sl_pcap_in *in, const char *const *files, size_t n)
 {
     sl_capture_info *cap = &a->model->capture;
-    cap->files = (const char **)files;
-    cap->n_files = n;
+    /* Copied: the views name the files long after the caller's array. */
+    char **names = calloc(n, sizeof *names);
+    cap->files = (const char **)names;
     cap->linktypes = calloc(n, sizeof *cap->linktypes);
-    if (!cap->linktypes)
+    if (!names || !cap->linktypes)
         return -SL_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!(names[i] = strdup(files[i])))
+            return -SL_ENOMEM;
+        cap->n_files = i + 1;
+    }
     for (size_t i = 0; i < n; i++)
         cap->linktypes[i] = sl_pcap_in_linktype(in, i);
     return 0;

@@ -44,6 +44,9 @@ void sl_model_free(sl_model *m)
     free(m->warnings);
     free(m->conns);
     free(m->capture.linktypes);
+    for (size_t i = 0; i < m->capture.n_files; i++)
+        free((char *)m->capture.files[i]); // NOLINT: owned names, const for the readers
+    free((void *)m->capture.files);
     free(m);
 }
 

@@ -86,7 +86,7 @@ typedef struct sl_model_anomaly {
 } sl_model_anomaly;
 
 typedef struct sl_capture_info {
-    const char **files; /* borrowed from the caller of sl_analysis_run */
+    const char **files; /* names as given to sl_analysis_run, copied (owned) */
     size_t n_files;
     int *linktypes;     /* per file, owned */
     uint64_t frames;
