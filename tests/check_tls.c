@@ -478,7 +478,9 @@ static void read_oracle(const char *tsv_path, ts_counts *c)
             ck_assert(col_ct >= 0 && col_hs >= 0 && col_lvl >= 0 && col_desc >= 0);
             continue;
         }
-        if ((int)n <= col_desc)
+        /* Every column read below must be on this line, whatever the
+         * header's column order (cols[] past n is uninitialised). */
+        if ((int)n <= col_ct || (int)n <= col_hs || (int)n <= col_lvl || (int)n <= col_desc)
             continue;
         char *v[64], *l[64], *d[64];
         size_t nh = split_bar(cols[col_hs], v, 64);

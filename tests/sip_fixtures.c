@@ -1,6 +1,7 @@
 /* sip_fixtures.c - SIP test messages and a fake core (see sip_fixtures.h). */
 #include "sip_fixtures.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,13 +229,44 @@ uint32_t fx_crlfs(const fx_log *log)
     return n;
 }
 
+/* A growing string: the signature of a log with long first lines or
+ * anomaly texts has no useful fixed bound, and a truncated one would make
+ * two different feeds compare equal. */
+typedef struct sig_buf {
+    char *s;
+    size_t cap, used;
+} sig_buf;
+
+__attribute__((format(printf, 2, 3))) static void sig_add(sig_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->s + b->used, b->cap - b->used, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    if ((size_t)n >= b->cap - b->used) {
+        size_t cap = 2 * (b->used + (size_t)n + 1);
+        char *s = realloc(b->s, cap);
+        if (!s)
+            abort();
+        b->s = s;
+        b->cap = cap;
+        va_start(ap, fmt);
+        n = vsnprintf(b->s + b->used, b->cap - b->used, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= b->cap - b->used)
+            abort();
+    }
+    b->used += (size_t)n;
+}
+
 char *fx_signature(const fx_log *log)
 {
-    size_t cap = 256 + log->n * 600, used = 0;
-    char *s = malloc(cap);
-    if (!s)
+    sig_buf b = {malloc(256), 256, 0};
+    if (!b.s)
         abort();
-    s[0] = '\0';
+    b.s[0] = '\0';
     uint32_t run = 0;
     for (size_t i = 0; i <= log->n; i++) {
         const fx_ev *e = i < log->n ? &log->ev[i] : NULL;
@@ -243,20 +275,19 @@ char *fx_signature(const fx_log *log)
             continue;
         }
         if (run)
-            used += (size_t)snprintf(s + used, cap - used, "K%u;", run);
+            sig_add(&b, "K%u;", run);
         run = 0;
         if (!e)
             break;
         if (e->kind == SL_EV_ANOMALY)
-            used += (size_t)snprintf(s + used, cap - used, "A%d:%s;", e->code, e->text);
+            sig_add(&b, "A%d:%s;", e->code, e->text);
         else if (e->kind == SL_EV_SIP)
-            used += (size_t)snprintf(s + used, cap - used, "S%.*s|%.*s|%zu|%d;", (int)e->rec->f.first_line.n,
-                                     e->rec->f.first_line.p, (int)e->rec->f.call_id.n,
-                                     e->rec->f.call_id.p ? e->rec->f.call_id.p : "", e->rec->f.body_len,
-                                     e->rec->f.malformed);
+            sig_add(&b, "S%.*s|%.*s|%zu|%d;", (int)e->rec->f.first_line.n, e->rec->f.first_line.p,
+                    (int)e->rec->f.call_id.n, e->rec->f.call_id.p ? e->rec->f.call_id.p : "", e->rec->f.body_len,
+                    e->rec->f.malformed);
     }
-    used += (size_t)snprintf(s + used, cap - used, "L%zu", log->left_over);
-    return s;
+    sig_add(&b, "L%zu", log->left_over);
+    return b.s;
 }
 
 /* ---- fake core ---- */

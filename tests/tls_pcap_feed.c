@@ -43,9 +43,13 @@ typedef struct conn_track {
     dir_track d[2];
 } conn_track;
 
+/* tracks[i] and res->conns[i] grow in step; n_tracks is their one count
+ * (res->n_conns follows it), kept here so that the reader's own loops never
+ * depend on a count stored elsewhere. */
 typedef struct reader {
     tf_result *res;
     conn_track *tracks;
+    size_t n_tracks;
     seg *segs;
     size_t n_segs;
 } reader;
@@ -183,7 +187,7 @@ static bool same_end(const conn_track *t, int i, const sl_addr *a, uint16_t port
 static size_t find_conn(reader *r, const pkt *p, sl_dir *dir)
 {
     tf_result *res = r->res;
-    for (size_t i = res->n_conns; i-- > 0;) {
+    for (size_t i = r->n_tracks; i-- > 0;) {
         conn_track *t = &r->tracks[i];
         if (same_end(t, 0, &p->src, p->sport) && same_end(t, 1, &p->dst, p->dport)) {
             *dir = SL_DIR_C2S;
@@ -195,9 +199,10 @@ static size_t find_conn(reader *r, const pkt *p, sl_dir *dir)
         }
     }
     bool server_first = p->syn && p->ack;
-    res->conns = grow(res->conns, res->n_conns, sizeof *res->conns);
-    r->tracks = grow(r->tracks, res->n_conns, sizeof *r->tracks);
-    size_t i = res->n_conns++;
+    res->conns = grow(res->conns, r->n_tracks, sizeof *res->conns);
+    r->tracks = grow(r->tracks, r->n_tracks, sizeof *r->tracks);
+    size_t i = r->n_tracks++;
+    res->n_conns = r->n_tracks;
     conn_track *t = &r->tracks[i];
     memset(t, 0, sizeof *t);
     int c = server_first ? 1 : 0;
@@ -298,7 +303,10 @@ static int cmp_chunk(const void *a, const void *b)
  * before it has arrived (the latest frame so far in that direction). */
 static chunk *order_chunks(reader *r, size_t *n_out)
 {
-    qsort(r->segs, r->n_segs, sizeof *r->segs, cmp_seg);
+    /* qsort's base must be valid even for 0 elements (C11 7.22.5): a
+     * capture without TCP payload leaves segs NULL. */
+    if (r->n_segs > 1)
+        qsort(r->segs, r->n_segs, sizeof *r->segs, cmp_seg);
     chunk *ch = calloc(r->n_segs ? r->n_segs : 1, sizeof *ch);
     if (!ch)
         abort();
@@ -498,7 +506,7 @@ static void feed_all(tf_result *res, const chunk *ch, size_t n, const sl_config 
 int tf_run_pcap(const char *path, const sl_config *cfg, size_t max, tf_result *out)
 {
     memset(out, 0, sizeof *out);
-    reader r = {out, NULL, NULL, 0};
+    reader r = {out, NULL, 0, NULL, 0};
     if (read_file(&r, path) != 0)
         return -1;
     size_t n = 0;
