@@ -185,7 +185,7 @@ static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
 
 static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size_t n_release, const bool *conn_ok)
 {
-    sl_sip_record **recs = malloc(n_release * sizeof *recs);
+    sl_sip_record **recs = malloc(n_release * sizeof *recs); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
     if (!recs)
         return -SL_ENOMEM;
     size_t k = 0;

@@ -2,6 +2,7 @@
  * compact enough to read at a glance and exact enough to debug it: one line
  * per call (then one per leg, by hop), registrations per address of record,
  * connections no call could claim, and every host with its label. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,7 +187,7 @@ int sl_render_calls(const sl_report *r, const sl_render_opts *o)
         return 0;
     }
     uint64_t early = sp ? sp->entries[SL_SPOOL_CALLS] : 0;
-    fprintf(out, "Calls: %llu\n", (unsigned long long)(early + c->n_calls));
+    fprintf(out, "Calls: %" PRIu64 "\n", early + (uint64_t)c->n_calls);
     if (early)
         sl_spool_copy(sp, SL_SPOOL_CALLS, out);
     for (size_t i = 0; i < c->n_calls; i++)
