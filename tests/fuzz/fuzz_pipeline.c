@@ -1,5 +1,6 @@
 /* fuzz_pipeline.c - the whole pipeline on a pcap/pcapng file image, then
- * every view of the model written to /dev/null (renderers are fuzzed too). */
+ * every view of the model written to /dev/null (renderers are fuzzed too);
+ * then once more streamed (call_stream.h) with a tiny SIP memory. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "fuzz_feed.h"
 #include "sipladder/analysis.h"
+#include "sipladder/call_stream.h"
 #include "sipladder/calls.h"
 #include "sipladder/config.h"
 #include "sipladder/diagnose.h"
@@ -60,6 +62,48 @@ static void render_all(const sl_model *m)
     fclose(out);
 }
 
+/* The same capture streamed (call_stream.h) as src/main.c runs it, with a
+ * SIP memory so small that every few messages the calls that ended are
+ * written early: one view, picked by the input's size. */
+static void run_streamed(const uint8_t *data, size_t size)
+{
+    static const view_fn views[] = {sl_render_summary, sl_render_messages, sl_render_calls, sl_render_diagnosis,
+                                    sl_render_ladder, sl_render_json, sl_render_jsonl};
+    view_fn view = views[size % (sizeof views / sizeof views[0])];
+    bool needs_calls = view != sl_render_messages;
+    FILE *out = fz_devnull();
+    sl_ladder_opts ladder = {.width = 80};
+    sl_render_opts o = {.out = out, .ladder = &ladder};
+    sl_diagnose_options dopt;
+    sl_diagnose_options_default(&dopt);
+    sl_call_stream_cfg sc = {.max_messages_per_call = 10000, .diagnose = &dopt, .needs_calls = needs_calls,
+                             .view = view, .opts = &o};
+    sl_call_stream *stream = sl_call_stream_new(&sc);
+    sl_config cfg = {0};
+    sl_limits_default(&cfg.limits);
+    cfg.limits.max_sip_memory = 16384; /* the first write at 2 KB, then every 1 KB */
+    sl_analysis_hooks hooks = {.ctx = stream, .sip_pressure = stream ? sl_call_stream_pressure : NULL};
+    sl_analysis *a = stream ? sl_analysis_new(&cfg, NULL, &hooks) : NULL;
+    int rc = a ? sl_analysis_run_memory(a, data, size) : -SL_ENOMEM;
+    if ((rc == 0 || rc == -SL_ETRUNC) && sl_call_stream_status(stream) == 0) {
+        const sl_model *m = sl_analysis_model(a);
+        sl_report report = {.model = m};
+        sl_calls *calls = needs_calls ? sl_calls_build(m, NULL, 10000) : NULL;
+        sl_diagnoses diagnoses = {0};
+        if (!needs_calls || (calls && sl_call_stream_finish(stream, calls, &dopt) == 0 &&
+                             sl_diagnose(m, calls, &dopt, &diagnoses) == 0)) {
+            report.calls = calls;
+            report.diagnoses = needs_calls ? &diagnoses : NULL;
+            (void)view(&report, &o);
+        }
+        sl_diagnoses_clear(&diagnoses);
+        sl_calls_free(calls);
+    }
+    sl_analysis_free(a);
+    sl_call_stream_free(stream);
+    fclose(out);
+}
+
 int FZ_ENTRY(const uint8_t *data, size_t size)
 {
     sl_config cfg = {0};
@@ -71,5 +115,6 @@ int FZ_ENTRY(const uint8_t *data, size_t size)
     if (rc == 0 || rc == -SL_ETRUNC)
         render_all(sl_analysis_model(a));
     sl_analysis_free(a);
+    run_streamed(data, size);
     return 0;
 }
