@@ -10,6 +10,9 @@
 #include "sipladder/spool.h"
 #include "sipladder/status.h"
 
+/* A connection's time window when matched to calls (corr_conns.c). */
+#define SL_CALL_CONN_SLACK_NS (2 * SL_NS_PER_SEC)
+
 /* What the written calls taught about a host (sorted by address). */
 typedef struct host_note {
     sl_addr addr;
@@ -164,6 +167,19 @@ static int remember_batch(sl_call_stream *s, sl_model *m, const sl_calls *c, con
 
 static int apply_notes(const sl_call_stream *s, sl_calls *calls, bool counts);
 
+/* The connections a correlation of these records can use: those active
+ * from shortly before the first of them (corr_conns.c matches by time). */
+static sl_time_ns conns_after(sl_sip_record *const *recs, size_t n)
+{
+    if (!n)
+        return 0;
+    sl_time_ns first = recs[0]->span.first_ts;
+    for (size_t i = 1; i < n; i++)
+        if (recs[i]->span.first_ts < first)
+            first = recs[i]->span.first_ts;
+    return first - 2 * SL_CALL_CONN_SLACK_NS;
+}
+
 /* Correlate, judge and write the records marked, as a model of their own
  * (the connections and everything else shared with m). */
 /* Drop from the batch's calls the SIP-less connections that only the
@@ -195,6 +211,7 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
     sl_model batch = *m;
     batch.sip = recs;
     batch.n_sip = batch.cap_sip = k;
+    batch.corr_conns_after = conns_after(recs, k);
     int rc = 0;
     sl_calls *calls = NULL;
     sl_diagnoses verdicts = {0};
@@ -236,9 +253,6 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
     return rc;
 }
 
-/* A connection's time window when matched to calls (corr_conns.c). */
-#define SL_CALL_CONN_SLACK_NS (2 * SL_NS_PER_SEC)
-
 /* The records of ended calls (every record when the view wants no calls). */
 static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *release, size_t *n_release,
                       bool *conn_ok)
@@ -250,7 +264,9 @@ static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *rele
         *n_release = m->n_sip;
         return 0;
     }
-    sl_calls *calls = sl_calls_build(m, s->cfg.labels, 0);
+    sl_model held = *m;
+    held.corr_conns_after = conns_after(m->sip, m->n_sip);
+    sl_calls *calls = sl_calls_build(&held, s->cfg.labels, 0);
     if (!calls)
         return -SL_ENOMEM;
     bool *ended = calloc(calls->n_calls ? calls->n_calls : 1, sizeof *ended);

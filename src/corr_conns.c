@@ -120,7 +120,7 @@ int sl_corr_conns_attach(sl_corr_build *b)
         /* SIP events count too: a streamed batch holds only some records.
          * A connection a written call took is not offered again. */
         if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0] ||
-            cn->events[SL_EV_SIP] || cn->attached)
+            cn->events[SL_EV_SIP] || cn->attached || cn->last_ts < m->corr_conns_after)
             continue;
         uint32_t cand[2] = {0, 0}; /* read only up to n */
         size_t n = 0;

@@ -41,6 +41,8 @@ int sl_corr_hosts_collect(sl_corr_build *b)
             return -SL_ENOMEM;
     }
     for (size_t i = 0; i < b->m->n_conns; i++) {
+        if (b->m->conns[i].last_ts < b->m->corr_conns_after)
+            continue;
         const sl_flow_info *f = &b->m->conns[i].info;
         for (int s = 0; s < 2; s++) {
             if (host_add(b, &f->addr[s], &h) < 0)

@@ -132,6 +132,10 @@ typedef struct sl_model {
     uint64_t sip_not_kept;       /* SIP messages seen but not kept: max_sip_bytes reached */
     uint64_t sip_cap_frame;      /* first frame of the first of them */
     uint64_t sip_released;       /* records written and freed before the end (streamed calls) */
+    /* Streaming (call_stream.c) correlates a batch on a copy of the model
+     * with this set: connections quiet since before it cannot belong to
+     * its calls and are skipped (0: every connection counts). */
+    sl_time_ns corr_conns_after;
 } sl_model;
 
 sl_model *sl_model_new(void);
