@@ -235,6 +235,12 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
         fprintf(o->out, "%swarning:%s %" PRIu64 " flows closed early: open-flow cap reached at frame %" PRIu64 "\n",
                 color_on(o, C_YELLOW), color_off(o, C_YELLOW), m->flows_evicted_cap, m->flow_cap_frame);
     print_cap_warnings(m, o);
+    /* Not a problem, but it explains the order of the calls below. */
+    if (!o->quiet && m->sip_released)
+        fprintf(o->out,
+                "note: the SIP messages of calls that ended (%" PRIu64 ") were written as the capture was read "
+                "and freed; those calls come first, numbered as they ended (sipladder(1), STREAMING)\n",
+                m->sip_released);
     if (o->quiet || !m->anomalies_total)
         return;
     size_t shown = o->verbose ? m->n_anomalies : (m->n_anomalies < SHOWN_ANOMALIES ? m->n_anomalies : SHOWN_ANOMALIES);

@@ -22,6 +22,8 @@ is read, call_stream.h).  Asserts:
     numbers are taken out (streamed verdicts come first);
   * calls: the same call lines, numbers aside; ladder: the same rows but
     for the FIN rows of connections still open when a call was written;
+  * summary without -q says that calls were written early (with -q, and
+    when nothing was streamed, it does not);
   * ladder --call finds a call written early; a call that is not there
     exits 2 and the message counts every call;
   * --max-sip-memory 1 cannot hold the calls open at once: the run still
@@ -144,6 +146,12 @@ def main():
         w = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap)).splitlines() if not fin.search(l))
         s = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap, *small)).splitlines() if not fin.search(l))
         check(w == s and len(w) > 1000, 'ladder: the same rows but FINs after a call was written (%d vs %d)' % (len(w), len(s)))
+
+        note = 'note: the SIP messages of calls that ended (%d) were written' % streamed['capture']['sip_streamed']
+        loud = lambda *extra: subprocess.run([a.sipladder, 'summary', *extra, cap], stdout=subprocess.PIPE,
+                                             stderr=subprocess.DEVNULL, check=False).stdout.decode()
+        check(note in loud(*small) and 'note: the SIP messages' not in loud(),
+              'summary (without -q) says when calls were written early, and only then')
 
         first = streamed['calls'][0]['id']
         one = run(a.sipladder, 'ladder', cap, '--call', str(first), *small)
