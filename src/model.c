@@ -141,9 +141,15 @@ int sl_model_add_dns(sl_model *m, struct sl_dns_record *r)
     return 0;
 }
 
+size_t sl_model_sip_cost(const struct sl_sip_record *r)
+{
+    /* The record and its slot in m->sip. */
+    return r->mem_bytes + sizeof(struct sl_sip_record *);
+}
+
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r)
 {
-    size_t cost = r->mem_bytes + sizeof r; /* the record and its slot in m->sip */ // NOLINT(bugprone-sizeof-expression): the size of the pointer slot, on purpose
+    size_t cost = sl_model_sip_cost(r);
     if (cost > m->max_sip_bytes - m->sip_bytes || m->sip_not_kept) {
         /* Once full, stay full: the kept messages are the first ones, in order. */
         if (!m->sip_not_kept++)
@@ -169,7 +175,7 @@ void sl_model_release_sip(sl_model *m, const bool *release)
             m->sip[kept++] = r;
             continue;
         }
-        m->sip_bytes -= r->mem_bytes + sizeof r; // NOLINT(bugprone-sizeof-expression): as counted by sl_model_add_sip
+        m->sip_bytes -= sl_model_sip_cost(r);
         m->sip_released++;
         sl_sip_record_free(r);
     }

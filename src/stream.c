@@ -198,7 +198,7 @@ static void keep_sip(sl_analysis *a, const sl_flow *f, const sl_event *ev)
 {
     sl_sip_record *r = sl_sip_record_new(ev->u.sip, &ev->span, &f->info, ev->dir);
     if (r)
-        relieve_sip(a, r->mem_bytes);
+        relieve_sip(a, sl_model_sip_cost(r));
     if (!r || sl_model_add_sip(a->model, r) < 0)
         sl_analysis_anomaly(a, ev->span.last_frame, f->conn_index, "core",
                             "out of memory: a SIP message was not kept");

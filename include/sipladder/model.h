@@ -156,6 +156,8 @@ int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const
  * 0 or -SL_ENOMEM.  Beyond max_sip_bytes the record is freed and counted
  * in sip_not_kept (0 is returned: the cap is reported, not an error). */
 int sl_model_add_sip(sl_model *m, struct sl_sip_record *r);
+/* What keeping r counts against max_sip_bytes. */
+size_t sl_model_sip_cost(const struct sl_sip_record *r);
 /* Free the records whose release[i] is true (i: position in m->sip) and
  * close the gaps, keeping the others in order; counted in sip_released.
  * A streaming view calls it once it has written their calls. */
