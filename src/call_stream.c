@@ -10,24 +10,13 @@
 #include "sipladder/spool.h"
 #include "sipladder/status.h"
 
-/* A connection's time window when matched to calls (corr_conns.c). */
-#define SL_CALL_CONN_SLACK_NS (2 * SL_NS_PER_SEC)
-
-/* What the written calls taught about a host (sorted by address). */
-typedef struct host_note {
-    sl_addr addr;
-    char *label;          /* owned, or NULL (the address was the label) */
-    sl_label_source source;
-    char *product;        /* owned, or NULL */
-    const char *role;     /* static, or NULL */
-    uint32_t messages_sent;
-} host_note;
 
 struct sl_call_stream {
     sl_call_stream_cfg cfg;
-    sl_spool spool;
-    size_t calls_written;
-    host_note *hosts;
+    sl_spool spool;        /* spool.calls: calls written so far; later ids follow them */
+    /* What written calls taught about hosts, sorted by address: label
+     * (NULL while the address is all), product, role, messages sent. */
+    sl_host *hosts;
     size_t n_hosts;
     uint64_t *dns_claimed; /* first evidence frame of each DNS verdict a written call took */
     size_t n_dns_claimed;
@@ -66,7 +55,21 @@ void sl_call_stream_free(sl_call_stream *s)
 
 int sl_call_stream_status(const sl_call_stream *s) { return s->status ? s->status : (s->spool.failed ? -1 : 0); }
 
-size_t sl_call_stream_calls(const sl_call_stream *s) { return s->calls_written; }
+/* Calls numbered after those already written, as if one run had made them. */
+static void number_after_written(const sl_call_stream *s, sl_calls *calls)
+{
+    for (size_t i = 0; i < calls->n_calls; i++)
+        calls->calls[i].id += (uint32_t)s->spool.calls;
+}
+
+/* A part that could not be written (disk full) makes the output incomplete,
+ * whichever view wrote it. */
+static void check_spool(sl_spool *sp)
+{
+    for (int i = 0; i < SL_SPOOL_PARTS; i++)
+        if (ferror(sp->part[i]))
+            sp->failed = true;
+}
 
 static void fail(sl_call_stream *s, int rc)
 {
@@ -94,12 +97,12 @@ static bool call_ended(const sl_calls *c, const sl_call *k, sl_time_ns now)
 
 static int note_cmp(const void *a, const void *b)
 {
-    return sl_addr_cmp(&((const host_note *)a)->addr, &((const host_note *)b)->addr);
+    return sl_addr_cmp(&((const sl_host *)a)->addr, &((const sl_host *)b)->addr);
 }
 
-static host_note *note_find(sl_call_stream *s, const sl_addr *a)
+static sl_host *note_find(sl_call_stream *s, const sl_addr *a)
 {
-    host_note key = {.addr = *a};
+    sl_host key = {.addr = *a};
     return s->n_hosts ? bsearch(&key, s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp) : NULL;
 }
 
@@ -113,34 +116,47 @@ static int dup_into(char **dst, const char *src)
     return 0;
 }
 
+/* What src says of a host beyond its address, into dst: a stronger label,
+ * a product and role when dst has none, and (counts) the messages sent. */
+static int merge_host(sl_host *dst, const sl_host *src, bool counts)
+{
+    if (counts)
+        dst->messages_sent += src->messages_sent;
+    if (src->source < dst->source && src->label) {
+        if (dup_into(&dst->label, src->label) < 0)
+            return -SL_ENOMEM;
+        dst->source = src->source;
+    }
+    if (!dst->product && src->product && dup_into(&dst->product, src->product) < 0)
+        return -SL_ENOMEM;
+    if (!dst->role)
+        dst->role = src->role;
+    return 0;
+}
+
 /* Keep what the batch's hosts say beyond their address. */
 static int learn_hosts(sl_call_stream *s, const sl_calls *c)
 {
     size_t before = s->n_hosts;
-    for (size_t i = 0; i < c->n_hosts; i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->n_hosts; i++) {
         const sl_host *h = &c->hosts[i];
         if (!h->messages_sent && h->source == SL_LABEL_ADDRESS && !h->product)
             continue;
-        host_note *n = note_find(s, &h->addr);
+        sl_host *n = note_find(s, &h->addr);
         if (!n) {
-            host_note *grown = realloc(s->hosts, (s->n_hosts + 1) * sizeof *grown);
+            sl_host *grown = realloc(s->hosts, (s->n_hosts + 1) * sizeof *grown);
             if (!grown)
                 return -SL_ENOMEM;
             s->hosts = grown;
             n = &s->hosts[s->n_hosts++];
-            *n = (host_note){.addr = h->addr, .source = SL_LABEL_ADDRESS};
+            *n = (sl_host){.addr = h->addr, .source = SL_LABEL_ADDRESS};
         }
-        n->messages_sent += h->messages_sent;
-        if (h->source < n->source && dup_into(&n->label, h->label) == 0)
-            n->source = h->source;
-        if (!n->product && h->product && dup_into(&n->product, h->product) < 0)
-            return -SL_ENOMEM;
-        if (!n->role)
-            n->role = h->role;
+        rc = merge_host(n, h, true);
     }
     if (s->n_hosts != before)
         qsort(s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp);
-    return 0;
+    return rc;
 }
 
 /* What the final run must not repeat or mislabel after this batch. */
@@ -177,11 +193,9 @@ static sl_time_ns conns_after(sl_sip_record *const *recs, size_t n)
     for (size_t i = 1; i < n; i++)
         if (recs[i]->span.first_ts < first)
             first = recs[i]->span.first_ts;
-    return first - 2 * SL_CALL_CONN_SLACK_NS;
+    return first - 2 * SL_CALLS_CONN_SLACK_NS;
 }
 
-/* Correlate, judge and write the records marked, as a model of their own
- * (the connections and everything else shared with m). */
 /* Drop from the batch's calls the SIP-less connections that only the
  * batch, not every kept call, made theirs. */
 static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
@@ -199,6 +213,8 @@ static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
     }
 }
 
+/* Correlate, judge and write the records marked, as a model of their own
+ * (the connections and everything else shared with m). */
 static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size_t n_release, const bool *conn_ok)
 {
     sl_sip_record **recs = malloc(n_release * sizeof *recs); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized as such
@@ -226,8 +242,8 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
          * learn_hosts adds this batch's own after it is written). */
         if (calls && apply_notes(s, calls, false) < 0)
             rc = -SL_ENOMEM;
-        for (size_t i = 0; calls && i < calls->n_calls; i++)
-            calls->calls[i].id += (uint32_t)s->calls_written;
+        if (calls)
+            number_after_written(s, calls);
         report.calls = calls;
     }
     if (rc == 0 && calls && s->cfg.diagnose) {
@@ -240,13 +256,12 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
         s->spool.batch = true;
         rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
         s->spool.batch = false;
+        check_spool(&s->spool);
     }
     if (rc == 0 && calls)
         rc = remember_batch(s, m, calls, report.diagnoses);
-    if (rc == 0 && calls) {
-        s->calls_written += calls->n_calls;
+    if (rc == 0 && calls)
         s->spool.calls += calls->n_calls;
-    }
     sl_diagnoses_clear(&verdicts);
     sl_calls_free(calls);
     free(recs);
@@ -281,7 +296,7 @@ static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *rele
          * candidate; seen with every kept call, not the batch alone. */
         for (size_t j = 0; ended[i] && j < k->n_conns; j++)
             if (k->conns[j] && k->conns[j] <= m->n_conns &&
-                m->conns[k->conns[j] - 1].last_ts + SL_CALL_CONN_SLACK_NS < now)
+                m->conns[k->conns[j] - 1].last_ts + SL_CALLS_CONN_SLACK_NS < now)
                 conn_ok[k->conns[j] - 1] = true;
     }
     /* Two candidates now, more later: an orphan for good (the final run
@@ -323,22 +338,10 @@ void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now)
 static int apply_notes(const sl_call_stream *s, sl_calls *calls, bool counts)
 {
     for (size_t i = 0; i < s->n_hosts; i++) {
-        const host_note *n = &s->hosts[i];
-        int h = sl_calls_host_of(calls, &n->addr);
-        if (h < 0)
-            continue; /* beyond the connection cap: not listed */
-        sl_host *dst = &calls->hosts[h];
-        if (counts)
-            dst->messages_sent += n->messages_sent;
-        if (n->source < dst->source && n->label) {
-            if (dup_into(&dst->label, n->label) < 0)
-                return -SL_ENOMEM;
-            dst->source = n->source;
-        }
-        if (!dst->product && n->product && dup_into(&dst->product, n->product) < 0)
+        int h = sl_calls_host_of(calls, &s->hosts[i].addr);
+        /* h < 0: beyond the connection cap, not listed. */
+        if (h >= 0 && merge_host(&calls->hosts[h], &s->hosts[i], counts) < 0)
             return -SL_ENOMEM;
-        if (!dst->role)
-            dst->role = n->role;
     }
     return 0;
 }
@@ -351,7 +354,6 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
     }
     if (!calls)
         return 0;
-    for (size_t i = 0; i < calls->n_calls; i++)
-        calls->calls[i].id += (uint32_t)s->calls_written;
+    number_after_written(s, calls);
     return apply_notes(s, calls, true);
 }

@@ -103,8 +103,6 @@ static void host_candidates(const host_index *x, uint32_t h, sl_time_ns lo, sl_t
     }
 }
 
-#define CONN_SLACK_NS (2 * SL_NS_PER_SEC)
-
 int sl_corr_conns_attach(sl_corr_build *b)
 {
     sl_calls *o = b->o;
@@ -127,7 +125,8 @@ int sl_corr_conns_attach(sl_corr_build *b)
         for (int s = 0; s < 2 && n < 2; s++) {
             uint32_t h = sl_corr_host_of(b, &cn->info.addr[s]);
             if (h != SL_CALLS_NONE && !(s == 1 && sl_addr_equal(&cn->info.addr[0], &cn->info.addr[1])))
-                host_candidates(&x, h, cn->first_ts - CONN_SLACK_NS, cn->last_ts + CONN_SLACK_NS, cand, &n);
+                host_candidates(&x, h, cn->first_ts - SL_CALLS_CONN_SLACK_NS, cn->last_ts + SL_CALLS_CONN_SLACK_NS,
+                                cand, &n);
         }
         /* Ambiguous once (streamed: with calls written since), always. */
         sl_call *c = n == 1 && !cn->ambiguous ? &o->calls[cand[0]] : NULL;

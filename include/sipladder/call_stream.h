@@ -62,7 +62,4 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
  * be written): the output is then incomplete. */
 int sl_call_stream_status(const sl_call_stream *s);
 
-/* Calls written so far. */
-size_t sl_call_stream_calls(const sl_call_stream *s);
-
 #endif

@@ -39,6 +39,10 @@ typedef struct sl_host {
     uint32_t flows;          /* connections/flows it took part in */
 } sl_host;
 
+/* A connection without SIP goes to a call whose messages fall within its
+ * time span widened by this much each way (corr_conns.c). */
+#define SL_CALLS_CONN_SLACK_NS (2 * SL_NS_PER_SEC)
+
 /* An index that points nowhere (a REGISTER transaction has no leg). */
 #define SL_CALLS_NONE UINT32_MAX
 

@@ -22,7 +22,7 @@ typedef struct sl_spool {
     uint64_t replaced;  /* JSON: strings whose invalid UTF-8 was replaced, in the parts */
     uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
     bool batch;         /* the view runs on a batch: write the parts only */
-    bool failed;        /* a part could not be written */
+    bool failed;        /* a part could not be written (call_stream checks after each batch) */
 } sl_spool;
 
 /* Temporary files for every part; -1 (errno set) when one cannot be made. */
