@@ -1148,6 +1148,18 @@ typedef struct jout {
     char buf[65536]; /* fewer, larger fwrite calls than jansson's tiny pieces */
 } jout;
 
+/* A writer to f (freed with free()); NULL when out of memory. */
+static jout *jout_new(FILE *f)
+{
+    jout *w = malloc(sizeof *w);
+    if (w) {
+        w->f = f;
+        w->err = false;
+        w->n = 0;
+    }
+    return w;
+}
+
 static void out_flush(jout *w)
 {
     if (w->n && fwrite(w->buf, 1, w->n, w->f) != w->n)
@@ -1402,12 +1414,9 @@ static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size
 static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
 {
     sl_spool *sp = o->spool;
-    jout *w = malloc(sizeof *w);
+    jout *w = jout_new(sp->part[SL_SPOOL_CALLS]);
     if (!w)
         return -1;
-    w->f = sp->part[SL_SPOOL_CALLS];
-    w->err = false;
-    w->n = 0;
     jctx x = {.r = r, .o = o};
     size_t n_calls = r->calls ? r->calls->n_calls : 0;
     if (lines) {
@@ -1432,8 +1441,6 @@ static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
         sp->dialogs += r->calls->n_dialogs;
         sp->transactions += r->calls->n_transactions;
     }
-    if (w->err)
-        sp->failed = true;
     int rc = x.err || w->err ? -1 : 0;
     free(w);
     return rc;
@@ -1443,12 +1450,9 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
 {
     if (o->spool && o->spool->batch)
         return json_batch(r, o, false);
-    jout *w = malloc(sizeof *w);
+    jout *w = jout_new(o->out);
     if (!w)
         return -1;
-    w->f = o->out;
-    w->err = false;
-    w->n = 0;
     const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
     uint64_t later = count_later(r, o, false) + (o->spool ? o->spool->replaced : 0);
     jctx x = {.r = r, .o = o};
@@ -1486,12 +1490,9 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
 {
     if (o->spool && o->spool->batch)
         return json_batch(r, o, true);
-    jout *w = malloc(sizeof *w);
+    jout *w = jout_new(o->out);
     if (!w)
         return -1;
-    w->f = o->out;
-    w->err = false;
-    w->n = 0;
     const size_t flags = SL_JSON_FLAGS | JSON_COMPACT;
     uint64_t later = count_later(r, o, true) + (o->spool ? o->spool->replaced : 0);
     jctx x = {.r = r, .o = o};
