@@ -53,14 +53,11 @@ int sl_render_messages(const sl_report *r, const sl_render_opts *o)
         sl_spool_copy(sp, SL_SPOOL_CALLS, out);
     for (size_t i = 0; i < m->n_sip; i++)
         print_record(order[i].rec, out);
-    if (sp && sp->batch) {
+    free(order);
+    if (sp && sp->batch)
         sp->entries[SL_SPOOL_CALLS] += m->n_sip;
-        free(order);
-        return 0;
-    }
-    if (m->sip_not_kept)
+    else if (m->sip_not_kept)
         fprintf(o->out, "warning: %llu more SIP messages from frame %llu on were parsed but not kept (cap of %zu MB)\n",
                 (unsigned long long)m->sip_not_kept, (unsigned long long)m->sip_cap_frame, m->max_sip_bytes >> 20);
-    free(order);
     return 0;
 }
