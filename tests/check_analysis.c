@@ -164,6 +164,19 @@ static char *testdata(const char *name)
     return path;
 }
 
+/* An analysis with the default limits, registry reg (which must outlive
+ * it), and every event recorded into rec. */
+static sl_analysis *analysis_with(const sl_registry *reg, recorder *rec)
+{
+    sl_config cfg;
+    sl_limits_default(&cfg.limits);
+    memset(&cfg.tls, 0, sizeof cfg.tls);
+    sl_analysis_hooks hooks = {.ctx = rec, .event = record};
+    sl_analysis *a = sl_analysis_new(&cfg, reg, &hooks);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
 /* Run one capture with a registry of the given dissectors. */
 static sl_analysis *run_with(const sl_dissector *const *list, size_t n, recorder *rec, const char *file,
                              int *rc)
@@ -171,12 +184,7 @@ static sl_analysis *run_with(const sl_dissector *const *list, size_t n, recorder
     static sl_registry reg;
     reg.list = list;
     reg.n = n;
-    sl_config cfg;
-    sl_limits_default(&cfg.limits);
-    memset(&cfg.tls, 0, sizeof cfg.tls);
-    sl_analysis_hooks hooks = {.ctx = rec, .event = record};
-    sl_analysis *a = sl_analysis_new(&cfg, &reg, &hooks);
-    ck_assert_ptr_nonnull(a);
+    sl_analysis *a = analysis_with(&reg, rec);
     const char *files[] = {file};
     *rc = sl_analysis_run(a, files, 1);
     return a;
@@ -237,11 +245,7 @@ START_TEST(decode_as_overrides_probe)
     static const sl_dissector *const list[] = {&never};
     static sl_registry reg = {list, 1};
     recorder rec = {0};
-    sl_config cfg;
-    sl_limits_default(&cfg.limits);
-    memset(&cfg.tls, 0, sizeof cfg.tls);
-    sl_analysis_hooks hooks = {.ctx = &rec, .event = record};
-    sl_analysis *a = sl_analysis_new(&cfg, &reg, &hooks);
+    sl_analysis *a = analysis_with(&reg, &rec);
     ck_assert_int_eq(sl_analysis_decode_as(a, 5000, "never"), 0);
     ck_assert_int_eq(sl_analysis_decode_as(a, 5000, "nosuch"), -SL_EUSAGE);
     const char *files[] = {testdata("tcp/normal-exchange.pcap")};
@@ -367,11 +371,7 @@ START_TEST(shared_context_per_analysis)
     static sl_registry reg = {list, 2};
     memset(&sh, 0, sizeof sh);
     recorder rec = {0};
-    sl_config cfg;
-    sl_limits_default(&cfg.limits);
-    memset(&cfg.tls, 0, sizeof cfg.tls);
-    sl_analysis_hooks hooks = {.ctx = &rec, .event = record};
-    sl_analysis *a = sl_analysis_new(&cfg, &reg, &hooks);
+    sl_analysis *a = analysis_with(&reg, &rec);
     ck_assert_int_eq(sh.made, 0); /* not before a flow needs it */
     /* Two flows (TCP 5005, UDP 5004), both given to "sharing". */
     ck_assert_int_eq(sl_analysis_decode_as(a, 5005, "sharing"), 0);
@@ -392,7 +392,7 @@ START_TEST(shared_context_per_analysis)
 
     /* A second analysis gets its own. */
     memset(&sh, 0, sizeof sh);
-    a = sl_analysis_new(&cfg, &reg, &hooks);
+    a = analysis_with(&reg, &rec);
     ck_assert_int_eq(sl_analysis_decode_as(a, 5005, "sharing"), 0);
     ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
     ck_assert_int_eq(sh.made, 1);
