@@ -68,7 +68,8 @@ sl_analysis *sl_analysis_new(const sl_config *cfg, const sl_registry *registry, 
          * follows the calls open at once, not the capture. */
         a->sip_flush_at = cfg->limits.max_sip_memory / 8;
     }
-    a->flows = sl_flow_table_new(cfg->limits.max_flows, cfg->limits.flow_idle_ns, on_flow_close, a);
+    a->flows = sl_flow_table_new(cfg->limits.max_flows, cfg->limits.flow_idle_ns, cfg->limits.closed_flow_linger_ns,
+                                 on_flow_close, a);
     a->frags = sl_ipfrag_new(cfg->limits.max_ip_fragments, cfg->limits.frag_timeout_ns, on_frag_drop, a);
     size_t nd = a->registry->n ? a->registry->n : 1;
     a->shared = calloc(nd, sizeof *a->shared);

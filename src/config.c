@@ -13,5 +13,7 @@ void sl_limits_default(sl_limits *l)
     l->max_conns_kept = 200000;
     l->max_sip_memory = (size_t)96 << 20;
     l->flow_idle_ns = 600ull * 1000000000ull;
+    /* Linux's TIME_WAIT (2 MSL): late retransmissions arrive within it. */
+    l->closed_flow_linger_ns = 60ull * 1000000000ull;
     l->frag_timeout_ns = 30ull * 1000000000ull;
 }

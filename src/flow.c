@@ -1,5 +1,6 @@
-/* flow.c - hash table of open flows with an LRU list for idle eviction and
- * the open-flow cap. */
+/* flow.c - hash table of open flows with LRU lists for idle eviction and
+ * the open-flow cap: one for flows under way, one for closed flows, which
+ * only wait out late packets and so go sooner. */
 #include "sipladder/flow.h"
 
 #include <stdlib.h>
@@ -10,8 +11,8 @@ struct sl_flow_table {
     size_t n_buckets; /* power of two */
     size_t count;
     size_t max_flows;
-    uint64_t idle_ns;
-    sl_flow *newest, *oldest;
+    uint64_t idle_ns, closed_idle_ns;
+    sl_flow_lru open, closed;
     uint64_t cap_evictions;
     sl_flow_close_fn on_close;
     void *ctx;
@@ -34,7 +35,8 @@ static uint32_t flow_hash(uint8_t proto, const sl_addr *a, uint16_t pa, const sl
     return h;
 }
 
-sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, sl_flow_close_fn on_close, void *ctx)
+sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, uint64_t closed_idle_ns, sl_flow_close_fn on_close,
+                                 void *ctx)
 {
     sl_flow_table *t = calloc(1, sizeof *t);
     if (!t)
@@ -47,6 +49,7 @@ sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, sl_flow_clo
     }
     t->max_flows = max_flows ? max_flows : 1;
     t->idle_ns = idle_ns;
+    t->closed_idle_ns = closed_idle_ns < idle_ns ? closed_idle_ns : idle_ns;
     t->on_close = on_close;
     t->ctx = ctx;
     return t;
@@ -87,30 +90,34 @@ sl_flow *sl_flow_table_find(sl_flow_table *t, uint8_t proto, const sl_addr *src,
     return NULL;
 }
 
+static sl_flow_lru *lru_of(sl_flow_table *t, const sl_flow *f) { return f->in_closed_lru ? &t->closed : &t->open; }
+
 static void lru_unlink(sl_flow_table *t, sl_flow *f)
 {
     /* The ends are tested by identity, not inferred from a NULL neighbour:
-     * same result, and the analyzer can see that t->oldest moves on. */
+     * same result, and the analyzer can see that the list's oldest moves on. */
+    sl_flow_lru *l = lru_of(t, f);
     if (f->newer)
         f->newer->older = f->older;
     if (f->older)
         f->older->newer = f->newer;
-    if (t->newest == f)
-        t->newest = f->older;
-    if (t->oldest == f)
-        t->oldest = f->newer;
+    if (l->newest == f)
+        l->newest = f->older;
+    if (l->oldest == f)
+        l->oldest = f->newer;
     f->newer = f->older = NULL;
 }
 
 static void lru_push(sl_flow_table *t, sl_flow *f)
 {
-    f->older = t->newest;
+    sl_flow_lru *l = lru_of(t, f);
+    f->older = l->newest;
     f->newer = NULL;
-    if (t->newest)
-        t->newest->newer = f;
+    if (l->newest)
+        l->newest->newer = f;
     else
-        t->oldest = f;
-    t->newest = f;
+        l->oldest = f;
+    l->newest = f;
 }
 
 static void grow_buckets(sl_flow_table *t)
@@ -134,9 +141,10 @@ static void grow_buckets(sl_flow_table *t)
 sl_flow *sl_flow_table_add(sl_flow_table *t, uint8_t proto, const sl_addr *src, uint16_t sport,
                            const sl_addr *dst, uint16_t dport, sl_time_ns ts)
 {
-    while (t->count >= t->max_flows && t->oldest) {
+    /* At the cap a closed flow goes first: it only waits for late packets. */
+    while (t->count >= t->max_flows && (t->closed.oldest || t->open.oldest)) {
         t->cap_evictions++;
-        sl_flow_table_remove(t, t->oldest, SL_FLOW_CLOSE_CAP);
+        sl_flow_table_remove(t, t->closed.oldest ? t->closed.oldest : t->open.oldest, SL_FLOW_CLOSE_CAP);
     }
     sl_flow *f = calloc(1, sizeof *f);
     if (!f)
@@ -167,10 +175,19 @@ void sl_flow_table_touch(sl_flow_table *t, sl_flow *f, sl_time_ns ts, uint64_t f
 {
     f->last_ts = ts;
     f->last_frame = frame;
-    if (t->newest != f) {
+    if (lru_of(t, f)->newest != f) {
         lru_unlink(t, f);
         lru_push(t, f);
     }
+}
+
+void sl_flow_table_mark_closed(sl_flow_table *t, sl_flow *f)
+{
+    if (f->in_closed_lru)
+        return;
+    lru_unlink(t, f);
+    f->in_closed_lru = true;
+    lru_push(t, f);
 }
 
 void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why)
@@ -190,14 +207,19 @@ void sl_flow_table_expire(sl_flow_table *t, sl_time_ns now)
 {
     /* Captures merged from several files can step back in time a little;
      * only flows idle by the full timeout go. */
-    while (t->oldest && now - t->oldest->last_ts > (sl_time_ns)t->idle_ns)
-        sl_flow_table_remove(t, t->oldest, SL_FLOW_CLOSE_IDLE);
+    while (t->open.oldest && now - t->open.oldest->last_ts > (sl_time_ns)t->idle_ns)
+        sl_flow_table_remove(t, t->open.oldest, SL_FLOW_CLOSE_IDLE);
+    while (t->closed.oldest && now - t->closed.oldest->last_ts > (sl_time_ns)t->closed_idle_ns)
+        sl_flow_table_remove(t, t->closed.oldest, SL_FLOW_CLOSE_IDLE);
 }
 
 void sl_flow_table_drain(sl_flow_table *t)
 {
-    while (t->oldest)
-        sl_flow_table_remove(t, t->oldest, SL_FLOW_CLOSE_END);
+    /* Oldest first, as the flows would have gone: closed ones, then the rest. */
+    while (t->closed.oldest)
+        sl_flow_table_remove(t, t->closed.oldest, SL_FLOW_CLOSE_END);
+    while (t->open.oldest)
+        sl_flow_table_remove(t, t->open.oldest, SL_FLOW_CLOSE_END);
 }
 
 size_t sl_flow_table_count(const sl_flow_table *t) { return t->count; }

@@ -181,6 +181,7 @@ void sl_tcp_track(sl_analysis *a, sl_flow *f, sl_dir dir, const sl_l3 *l3, const
      * stay, since data after an injected RST is still real data. */
     if (!f->closed && ((l4->flags & SL_TCP_RST) || (f->fin_seen[0] && f->fin_seen[1]))) {
         f->closed = true;
+        sl_flow_table_mark_closed(a->flows, f);
         apply_pending_acks(f, a->ts, true);
         for (int d = 0; d < 2; d++)
             if (f->reasm[d])

@@ -17,6 +17,7 @@ typedef struct sl_limits {
     size_t max_conns_kept;        /* connections the model lists one by one */
     size_t max_sip_memory;        /* bytes of SIP message records the model keeps */
     uint64_t flow_idle_ns;        /* a flow idle this long is closed */
+    uint64_t closed_flow_linger_ns; /* a TCP flow ended by FIN/RST goes this long after its last packet */
     uint64_t frag_timeout_ns;     /* an incomplete datagram older than this is dropped */
 } sl_limits;
 

@@ -25,6 +25,7 @@ typedef enum { SL_STREAM_PROBING = 0, SL_STREAM_CLAIMED, SL_STREAM_NONE } sl_str
 
 typedef struct sl_flow {
     struct sl_flow *hnext, *newer, *older;
+    bool in_closed_lru;   /* the table's: sl_flow_table_mark_closed was called */
     uint32_t hash;
     uint8_t proto; /* 6 or 17 */
     sl_flow_info info; /* [SL_DIR_C2S] = client */
@@ -58,9 +59,14 @@ typedef struct sl_flow {
 typedef void (*sl_flow_close_fn)(void *ctx, sl_flow *f, sl_flow_close_reason why);
 
 typedef struct sl_flow_table sl_flow_table;
+typedef struct sl_flow_lru {
+    sl_flow *newest, *oldest;
+} sl_flow_lru;
 
-/* NULL when out of memory.  on_close runs before any flow is freed. */
-sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, sl_flow_close_fn on_close, void *ctx);
+/* NULL when out of memory.  on_close runs before any flow is freed.
+ * Flows idle idle_ns are closed; flows marked closed, after closed_idle_ns. */
+sl_flow_table *sl_flow_table_new(size_t max_flows, uint64_t idle_ns, uint64_t closed_idle_ns, sl_flow_close_fn on_close,
+                                 void *ctx);
 void sl_flow_table_free(sl_flow_table *t); /* closes what is open (END), NULL-safe */
 
 /* The flow of this packet, or NULL; *dir says whether src is its client. */
@@ -74,6 +80,10 @@ sl_flow *sl_flow_table_add(sl_flow_table *t, uint8_t proto, const sl_addr *src, 
 
 /* The flow saw a packet at ts: it becomes the most recently used. */
 void sl_flow_table_touch(sl_flow_table *t, sl_flow *f, sl_time_ns ts, uint64_t frame);
+
+/* The flow ended (FIN both ways, RST): from now on it only waits out late
+ * packets, closed_idle_ns after its last one. */
+void sl_flow_table_mark_closed(sl_flow_table *t, sl_flow *f);
 
 void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why);
 /* Close flows idle longer than the timeout at time now. */
