@@ -41,6 +41,22 @@ static void on_flow_close(void *ctx, sl_flow *f, sl_flow_close_reason why)
         sl_tcp_close(a, f);
     else
         sl_stream_release(a, f);
+    sl_conn *c = f->conn_index != SL_CONN_OVERFLOW ? sl_model_conn(a->model, f->conn_index) : NULL;
+    if (c) {
+        c->complete = true;
+        a->conns_completed++;
+    }
+}
+
+/* Called between frames only: no connection record is in use. */
+static void relieve_conns(sl_analysis *a)
+{
+    if (!a->hooks.conns_complete || !a->conns_completed ||
+        (a->conns_completed < SL_CONNS_COMPLETE_BATCH && !a->calls_written))
+        return;
+    a->hooks.conns_complete(a->hooks.ctx, a->model, a->ts);
+    a->conns_completed = 0;
+    a->calls_written = false;
 }
 
 static void on_frag_drop(void *ctx, uint64_t first_frame, size_t fragments, const char *why)
@@ -361,6 +377,7 @@ static int run_input(sl_analysis *a, sl_pcap_in *in)
         if (fr.frame % EXPIRE_EVERY == 0) {
             sl_flow_table_expire(a->flows, a->ts);
             sl_ipfrag_expire(a->frags, a->ts);
+            relieve_conns(a);
         }
         if (a->hooks.progress && fr.frame % PROGRESS_EVERY == 0) {
             uint64_t done, total;

@@ -29,6 +29,8 @@ struct sl_analysis {
     sl_analysis_hooks hooks;
     sl_model *model;
     size_t sip_flush_at; /* kept SIP bytes at which hooks.sip_pressure runs next */
+    size_t conns_completed; /* connections whose flow went since hooks.conns_complete last ran */
+    bool calls_written;     /* hooks.sip_pressure ran since then: their connections may go too */
     sl_flow_table *flows;
     sl_ipfrag *frags;
     sl_decode_as decode_as[SL_MAX_DECODE_AS];

@@ -20,6 +20,10 @@ struct sl_call_stream {
     size_t n_hosts;
     uint64_t *dns_claimed; /* first evidence frame of each DNS verdict a written call took */
     size_t n_dns_claimed;
+    uint32_t *orphans;     /* retired connections no call took, ascending */
+    size_t n_orphans;
+    sl_capture_point capture_point; /* as the last batch of calls judged it */
+    bool has_capture_point;
     int status;
 };
 
@@ -50,6 +54,7 @@ void sl_call_stream_free(sl_call_stream *s)
     }
     free(s->hosts);
     free(s->dns_claimed);
+    free(s->orphans);
     free(s);
 }
 
@@ -164,12 +169,13 @@ static int remember_batch(sl_call_stream *s, sl_model *m, const sl_calls *c, con
 {
     for (size_t i = 0; i < c->n_calls; i++)
         for (size_t k = 0; k < c->calls[i].n_conns; k++)
-            if (c->calls[i].conns[k] && c->calls[i].conns[k] <= m->n_conns)
-                m->conns[c->calls[i].conns[k] - 1].attached = true;
+            if (c->calls[i].conns[k] && sl_model_conn(m, c->calls[i].conns[k]))
+                sl_model_conn(m, c->calls[i].conns[k])->attached = true;
     for (size_t i = 0; d && i < d->n; i++) {
         const sl_diagnosis *v = &d->list[i];
-        if (v->conn_index && v->conn_index <= m->n_conns)
-            m->conns[v->conn_index - 1].judged = true;
+        sl_conn *judged = v->conn_index ? sl_model_conn(m, v->conn_index) : NULL;
+        if (judged)
+            judged->judged = true;
         if (strncmp(v->code, "dns.", 4) != 0 || !v->n_evidence)
             continue;
         uint64_t *grown = realloc(s->dns_claimed, (s->n_dns_claimed + 1) * sizeof *grown);
@@ -205,7 +211,8 @@ static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
         size_t kept = 0;
         for (size_t j = 0; j < k->n_conns; j++) {
             uint32_t ci = k->conns[j];
-            bool sure = !ci || ci > m->n_conns || m->conns[ci - 1].events[SL_EV_SIP] || conn_ok[ci - 1];
+            const sl_conn *cn = ci ? sl_model_conn_const(m, ci) : NULL;
+            bool sure = !cn || cn->events[SL_EV_SIP] || conn_ok[cn - m->conns];
             if (sure)
                 k->conns[kept++] = ci;
         }
@@ -260,6 +267,12 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
     }
     if (rc == 0 && calls)
         rc = remember_batch(s, m, calls, report.diagnoses);
+    /* A settled capture point (a relayed call) stays; the first one
+     * settles it as the whole capture would (its first relayed call). */
+    if (rc == 0 && report.diagnoses && !(s->has_capture_point && s->capture_point.settled)) {
+        s->capture_point = verdicts.capture_point;
+        s->has_capture_point = true;
+    }
     if (rc == 0 && calls)
         s->spool.calls += calls->n_calls;
     sl_diagnoses_clear(&verdicts);
@@ -294,16 +307,17 @@ static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *rele
         ended[i] = call_ended(calls, k, now);
         /* A connection without SIP goes to a call when it is the only
          * candidate; seen with every kept call, not the batch alone. */
-        for (size_t j = 0; ended[i] && j < k->n_conns; j++)
-            if (k->conns[j] && k->conns[j] <= m->n_conns &&
-                m->conns[k->conns[j] - 1].last_ts + SL_CALLS_CONN_SLACK_NS < now)
-                conn_ok[k->conns[j] - 1] = true;
+        for (size_t j = 0; ended[i] && j < k->n_conns; j++) {
+            const sl_conn *cn = k->conns[j] ? sl_model_conn_const(m, k->conns[j]) : NULL;
+            if (cn && cn != &m->overflow && cn->last_ts + SL_CALLS_CONN_SLACK_NS < now)
+                conn_ok[cn - m->conns] = true;
+        }
     }
     /* Two candidates now, more later: an orphan for good (the final run
      * must not give it to the one left when the other was written). */
     for (size_t i = 0; i < calls->n_ambiguous_conns; i++)
-        if (calls->ambiguous_conns[i] && calls->ambiguous_conns[i] <= m->n_conns)
-            m->conns[calls->ambiguous_conns[i] - 1].ambiguous = true;
+        if (calls->ambiguous_conns[i] && sl_model_conn(m, calls->ambiguous_conns[i]))
+            sl_model_conn(m, calls->ambiguous_conns[i])->ambiguous = true;
     for (size_t i = 0; i < m->n_sip; i++) {
         int ci = sl_calls_call_of(calls, m->sip[i]);
         release[i] = ci >= 0 && ended[ci];
@@ -333,6 +347,169 @@ void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now)
         fail(s, rc);
 }
 
+/* ---- connections complete before the end ---- */
+
+/* A connection without SIP that a call still held could take (corr_conns.c
+ * gives it to a call whose messages fall within its span, widened). */
+static bool claimable(const sl_conn *c, sl_time_ns held_from, bool any_held)
+{
+    if (c->info.transport != SL_TRANSPORT_TCP || c->events[SL_EV_SIP] || c->attached || c->ambiguous)
+        return false;
+    return any_held && c->last_ts + SL_CALLS_CONN_SLACK_NS >= held_from;
+}
+
+/* Which complete connections can go: no held record was carried by them,
+ * no held call can still take them, and they are quiet past the slack. */
+static size_t mark_complete(const sl_call_stream *s, const sl_model *m, sl_time_ns now, bool *retire)
+{
+    bool *carries = calloc(m->n_conns ? m->n_conns : 1, sizeof *carries);
+    if (!carries)
+        return 0;
+    sl_time_ns held_from = 0;
+    for (size_t i = 0; i < m->n_sip; i++) {
+        const sl_sip_record *r = m->sip[i];
+        const sl_conn *c = r->conn_index && r->conn_index != SL_CONN_OVERFLOW ? sl_model_conn_const(m, r->conn_index) : NULL;
+        if (c)
+            carries[c - m->conns] = true;
+        if (i == 0 || r->span.first_ts < held_from)
+            held_from = r->span.first_ts;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_conn *c = &m->conns[i];
+        retire[i] = c->complete && !carries[i] && c->last_ts + 2 * SL_CALLS_CONN_SLACK_NS < now &&
+                    !(s->cfg.needs_calls && claimable(c, held_from, m->n_sip != 0));
+        n += retire[i];
+    }
+    free(carries);
+    return n;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The hosts of the batch's connections, labelled as the end would label
+ * them (written calls' notes, else the address). */
+static sl_host *batch_hosts(const sl_call_stream *s, const sl_model *batch, size_t *n_out)
+{
+    sl_host *h = calloc(2 * batch->n_conns + 1, sizeof *h);
+    size_t n = 0;
+    for (size_t i = 0; h && i < batch->n_conns; i++)
+        for (int side = 0; side < 2; side++) {
+            const sl_addr *a = &batch->conns[i].info.addr[side];
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = sl_addr_equal(&h[k].addr, a);
+            if (seen)
+                continue;
+            const sl_host *note = s->n_hosts ? bsearch(&(sl_host){.addr = *a}, s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp)
+                                             : NULL;
+            char text[SL_ADDR_PORT_STRLEN];
+            h[n] = (sl_host){.addr = *a, .source = note && note->label ? note->source : SL_LABEL_ADDRESS,
+                             .role = note ? note->role : NULL};
+            h[n].label = strdup(note && note->label ? note->label : sl_addr_format(a, text, sizeof text));
+            h[n].product = note && note->product ? strdup(note->product) : NULL;
+            n++;
+        }
+    *n_out = n;
+    return h;
+}
+
+/* Judge, write and retire the connections marked. */
+static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_t n_retire)
+{
+    sl_model batch = *m;
+    batch.sip = NULL;
+    batch.n_sip = batch.cap_sip = 0;
+    batch.n_dns = 0;
+    batch.conns = malloc(n_retire * sizeof *batch.conns);
+    if (!batch.conns)
+        return -SL_ENOMEM;
+    batch.n_conns = batch.cap_conns = 0;
+    /* Indices stay what they are: the lookup knows how many there are. */
+    batch.n_conns_retired = sl_model_conns_total(m) - n_retire;
+    size_t first_orphan = s->n_orphans;
+    int rc = 0;
+    for (size_t i = 0; i < m->n_conns && rc == 0; i++) {
+        if (!retire[i])
+            continue;
+        const sl_conn *c = &m->conns[i];
+        batch.conns[batch.n_conns++] = *c;
+        if (!s->cfg.needs_calls || c->info.transport != SL_TRANSPORT_TCP || c->events[SL_EV_SIP] || c->attached)
+            continue;
+        uint32_t *grown = realloc(s->orphans, (s->n_orphans + 1) * sizeof *grown);
+        if (!grown)
+            rc = -SL_ENOMEM;
+        else
+            (s->orphans = grown)[s->n_orphans++] = c->index;
+    }
+    /* The report's calls: no call, the hosts for labels, the orphans to draw. */
+    sl_calls stub = {0};
+    if (rc == 0 && s->cfg.needs_calls) {
+        stub.hosts = batch_hosts(s, &batch, &stub.n_hosts);
+        if (!stub.hosts)
+            rc = -SL_ENOMEM;
+        stub.orphan_conns = s->orphans + first_orphan;
+        stub.n_orphan_conns = s->n_orphans - first_orphan;
+    }
+    sl_diagnoses verdicts = {0};
+    sl_report report = {.model = &batch, .calls = s->cfg.needs_calls ? &stub : NULL};
+    if (rc == 0 && s->cfg.diagnose) {
+        sl_diagnose_options o = *s->cfg.diagnose;
+        o.conns_only = true;
+        o.capture_point = s->has_capture_point ? &s->capture_point : NULL;
+        rc = sl_diagnose(&batch, report.calls, &o, &verdicts);
+        report.diagnoses = &verdicts;
+    }
+    if (rc == 0 && s->cfg.view) {
+        s->spool.batch = s->spool.conns = true;
+        rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
+        s->spool.batch = s->spool.conns = false;
+        check_spool(&s->spool);
+    }
+    if (rc == 0 && s->cfg.on_conns)
+        s->cfg.on_conns(s->cfg.on_conns_ctx, &batch); /* its failure is its own to report */
+    sl_diagnoses_clear(&verdicts);
+    for (size_t i = 0; i < stub.n_hosts; i++) {
+        free(stub.hosts[i].label);
+        free(stub.hosts[i].product);
+    }
+    free(stub.hosts);
+    free(batch.conns);
+    return rc;
+}
+
+void sl_call_stream_conns(void *ctx, sl_model *m, sl_time_ns now)
+{
+    sl_call_stream *s = ctx;
+    if (s->status || !m->n_conns)
+        return;
+    /* Verdicts need the capture point: the held calls may yet show it
+     * (a relay); without SIP, the connections so far do. */
+    if (s->cfg.diagnose && !s->has_capture_point) {
+        if (m->n_sip)
+            return;
+        if (sl_diagnose_capture_point(m, NULL, &s->capture_point) < 0) {
+            fail(s, -SL_ENOMEM);
+            return;
+        }
+        s->has_capture_point = true;
+    }
+    bool *retire = calloc(m->n_conns, sizeof *retire);
+    size_t n = retire ? mark_complete(s, m, now, retire) : 0;
+    int rc = retire ? 0 : -SL_ENOMEM;
+    if (n)
+        rc = write_conns(s, m, retire, n);
+    if (rc == 0 && n)
+        sl_model_retire_conns(m, retire);
+    free(retire);
+    if (rc < 0)
+        fail(s, rc);
+}
+
 /* What written calls taught about hosts, into calls' hosts: labels,
  * products and roles; and the messages they sent when `counts`. */
 static int apply_notes(const sl_call_stream *s, sl_calls *calls, bool counts)
@@ -355,5 +532,15 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
     if (!calls)
         return 0;
     number_after_written(s, calls);
+    /* Connections retired with no call are orphans of the end too. */
+    if (s->n_orphans) {
+        uint32_t *all = realloc(calls->orphan_conns, (calls->n_orphan_conns + s->n_orphans) * sizeof *all);
+        if (!all)
+            return -SL_ENOMEM;
+        memcpy(all + calls->n_orphan_conns, s->orphans, s->n_orphans * sizeof *all);
+        calls->orphan_conns = all;
+        calls->n_orphan_conns += s->n_orphans;
+        qsort(all, calls->n_orphan_conns, sizeof *all, u32_cmp);
+    }
     return apply_notes(s, calls, true);
 }

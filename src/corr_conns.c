@@ -107,17 +107,18 @@ int sl_corr_conns_attach(sl_corr_build *b)
 {
     sl_calls *o = b->o;
     const sl_model *m = b->m;
-    bool *has_sip = calloc(m->n_conns + 1, sizeof *has_sip);
+    size_t total = sl_model_conns_total(m);
+    bool *has_sip = calloc(total + 1, sizeof *has_sip);
     host_index x;
     int rc = host_index_make(o, &x);
     for (size_t i = 0; has_sip && i < b->n_recs; i++)
-        if (b->recs[i]->conn_index <= m->n_conns)
+        if (b->recs[i]->conn_index <= total)
             has_sip[b->recs[i]->conn_index] = true;
     for (size_t i = 0; rc == 0 && has_sip && i < m->n_conns; i++) {
         const sl_conn *cn = &m->conns[i];
         /* SIP events count too: a streamed batch holds only some records.
          * A connection a written call took is not offered again. */
-        if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= m->n_conns ? cn->index : 0] ||
+        if (cn->info.transport != SL_TRANSPORT_TCP || has_sip[cn->index <= total ? cn->index : 0] ||
             cn->events[SL_EV_SIP] || cn->attached || cn->last_ts < m->corr_conns_after)
             continue;
         uint32_t cand[2] = {0, 0}; /* read only up to n */

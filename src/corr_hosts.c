@@ -40,6 +40,14 @@ int sl_corr_hosts_collect(sl_corr_build *b)
         if (host_add(b, &r->dst, &h) < 0)
             return -SL_ENOMEM;
     }
+    /* Connections retired before the end (call_stream.c) are still flows
+     * of their hosts; a streamed batch (corr_conns_after set) is not the end. */
+    const sl_conn_tally *t = &b->m->retired;
+    for (size_t i = 0; !b->m->corr_conns_after && i < t->n_addrs; i++) {
+        if (host_add(b, &t->addrs[i].addr, &h) < 0)
+            return -SL_ENOMEM;
+        b->o->hosts[h].flows += t->addrs[i].flows;
+    }
     for (size_t i = 0; i < b->m->n_conns; i++) {
         if (b->m->conns[i].last_ts < b->m->corr_conns_after)
             continue;

@@ -39,8 +39,9 @@ sl_diagnosis *sl_dg_add(sl_dg_ctx *x, const char *code, int call, uint32_t conn)
     snprintf(v->code, sizeof v->code, "%s", code);
     v->call = call;
     v->conn_index = conn;
-    if (conn && conn <= x->m->n_conns && x->conn_judged)
-        x->conn_judged[conn - 1] = true;
+    const sl_conn *c = conn && conn != SL_CONN_OVERFLOW ? sl_model_conn_const(x->m, conn) : NULL;
+    if (c && x->conn_judged)
+        x->conn_judged[c - x->m->conns] = true;
     return v;
 }
 
@@ -126,7 +127,7 @@ void sl_dg_reject(const sl_dg_ctx *x, sl_diagnosis *d, const sl_addr *a, uint16_
 
 bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a)
 {
-    return (x->has_local && sl_addr_equal(&x->local, a)) || (x->has_local2 && sl_addr_equal(&x->local2, a)) ||
+    return (x->cp.has_local && sl_addr_equal(&x->cp.local, a)) || (x->cp.has_local2 && sl_addr_equal(&x->cp.local2, a)) ||
            sl_model_is_local(x->m, a);
 }
 
@@ -157,21 +158,22 @@ const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, 
  * connection among the tied. */
 typedef struct addr_count {
     sl_addr a;
-    size_t n;
-    size_t first; /* order of first appearance */
+    uint64_t n;
+    uint64_t first; /* order of first appearance: 2 * connection index + side, legs after */
 } addr_count;
 
-static int count_addr(addr_count **list, size_t *n, const sl_addr *a)
+static int count_addr(addr_count **list, size_t *n, const sl_addr *a, uint64_t times, uint64_t order)
 {
     for (size_t i = 0; i < *n; i++)
         if (sl_addr_equal(&(*list)[i].a, a)) {
-            (*list)[i].n++;
+            (*list)[i].n += times;
+            (*list)[i].first = order < (*list)[i].first ? order : (*list)[i].first;
             return 0;
         }
     addr_count *l = realloc(*list, (*n + 1) * sizeof *l);
     if (!l)
         return -SL_ENOMEM;
-    l[*n] = (addr_count){*a, 1, *n};
+    l[*n] = (addr_count){*a, times, order};
     *list = l;
     (*n)++;
     return 0;
@@ -191,10 +193,10 @@ static bool relay_of_calls(sl_dg_ctx *x)
         uint32_t in = c->legs[call->legs[0]].host[1], out = c->legs[call->legs[1]].host[0];
         if (in >= c->n_hosts || out >= c->n_hosts)
             continue;
-        x->has_local = true;
-        x->local = c->hosts[in].addr;
-        x->has_local2 = !sl_addr_equal(&c->hosts[in].addr, &c->hosts[out].addr);
-        x->local2 = c->hosts[out].addr;
+        x->cp.has_local = true;
+        x->cp.local = c->hosts[in].addr;
+        x->cp.has_local2 = !sl_addr_equal(&c->hosts[in].addr, &c->hosts[out].addr);
+        x->cp.local2 = c->hosts[out].addr;
         return true;
     }
     return false;
@@ -205,31 +207,46 @@ static int find_capture_point(sl_dg_ctx *x)
     /* Best evidence: a Linux cooked capture says which frames the capturing
      * host sent (sl_dg_is_local reads the model's list). */
     if (x->m->n_local_addrs) {
-        x->has_local = true;
-        x->local = x->m->local_addrs[0];
+        x->cp.has_local = x->cp.settled = true;
+        x->cp.local = x->m->local_addrs[0];
         return 0;
     }
-    if (relay_of_calls(x))
+    if (relay_of_calls(x)) {
+        x->cp.settled = true;
         return 0;
+    }
     addr_count *list = NULL;
     size_t n = 0;
     int rc = 0;
+    /* Connections written early (call_stream.c) count as tallied. */
+    const sl_conn_tally *t = &x->m->retired;
+    for (size_t i = 0; rc == 0 && i < t->n_addrs; i++)
+        rc = count_addr(&list, &n, &t->addrs[i].addr, t->addrs[i].n, 2 * (uint64_t)t->addrs[i].first);
     for (size_t i = 0; rc == 0 && i < x->m->n_conns; i++)
         for (int s = 0; rc == 0 && s < 2; s++)
-            rc = count_addr(&list, &n, &x->m->conns[i].info.addr[s]);
+            rc = count_addr(&list, &n, &x->m->conns[i].info.addr[s], 1, 2 * (uint64_t)x->m->conns[i].index + s);
+    uint64_t after = 2 * ((uint64_t)sl_model_conns_total(x->m) + 1);
     for (size_t i = 0; rc == 0 && x->calls && i < x->calls->n_legs; i++)
         for (int s = 0; rc == 0 && s < 2; s++)
             if (x->calls->legs[i].host[s] < x->calls->n_hosts)
-                rc = count_addr(&list, &n, &x->calls->hosts[x->calls->legs[i].host[s]].addr);
+                rc = count_addr(&list, &n, &x->calls->hosts[x->calls->legs[i].host[s]].addr, 1, after + 2 * i + s);
     size_t best = 0;
     for (size_t i = 1; rc == 0 && i < n; i++)
-        if (list[i].n > list[best].n)
+        if (list[i].n > list[best].n || (list[i].n == list[best].n && list[i].first < list[best].first))
             best = i;
     if (rc == 0 && n) {
-        x->has_local = true;
-        x->local = list[best].a;
+        x->cp.has_local = true;
+        x->cp.local = list[best].a;
     }
     free(list);
+    return rc;
+}
+
+int sl_diagnose_capture_point(const sl_model *m, const sl_calls *calls, sl_capture_point *out)
+{
+    sl_dg_ctx x = {.m = m, .calls = calls};
+    int rc = find_capture_point(&x);
+    *out = x.cp;
     return rc;
 }
 
@@ -307,15 +324,20 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
     out->n = 0;
     sl_dg_ctx x = {.m = m, .calls = calls, .o = o, .out = out};
     x.conn_judged = calloc(m->n_conns ? m->n_conns : 1, sizeof *x.conn_judged);
-    int rc = x.conn_judged ? find_capture_point(&x) : -SL_ENOMEM;
+    int rc = x.conn_judged ? 0 : -SL_ENOMEM;
+    if (rc == 0 && o->capture_point)
+        x.cp = *o->capture_point;
+    else if (rc == 0)
+        rc = find_capture_point(&x);
+    out->capture_point = x.cp;
     /* Connections a streamed call's verdict named are judged already. */
     for (size_t i = 0; rc == 0 && i < m->n_conns; i++)
         x.conn_judged[i] = m->conns[i].judged;
     /* Order matters: a connection named by a TLS or SIP verdict is not
      * reported again as a bare TCP reset. */
-    if (rc == 0)
+    if (rc == 0 && !o->conns_only)
         rc = sl_dg_rules_dns(&x);
-    if (rc == 0 && calls)
+    if (rc == 0 && calls && !o->conns_only)
         rc = sl_dg_rules_sip(&x);
     if (rc == 0 && !o->calls_only)
         rc = sl_dg_rules_tls(&x);

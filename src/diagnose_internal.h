@@ -16,12 +16,9 @@ typedef struct sl_dg_ctx {
     const sl_diagnose_options *o;
     sl_diagnoses *out;
     size_t cap;
-    bool has_local;
-    sl_addr local;                   /* the capture point */
-    bool has_local2;
-    sl_addr local2;                  /* its other address, when it relays a call between two of its
-                                      * own (an Expressway-E's inside and outside interfaces) */
-    bool *conn_judged;               /* [conn index - 1]: a verdict already names it */
+    sl_capture_point cp;             /* local2: when it relays a call between two of its own
+                                      * addresses (an Expressway-E's inside and outside interfaces) */
+    bool *conn_judged;               /* [position in m->conns]: a verdict already names it */
 } sl_dg_ctx;
 
 /* A new zeroed verdict at the end of the list (call -1 and conn 0 mean

@@ -226,9 +226,9 @@ static int add_tls(sl_ladder *l, const sl_conn *c, const sl_tls_session *s)
 
 static int add_conn(sl_ladder *l, const sl_model *m, uint32_t index)
 {
-    if (index == 0 || index > m->n_conns)
+    const sl_conn *c = index == SL_CONN_OVERFLOW ? NULL : sl_model_conn_const(m, index);
+    if (!c)
         return 0;
-    const sl_conn *c = &m->conns[index - 1];
     if (c->info.transport == SL_TRANSPORT_TCP && add_tcp(l, c) < 0)
         return -1;
     return c->tls ? add_tls(l, c, c->tls) : 0;
@@ -411,9 +411,10 @@ static int draw_call(const sl_report *r, const sl_render_opts *o, size_t ci, sl_
 static int draw_orphan(const sl_report *r, const sl_render_opts *o, uint32_t index, sl_ladder_draw_fn draw, void *ctx)
 {
     const sl_model *m = r->model;
-    if (index == 0 || index > m->n_conns)
+    /* Retired (call_stream.c): drawn when it was written. */
+    const sl_conn *c = index == SL_CONN_OVERFLOW ? NULL : sl_model_conn_const(m, index);
+    if (!c)
         return 0;
-    const sl_conn *c = &m->conns[index - 1];
     char a[SL_ADDR_PORT_STRLEN], b[SL_ADDR_PORT_STRLEN];
     sl_ladder l = {.call = -1,
                    .title = textf(200, "Connection %u: %s -> %s, no call", index,
@@ -464,12 +465,12 @@ static int draw_registration(const sl_report *r, const sl_render_opts *o, size_t
 static int draw_capture(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_fn draw, void *ctx)
 {
     const sl_model *m = r->model;
-    sl_ladder l = {.call = -1, .title = textf(64, "Capture: %zu SIP messages, %zu connections", m->n_sip, m->n_conns)};
+    sl_ladder l = {.call = -1, .title = textf(64, "Capture: %zu SIP messages, %zu connections", m->n_sip, sl_model_conns_total(m))};
     int rc = 0;
     for (size_t i = 0; i < m->n_sip && rc == 0; i++)
         rc = add_sip(&l, m->sip[i]);
-    for (uint32_t i = 1; i <= m->n_conns && rc == 0; i++)
-        rc = push_conns(&l, &i, 1);
+    for (size_t i = 0; i < m->n_conns && rc == 0; i++)
+        rc = push_conns(&l, &m->conns[i].index, 1);
     if (rc < 0) {
         ladder_clear(&l);
         return -1;
@@ -513,6 +514,15 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
     size_t drawn = 0;
     sl_spool *sp = o->spool;
     sl_render_opts spooled;
+    if (sp && sp->batch && sp->conns) {
+        /* Connections complete early: the ladders of those no call took. */
+        spooled = *o;
+        spooled.out = sp->part[SL_SPOOL_ORPHANS];
+        for (size_t i = 0; i < cs->n_orphan_conns && rc == 0; i++)
+            rc = draw_orphan(r, &spooled, cs->orphan_conns[i], draw, ctx);
+        sp->entries[SL_SPOOL_ORPHANS] += cs->n_orphan_conns;
+        return rc;
+    }
     if (sp && sp->batch) {
         /* Calls that ended early: drawn into the spool, nothing else yet. */
         spooled = *o;
@@ -540,6 +550,8 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
     }
     for (size_t i = 0; !want && i < cs->n_registrations && rc == 0; i++)
         rc = draw_registration(r, o, i, draw, ctx);
+    if (!want && sp)
+        sl_spool_copy(sp, SL_SPOOL_ORPHANS, o->out);
     for (size_t i = 0; !want && i < cs->n_orphan_conns && rc == 0; i++)
         rc = draw_orphan(r, o, cs->orphan_conns[i], draw, ctx);
     return rc;

@@ -310,12 +310,24 @@ static int parse_cli(cli *c, int argc, char **argv)
     return 0;
 }
 
-/* Every certificate of every chain as DIR/<sha256>.pem (duplicates once). */
-static int export_certs(const sl_model *m, const char *dir)
+/* --export-certs: where, and how many written so far. */
+typedef struct cert_export {
+    const char *dir;
+    size_t written;
+    bool failed;
+} cert_export;
+
+/* Every certificate of every chain of m's connections as DIR/<sha256>.pem
+ * (duplicates once); run on connections retired early, then at the end. */
+static int export_certs(void *ctx, const sl_model *m)
 {
-    size_t written = 0;
+    cert_export *e = ctx;
+    const char *dir = e->dir;
+    if (e->failed)
+        return -1;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "sipladder: cannot create %s: %s\n", dir, strerror(errno));
+        e->failed = true;
         return -1;
     }
     for (size_t i = 0; i < m->n_conns; i++) {
@@ -325,14 +337,13 @@ static int export_certs(const sl_model *m, const char *dir)
                 char path[4096];
                 if (sl_cert_export_pem(s->chain[d].certs[k], dir, path, sizeof path) < 0) {
                     fprintf(stderr, "sipladder: cannot write a certificate into %s: %s\n", dir, strerror(errno));
+                    e->failed = true;
                     return -1;
                 }
-                written++;
+                e->written++;
             }
         }
     }
-    if (written)
-        fprintf(stderr, "sipladder: %zu certificate%s written to %s\n", written, written == 1 ? "" : "s", dir);
     return 0;
 }
 
@@ -363,16 +374,17 @@ static bool want_color(const cli *c, FILE *out)
 
 /* Calls written as they end (call_stream.h) unless no temporary file can
  * be made: then --max-sip-memory drops what comes after it, reported. */
-static sl_call_stream *stream_new(cli *c, sl_render_opts *ro, const sl_diagnose_options *dopt)
+static sl_call_stream *stream_new(cli *c, sl_render_opts *ro, const sl_diagnose_options *dopt, cert_export *ce)
 {
-    bool tls_only = c->command->render == sl_render_tls; /* needs no SIP record */
     sl_call_stream_cfg sc = {
         .labels = &c->labels,
         .max_messages_per_call = c->cfg.limits.max_messages_per_call,
         .diagnose = c->command->needs_diagnoses ? dopt : NULL,
         .needs_calls = c->command->needs_calls,
-        .view = tls_only ? NULL : pick_render(c),
+        .view = pick_render(c),
         .opts = ro,
+        .on_conns = c->export_certs ? export_certs : NULL,
+        .on_conns_ctx = ce,
     };
     return sl_call_stream_new(&sc);
 }
@@ -391,8 +403,11 @@ static int run(cli *c)
     sl_diagnose_options_default(&dopt);
     dopt.expect_name = c->cfg.tls.expect_name;
     dopt.tls = &c->cfg.tls;
-    sl_call_stream *stream = stream_new(c, &ro, &dopt);
-    sl_analysis_hooks hooks = {.ctx = stream, .sip_pressure = stream ? sl_call_stream_pressure : NULL};
+    cert_export certs = {.dir = c->export_certs};
+    sl_call_stream *stream = stream_new(c, &ro, &dopt, &certs);
+    sl_analysis_hooks hooks = {.ctx = stream,
+                               .sip_pressure = stream ? sl_call_stream_pressure : NULL,
+                               .conns_complete = stream ? sl_call_stream_conns : NULL};
     bool progress = !c->quiet && isatty(STDERR_FILENO);
     if (progress)
         hooks.progress = show_progress;
@@ -471,8 +486,11 @@ static int run(cli *c)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
     sl_diagnoses_clear(&diagnoses);
     sl_calls_free(calls);
-    if (c->export_certs && export_certs(m, c->export_certs) < 0)
+    if (c->export_certs && (certs.failed || export_certs(&certs, m) < 0))
         exit_code = EXIT_OUTPUT;
+    else if (c->export_certs && certs.written)
+        fprintf(stderr, "sipladder: %zu certificate%s written to %s\n", certs.written, certs.written == 1 ? "" : "s",
+                certs.dir);
     if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output ? c->output : "standard output",
                 strerror(errno));

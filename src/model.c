@@ -40,6 +40,7 @@ void sl_model_free(sl_model *m)
     for (size_t i = 0; i < m->n_conns; i++)
         sl_tls_session_free(m->conns[i].tls);
     sl_tls_session_free(m->overflow.tls);
+    free(m->retired.addrs);
     free(m->anomalies);
     free(m->warnings);
     free(m->conns);
@@ -87,7 +88,7 @@ sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame
         return NULL;
     sl_conn *c = &m->conns[m->n_conns++];
     memset(c, 0, sizeof *c);
-    c->index = (uint32_t)m->n_conns;
+    c->index = (uint32_t)sl_model_conns_total(m);
     c->info = *info;
     c->info.conn_index = c->index;
     c->first_frame = c->last_frame = frame;
@@ -95,11 +96,93 @@ sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame
     return c;
 }
 
+const sl_conn *sl_model_conn_const(const sl_model *m, uint32_t index)
+{
+    if (index == SL_CONN_OVERFLOW)
+        return &m->overflow;
+    if (index == 0 || index > sl_model_conns_total(m))
+        return NULL;
+    /* Indices ascend; before any retirement the position is index - 1. */
+    if (index <= m->n_conns && m->conns[index - 1].index == index)
+        return &m->conns[index - 1];
+    size_t lo = 0, hi = m->n_conns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->conns[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n_conns && m->conns[lo].index == index ? &m->conns[lo] : NULL;
+}
+
+sl_conn *sl_model_conn(sl_model *m, uint32_t index)
+{
+    return (sl_conn *)sl_model_conn_const(m, index); // NOLINT: the same record, writable through a writable model
+}
+
+static int tally_cmp(const void *a, const void *b)
+{
+    return sl_addr_cmp(&((const sl_addr_count *)a)->addr, &((const sl_addr_count *)b)->addr);
+}
+
+static void tally_addr(sl_conn_tally *t, const sl_addr *a, uint32_t conn, bool flow)
+{
+    sl_addr_count key = {.addr = *a};
+    sl_addr_count *hit = t->n_addrs ? bsearch(&key, t->addrs, t->n_addrs, sizeof *t->addrs, tally_cmp) : NULL;
+    if (hit) {
+        hit->n++;
+        hit->flows += flow;
+        hit->first = conn < hit->first ? conn : hit->first;
+        return;
+    }
+    if (t->n_addrs == SL_MODEL_MAX_TALLY)
+        return;
+    if (!t->addrs && !(t->addrs = malloc(SL_MODEL_MAX_TALLY * sizeof *t->addrs)))
+        return; /* out of memory: the capture point may be chosen with less */
+    size_t i = 0;
+    while (i < t->n_addrs && sl_addr_cmp(&t->addrs[i].addr, a) < 0)
+        i++;
+    memmove(&t->addrs[i + 1], &t->addrs[i], (t->n_addrs - i) * sizeof *t->addrs);
+    t->addrs[i] = (sl_addr_count){.addr = *a, .n = 1, .flows = flow, .first = conn};
+    t->n_addrs++;
+}
+
+void sl_model_retire_conns(sl_model *m, const bool *retire)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n_conns; i++) {
+        sl_conn *c = &m->conns[i];
+        if (!retire[i]) {
+            m->conns[kept++] = *c;
+            continue;
+        }
+        for (int s = 0; s < 2; s++) /* 127.0.0.1 to itself: one flow */
+            tally_addr(&m->retired, &c->info.addr[s], c->index,
+                       s == 0 || !sl_addr_equal(&c->info.addr[0], &c->info.addr[1]));
+        uint64_t hits = c->buffer_cap_hits[0] + c->buffer_cap_hits[1];
+        m->retired.cap_hits += hits;
+        m->retired.capped += hits != 0;
+        sl_tls_session_free(c->tls);
+        m->n_conns_retired++;
+    }
+    m->n_conns = kept;
+    /* Give back what a burst of connections took. */
+    if (m->cap_conns > 256 && kept < m->cap_conns / 4) {
+        sl_conn *shrunk = realloc(m->conns, m->cap_conns / 2 * sizeof *shrunk);
+        if (shrunk) {
+            m->conns = shrunk;
+            m->cap_conns /= 2;
+        }
+    }
+}
+
 int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text)
 {
     m->anomalies_total++;
-    if (conn_index)
-        sl_model_conn(m, conn_index)->anomalies++;
+    sl_conn *c = conn_index ? sl_model_conn(m, conn_index) : NULL;
+    if (c)
+        c->anomalies++;
     if (conn_index == SL_CONN_OVERFLOW)
         conn_index = 0; /* not listed: the anomaly stands on its own */
     if (m->n_anomalies >= m->max_anomalies)

@@ -270,6 +270,7 @@ static json_t *capture_json(jctx *x)
     put(x, o, "connections_not_kept", jint(m->conns_not_kept));
     put(x, o, "sip_not_kept", jint(m->sip_not_kept));
     put(x, o, "sip_streamed", jint(m->sip_released));
+    put(x, o, "connections_streamed", jint(m->n_conns_retired));
     put(x, o, "dns_not_kept", jint(m->dns_not_kept));
     put(x, o, "warnings", warnings_json(x, m));
     put(x, o, "anomalies", anomalies_json(x, m));
@@ -1313,11 +1314,18 @@ static bool loose_diagnosis_elem(jctx *x, size_t i, json_t **out)
     return true;
 }
 
-/* The same on one line (JSON_COMPACT: no spaces, no newlines). */
-static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags)
+/* The same on one line (JSON_COMPACT: no spaces, no newlines); elements
+ * spooled early (sp, part; sp may be NULL) first. */
+static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl_spool *sp, int part)
 {
     out_bytes(w, "[", 1);
     size_t written = 0;
+    if (sp && sp->entries[part]) {
+        out_flush(w);
+        if (sl_spool_copy(sp, part, w->f) < 0)
+            w->err = true;
+        written = (size_t)sp->entries[part];
+    }
     for (size_t i = 0; i < n && !x->err && !w->err; i++) {
         json_t *v;
         if (!elem(x, i, &v))
@@ -1409,11 +1417,45 @@ static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size
     out_piece(x, w, v, 4, flags);
 }
 
+/* One element of a one-line array, spooled: as out_array_compact writes it. */
+static void spool_elem_compact(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size_t flags)
+{
+    if (sp->entries[part]++)
+        out_bytes(w, ",", 1);
+    out_piece(x, w, v, 0, flags);
+}
+
+/* A streamed batch of complete connections: their elements and verdicts
+ * (none is a call's), for the document's arrays or the head line's. */
+static int json_conns_batch(const sl_report *r, const sl_render_opts *o, bool lines)
+{
+    sl_spool *sp = o->spool;
+    jout *w = jout_new(sp->part[SL_SPOOL_CONNS]);
+    if (!w)
+        return -1;
+    jctx x = {.r = r, .o = o};
+    const size_t flags = SL_JSON_FLAGS | (lines ? JSON_COMPACT : JSON_INDENT(2));
+    void (*put_elem)(jctx *, jout *, sl_spool *, int, json_t *, size_t) = lines ? spool_elem_compact : spool_elem;
+    for (size_t i = 0; i < r->model->n_conns && !x.err && !w->err; i++)
+        put_elem(&x, w, sp, SL_SPOOL_CONNS, conn_json(&x, &r->model->conns[i]), flags);
+    out_flush(w);
+    w->f = sp->part[SL_SPOOL_VERDICTS];
+    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x.err && !w->err; i++)
+        put_elem(&x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(&x, &r->diagnoses->list[i]), flags);
+    out_flush(w);
+    sp->replaced += x.replaced;
+    int rc = x.err || w->err ? -1 : 0;
+    free(w);
+    return rc;
+}
+
 /* A streamed batch (call_stream.h): the calls that ended and their
  * verdicts, as elements of the document's arrays or as call lines. */
 static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
 {
     sl_spool *sp = o->spool;
+    if (sp->conns)
+        return json_conns_batch(r, o, lines);
     jout *w = jout_new(sp->part[SL_SPOOL_CALLS]);
     if (!w)
         return -1;
@@ -1466,7 +1508,7 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     out_key(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 2, flags);
     out_key(w, false, "connections");
-    out_array(&x, w, r->model->n_conns, conn_elem, flags, NULL, 0);
+    out_array(&x, w, r->model->n_conns, conn_elem, flags, o->spool, SL_SPOOL_CONNS);
     out_key(w, false, "calls");
     out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, flags, o->spool, SL_SPOOL_CALLS);
     out_key(w, false, "registrations");
@@ -1516,16 +1558,17 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     out_key_compact(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 0, flags);
     out_key_compact(w, false, "connections");
-    out_array_compact(&x, w, r->model->n_conns, conn_elem, flags);
+    out_array_compact(&x, w, r->model->n_conns, conn_elem, flags, o->spool, SL_SPOOL_CONNS);
     out_key_compact(w, false, "registrations");
-    out_array_compact(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags);
+    out_array_compact(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags, NULL, 0);
     out_key_compact(w, false, "messages");
     if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
         x.err = true;
-    out_array_compact(&x, w, r->model->n_sip, loose_message_elem, flags);
+    out_array_compact(&x, w, r->model->n_sip, loose_message_elem, flags, NULL, 0);
     free(x.in_calls);
     out_key_compact(w, false, "diagnoses");
-    out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, flags);
+    out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, flags, o->spool,
+                      SL_SPOOL_VERDICTS);
     out_bytes(w, "}", 1);
     out_bytes(w, "\n", 1);
     if (o->spool && o->spool->entries[SL_SPOOL_CALLS]) {

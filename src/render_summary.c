@@ -160,6 +160,10 @@ typedef struct widths {
     int client, server;
 } widths;
 
+/* Rows written before the end cannot be measured against the rest: an
+ * IPv4 address and port fit, longer ones push their row out. */
+static const widths STREAMED_WIDTHS = {21, 21};
+
 static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *w, bool with_date)
 {
     char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64], start[48], outcome[128];
@@ -187,7 +191,7 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *
 static void print_cap_warnings(const sl_model *m, const sl_render_opts *o)
 {
     const char *on = color_on(o, C_YELLOW), *off = color_off(o, C_YELLOW);
-    uint64_t cap_hits = 0, capped = 0;
+    uint64_t cap_hits = m->retired.cap_hits, capped = m->retired.capped;
     for (size_t i = 0; i < m->n_conns; i++) {
         uint64_t h = m->conns[i].buffer_cap_hits[0] + m->conns[i].buffer_cap_hits[1];
         cap_hits += h;
@@ -259,13 +263,31 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
     sl_spool *sp = o->spool;
+    if (sp && sp->batch && sp->conns) {
+        /* Connections complete early: their rows (widths and dates as the
+         * end will print them) and verdicts, spooled. */
+        sl_render_opts rows = *o;
+        rows.out = sp->part[SL_SPOOL_CONNS];
+        for (size_t i = 0; i < m->n_conns; i++)
+            print_conn(&m->conns[i], &rows, &STREAMED_WIDTHS, true);
+        sp->entries[SL_SPOOL_CONNS] += m->n_conns;
+        return sl_render_diagnosis(r, o);
+    }
     if (sp && sp->batch) {
         /* Calls that ended early: their warnings and verdicts, spooled. */
         sp->entries[SL_SPOOL_NOTES] += print_call_caps(r->calls, o, sp->part[SL_SPOOL_NOTES]);
         return sl_render_diagnosis(r, o);
     }
     print_capture(m, o);
-    if (m->n_conns) {
+    bool streamed = sp && sp->entries[SL_SPOOL_CONNS];
+    if (streamed) {
+        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-*s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", STREAMED_WIDTHS.client,
+                "client", STREAMED_WIDTHS.server, "server", 26, "start", "duration", "syn", "outcome", "c>s", "s>c",
+                "dissector");
+        sl_spool_copy(sp, SL_SPOOL_CONNS, o->out);
+        for (size_t i = 0; i < m->n_conns; i++)
+            print_conn(&m->conns[i], o, &STREAMED_WIDTHS, true);
+    } else if (m->n_conns) {
         widths w = {6, 6};
         char buf[SL_ADDR_PORT_STRLEN + 64];
         for (size_t i = 0; i < m->n_conns; i++) {

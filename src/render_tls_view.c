@@ -3,12 +3,22 @@
  * one session; this picks the sessions and names the two ends). */
 #include "sipladder/render.h"
 #include "sipladder/render_tls.h"
+#include "sipladder/spool.h"
 #include "sipladder/tls_session.h"
 
 int sl_render_tls(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
-    size_t shown = 0;
+    sl_spool *sp = o->spool;
+    if (sp && sp->batch && !sp->conns)
+        return 0; /* calls: nothing of this view */
+    sl_render_opts spooled = *o;
+    if (sp && sp->batch)
+        spooled.out = sp->part[SL_SPOOL_CONNS];
+    else if (sp && sp->entries[SL_SPOOL_CONNS])
+        sl_spool_copy(sp, SL_SPOOL_CONNS, o->out);
+    o = &spooled;
+    uint64_t shown = sp ? sp->entries[SL_SPOOL_CONNS] : 0;
     for (size_t i = 0; i < m->n_conns; i++) {
         const sl_conn *c = &m->conns[i];
         if (!c->tls)
@@ -22,6 +32,10 @@ int sl_render_tls(const sl_report *r, const sl_render_opts *o)
         fprintf(o->out, "%s#%u %s -> %s\n", shown ? "\n" : "", c->index, cli, srv);
         sl_render_tls_session(o->out, c->tls, &out, cli, srv);
         shown++;
+    }
+    if (sp && sp->batch) {
+        sp->entries[SL_SPOOL_CONNS] = shown;
+        return 0;
     }
     if (!shown)
         fprintf(o->out, "no TLS seen\n");

@@ -189,6 +189,7 @@ static void relieve_sip(sl_analysis *a, size_t cost)
     if (!a->hooks.sip_pressure || m->sip_not_kept || (m->sip_bytes + cost < a->sip_flush_at && !at_cap))
         return;
     a->hooks.sip_pressure(a->hooks.ctx, m, a->ts);
+    a->calls_written = true;
     /* The next flush only after another sixteenth of the cap: one that
      * frees little (calls still open) must not run again for every message. */
     a->sip_flush_at = m->sip_bytes + m->max_sip_bytes / 16;

@@ -31,7 +31,15 @@ typedef struct sl_analysis_hooks {
      * bounded memory.  now: the current packet's time.  May be NULL: the
      * cap then drops what comes after it (counted, reported). */
     void (*sip_pressure)(void *ctx, struct sl_model *m, sl_time_ns now);
+    /* Between frames, once SL_CONNS_COMPLETE_BATCH connections are complete
+     * (their flow gone: sl_conn.complete), or calls were written since the
+     * last time: the hook may write the complete connections nothing held
+     * needs and retire them (sl_model_retire_conns).  May be NULL: every
+     * connection is kept to the end. */
+    void (*conns_complete)(void *ctx, struct sl_model *m, sl_time_ns now);
 } sl_analysis_hooks;
+
+#define SL_CONNS_COMPLETE_BATCH 1024
 
 /* A new analysis with the built-in dissectors, or with `registry` (borrowed,
  * must outlive the analysis) when not NULL.  cfg is copied; hooks copied,

@@ -1,5 +1,5 @@
-/* call_stream.h - calls written as they end, so memory follows what is
- * open, not the size of the capture.
+/* call_stream.h - calls written as they end, and connections as they
+ * complete, so memory follows what is open, not the size of the capture.
  *
  * When the kept SIP records reach an eighth of --max-sip-memory the analysis
  * calls sl_call_stream_pressure (its sip_pressure hook).  The calls whose
@@ -7,14 +7,15 @@
  * correlated again on their own, judged by the DNS and SIP rules, handed to
  * the view as a batch (sl_spool.batch set: it writes them to its spools),
  * and their records freed.  At the end the view's ordinary run writes its
- * head, the spools, then the calls still open; connection verdicts (TCP,
- * TLS) are made then, when every connection is complete.
+ * head, the spools, then the calls still open.  Connection verdicts (TCP,
+ * TLS) are made when a connection is complete: sl_call_stream_conns.
  *
  * What only later messages teach (a host's label from a Via zone seen
  * later, the FIN of a connection a written call used) cannot change what
  * was written; labels learned from written calls do reach later ones.
  * A capture with fewer SIP records than the mark (12 MB by default, about
- * 3,600 messages) is not streamed: its output is the same as before. */
+ * 3,600 messages) and fewer than SL_CONNS_COMPLETE_BATCH complete
+ * connections is not streamed: its output is as if held whole. */
 #ifndef SIPLADDER_CALL_STREAM_H
 #define SIPLADDER_CALL_STREAM_H
 
@@ -41,6 +42,10 @@ typedef struct sl_call_stream_cfg {
     bool needs_calls;                   /* false: every record is written and freed (messages view) */
     sl_view_fn view;                    /* the view, run once per batch; NULL: records only freed */
     sl_render_opts *opts;               /* its options (borrowed); opts->spool is set to the stream's */
+    /* Run on each batch of connections retired, after the view (e.g.
+     * --export-certs); may be NULL.  It reports its own failures. */
+    int (*on_conns)(void *ctx, const sl_model *batch);
+    void *on_conns_ctx;
 } sl_call_stream_cfg;
 
 typedef struct sl_call_stream sl_call_stream;
@@ -51,6 +56,14 @@ void sl_call_stream_free(sl_call_stream *s); /* NULL-safe; the spools go with it
 
 /* The analysis hook (sl_analysis_hooks.sip_pressure); ctx is the stream. */
 void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now);
+
+/* The analysis hook sl_analysis_hooks.conns_complete: the complete
+ * connections that no held SIP record was carried by and no held call can
+ * still take are judged by the TLS and TCP rules (with the capture point
+ * the last batch of calls was judged with), handed to the view as a batch
+ * (sl_spool.conns set), and retired (sl_model_retire_conns).  Those no
+ * call took are the end's orphans too. */
+void sl_call_stream_conns(void *ctx, sl_model *m, sl_time_ns now);
 
 /* Ready the final run: the calls still open follow the written ones in
  * numbering (ids shifted), their hosts learn what written calls taught

@@ -53,9 +53,19 @@ typedef struct sl_diagnosis {
     bool healthy;              /* informational verdicts (sip.register.ok) */
 } sl_diagnosis;
 
+/* Where the capture was taken, as the rules judged it (diagnose.c). */
+typedef struct sl_capture_point {
+    bool has_local;
+    sl_addr local;
+    bool has_local2;
+    sl_addr local2; /* its other address, when it relays a call between two */
+    bool settled;   /* from the link layer or a relayed call: more of the capture cannot change it */
+} sl_capture_point;
+
 typedef struct sl_diagnoses {
     sl_diagnosis *list;
     size_t n;
+    sl_capture_point capture_point; /* the one the verdicts were judged with */
 } sl_diagnoses;
 
 /* Options the rules take from the command line. */
@@ -75,6 +85,11 @@ typedef struct sl_diagnose_options {
     bool calls_only;
     const uint64_t *dns_claimed;
     size_t n_dns_claimed;
+    /* Streaming: connections complete before the end are judged by the TLS
+     * and TCP rules only, with the capture point a batch of calls found
+     * (NULL: found from this model, as usual). */
+    bool conns_only;
+    const sl_capture_point *capture_point;
 } sl_diagnose_options;
 
 void sl_diagnose_options_default(sl_diagnose_options *o);
@@ -85,6 +100,8 @@ void sl_diagnose_options_default(sl_diagnose_options *o);
  * (sl_diagnoses_clear), empty on error. */
 int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out);
 void sl_diagnoses_clear(sl_diagnoses *d);
+/* The capture point sl_diagnose would judge with.  0 or -SL_ENOMEM. */
+int sl_diagnose_capture_point(const sl_model *m, const sl_calls *calls, sl_capture_point *out);
 
 const char *sl_role_name(sl_role r); /* "client", "server", "network", "local", "remote" */
 

@@ -73,6 +73,7 @@ typedef struct sl_conn {
     bool judged;                /* a verdict on a call already written (streamed) names it */
     bool attached;              /* attached to a call already written (streamed): not an orphan */
     bool ambiguous;             /* no SIP, and two calls could own it (seen while streaming) */
+    bool complete;              /* its flow is gone: no packet can reach it any more */
     struct sl_tls_session *tls; /* the TLS handshake seen on it, owned, or NULL */
     uint32_t events[SL_EV_KINDS]; /* dissector events by sl_event_kind */
 } sl_conn;
@@ -103,6 +104,24 @@ struct sl_dns_record;
 
 #define SL_MODEL_MAX_DNS 100000 /* DNS messages kept (dns.h); more are counted */
 
+/* How often an address was an endpoint of a retired connection, and the
+ * index of the first such connection (the capture point is the address in
+ * most connections, diagnose.c). */
+typedef struct sl_addr_count {
+    sl_addr addr;
+    uint64_t n;     /* endpoints: a connection to itself counts twice */
+    uint32_t flows; /* connections: once each (a host's flows, calls.h) */
+    uint32_t first;
+} sl_addr_count;
+
+#define SL_MODEL_MAX_TALLY 4096 /* addresses tallied; more are not counted */
+
+typedef struct sl_conn_tally {
+    sl_addr_count *addrs; /* sorted by address; owned */
+    size_t n_addrs;
+    uint64_t cap_hits, capped; /* --max-tcp-buffer hits, and connections with any */
+} sl_conn_tally;
+
 typedef struct sl_model {
     sl_capture_info capture;
     struct sl_sip_record **sip;  /* every SIP message, in the order completed; owned */
@@ -110,8 +129,10 @@ typedef struct sl_model {
     struct sl_dns_record **dns;  /* every DNS message (dns.h), in the order seen; owned */
     size_t n_dns, cap_dns;
     uint64_t dns_not_kept;       /* beyond SL_MODEL_MAX_DNS */
-    sl_conn *conns;
+    sl_conn *conns;              /* the connections not retired, by index */
     size_t n_conns, cap_conns;
+    size_t n_conns_retired;      /* written and freed before the end (sl_model_retire_conns) */
+    sl_conn_tally retired;       /* what the end still needs of them */
     sl_model_anomaly *anomalies; /* the first max_anomalies, in frame order */
     size_t n_anomalies, cap_anomalies;
     uint64_t anomalies_total;    /* including those not kept */
@@ -141,14 +162,20 @@ typedef struct sl_model {
 sl_model *sl_model_new(void);
 void sl_model_free(sl_model *m); /* NULL-safe */
 
-/* A new connection record; its index is n_conns after the call.  NULL when
- * out of memory.  The pointer is valid until the next sl_model_add_conn.
- * Beyond max_conns: &m->overflow, whose index is SL_CONN_OVERFLOW. */
+/* A new connection record; its index is sl_model_conns_total after the
+ * call.  NULL when out of memory.  The pointer is valid until the next
+ * sl_model_add_conn or sl_model_retire_conns.  Beyond max_conns open at
+ * once: &m->overflow, whose index is SL_CONN_OVERFLOW. */
 sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts);
-static inline sl_conn *sl_model_conn(sl_model *m, uint32_t index)
-{
-    return index == SL_CONN_OVERFLOW ? &m->overflow : &m->conns[index - 1];
-}
+/* The connection of this index (1-based; SL_CONN_OVERFLOW: the aggregate),
+ * or NULL when there is none or it was retired. */
+sl_conn *sl_model_conn(sl_model *m, uint32_t index);
+const sl_conn *sl_model_conn_const(const sl_model *m, uint32_t index);
+/* Connections seen, retired or not (the highest index). */
+static inline size_t sl_model_conns_total(const sl_model *m) { return m->n_conns + m->n_conns_retired; }
+/* Free the connections whose retire[i] is true (i: position in m->conns),
+ * once written (call_stream.c), keeping in m->retired what the end needs. */
+void sl_model_retire_conns(sl_model *m, const bool *retire);
 
 /* Record an anomaly (text copied).  0 or -SL_ENOMEM. */
 int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text);

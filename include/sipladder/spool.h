@@ -1,6 +1,7 @@
-/* spool.h - where a view writes the calls that ended before the capture
- * did (call_stream.h): temporary files, one per part of the view's output,
- * copied into the output when the view's final run reaches that part. */
+/* spool.h - where a view writes the calls that ended, and the connections
+ * that were complete, before the capture did (call_stream.h): temporary
+ * files, one per part of the view's output, copied into the output when the
+ * view's final run reaches that part. */
 #ifndef SIPLADDER_SPOOL_H
 #define SIPLADDER_SPOOL_H
 
@@ -12,6 +13,8 @@ enum {
     SL_SPOOL_CALLS = 0, /* per-call entries: lines, ladders, JSON elements */
     SL_SPOOL_VERDICTS,  /* their verdicts */
     SL_SPOOL_NOTES,     /* per-call warnings (summary: --max-call-messages) */
+    SL_SPOOL_CONNS,     /* complete connections: table rows, JSON elements, TLS sessions */
+    SL_SPOOL_ORPHANS,   /* ladders of connections no call took */
     SL_SPOOL_PARTS
 };
 
@@ -22,6 +25,8 @@ typedef struct sl_spool {
     uint64_t replaced;  /* JSON: strings whose invalid UTF-8 was replaced, in the parts */
     uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
     bool batch;         /* the view runs on a batch: write the parts only */
+    bool conns;         /* the batch is of complete connections (the report's model holds
+                         * only them; its calls only hosts and orphan_conns) */
     bool failed;        /* a part could not be written (call_stream checks after each batch) */
 } sl_spool;
 

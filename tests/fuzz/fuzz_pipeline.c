@@ -82,7 +82,9 @@ static void run_streamed(const uint8_t *data, size_t size)
     sl_config cfg = {0};
     sl_limits_default(&cfg.limits);
     cfg.limits.max_sip_memory = 16384; /* the first write at 2 KB, then every 1 KB */
-    sl_analysis_hooks hooks = {.ctx = stream, .sip_pressure = stream ? sl_call_stream_pressure : NULL};
+    sl_analysis_hooks hooks = {.ctx = stream,
+                               .sip_pressure = stream ? sl_call_stream_pressure : NULL,
+                               .conns_complete = stream ? sl_call_stream_conns : NULL};
     sl_analysis *a = stream ? sl_analysis_new(&cfg, NULL, &hooks) : NULL;
     int rc = a ? sl_analysis_run_memory(a, data, size) : -SL_ENOMEM;
     if ((rc == 0 || rc == -SL_ETRUNC) && sl_call_stream_status(stream) == 0) {
