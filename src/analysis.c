@@ -51,8 +51,10 @@ static void on_flow_close(void *ctx, sl_flow *f, sl_flow_close_reason why)
 /* Called between frames only: no connection record is in use. */
 static void relieve_conns(sl_analysis *a)
 {
-    if (!a->hooks.conns_complete || !a->conns_completed ||
-        (a->conns_completed < SL_CONNS_COMPLETE_BATCH && !a->calls_written))
+    /* A batch is at least an eighth of what is held: each run of the hook
+     * looks at every connection held, so its cost stays linear. */
+    size_t batch = a->model->n_conns / 8 > SL_CONNS_COMPLETE_BATCH ? a->model->n_conns / 8 : SL_CONNS_COMPLETE_BATCH;
+    if (!a->hooks.conns_complete || !a->conns_completed || (a->conns_completed < batch && !a->calls_written))
         return;
     a->hooks.conns_complete(a->hooks.ctx, a->model, a->ts);
     a->conns_completed = 0;

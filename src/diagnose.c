@@ -162,21 +162,53 @@ typedef struct addr_count {
     uint64_t first; /* order of first appearance: 2 * connection index + side, legs after */
 } addr_count;
 
-static int count_addr(addr_count **list, size_t *n, const sl_addr *a, uint64_t times, uint64_t order)
+/* Every endpoint once, then sorted by address and summed: linear in the
+ * connections up to the sort (a SYN flood holds 200,000 of them). */
+typedef struct addr_tally {
+    addr_count *v;
+    size_t n, cap;
+} addr_tally;
+
+static int tally_add(addr_tally *t, const sl_addr *a, uint64_t times, uint64_t order)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (sl_addr_equal(&(*list)[i].a, a)) {
-            (*list)[i].n += times;
-            (*list)[i].first = order < (*list)[i].first ? order : (*list)[i].first;
-            return 0;
-        }
-    addr_count *l = realloc(*list, (*n + 1) * sizeof *l);
-    if (!l)
-        return -SL_ENOMEM;
-    l[*n] = (addr_count){*a, times, order};
-    *list = l;
-    (*n)++;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        addr_count *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -SL_ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (addr_count){*a, times, order};
     return 0;
+}
+
+static int addr_count_cmp(const void *p, const void *q)
+{
+    return sl_addr_cmp(&((const addr_count *)p)->a, &((const addr_count *)q)->a);
+}
+
+/* The address with the highest sum; among equals, the first to appear. */
+static const addr_count *tally_best(addr_tally *t)
+{
+    if (!t->n)
+        return NULL;
+    qsort(t->v, t->n, sizeof *t->v, addr_count_cmp);
+    size_t groups = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (groups && sl_addr_equal(&t->v[groups - 1].a, &t->v[i].a)) {
+            addr_count *g = &t->v[groups - 1];
+            g->n += t->v[i].n;
+            g->first = t->v[i].first < g->first ? t->v[i].first : g->first;
+        } else {
+            t->v[groups++] = t->v[i];
+        }
+    }
+    const addr_count *best = &t->v[0];
+    for (size_t i = 1; i < groups; i++)
+        if (t->v[i].n > best->n || (t->v[i].n == best->n && t->v[i].first < best->first))
+            best = &t->v[i];
+    return best;
 }
 
 /* A capture that holds two hops of one call was taken on the host between
@@ -215,30 +247,26 @@ static int find_capture_point(sl_dg_ctx *x)
         x->cp.settled = true;
         return 0;
     }
-    addr_count *list = NULL;
-    size_t n = 0;
+    addr_tally list = {0};
     int rc = 0;
     /* Connections written early (call_stream.c) count as tallied. */
     const sl_conn_tally *t = &x->m->retired;
     for (size_t i = 0; rc == 0 && i < t->n_addrs; i++)
-        rc = count_addr(&list, &n, &t->addrs[i].addr, t->addrs[i].n, 2 * (uint64_t)t->addrs[i].first);
+        rc = tally_add(&list, &t->addrs[i].addr, t->addrs[i].n, 2 * (uint64_t)t->addrs[i].first);
     for (size_t i = 0; rc == 0 && i < x->m->n_conns; i++)
         for (int s = 0; rc == 0 && s < 2; s++)
-            rc = count_addr(&list, &n, &x->m->conns[i].info.addr[s], 1, 2 * (uint64_t)x->m->conns[i].index + s);
+            rc = tally_add(&list, &x->m->conns[i].info.addr[s], 1, 2 * (uint64_t)x->m->conns[i].index + s);
     uint64_t after = 2 * ((uint64_t)sl_model_conns_total(x->m) + 1);
     for (size_t i = 0; rc == 0 && x->calls && i < x->calls->n_legs; i++)
         for (int s = 0; rc == 0 && s < 2; s++)
             if (x->calls->legs[i].host[s] < x->calls->n_hosts)
-                rc = count_addr(&list, &n, &x->calls->hosts[x->calls->legs[i].host[s]].addr, 1, after + 2 * i + s);
-    size_t best = 0;
-    for (size_t i = 1; rc == 0 && i < n; i++)
-        if (list[i].n > list[best].n || (list[i].n == list[best].n && list[i].first < list[best].first))
-            best = i;
-    if (rc == 0 && n) {
+                rc = tally_add(&list, &x->calls->hosts[x->calls->legs[i].host[s]].addr, 1, after + 2 * i + s);
+    const addr_count *best = rc == 0 ? tally_best(&list) : NULL;
+    if (best) {
         x->cp.has_local = true;
-        x->cp.local = list[best].a;
+        x->cp.local = best->a;
     }
-    free(list);
+    free(list.v);
     return rc;
 }
 

@@ -203,23 +203,30 @@ void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why
     free(f);
 }
 
+/* Close the flows of one list, oldest first, while `older_than` holds;
+ * `closed` says which list l is (which lets the analyzer see its head move
+ * on as each flow goes). */
+static void close_oldest(sl_flow_table *t, sl_flow_lru *l, bool closed, sl_time_ns now, uint64_t idle_ns,
+                         sl_flow_close_reason why)
+{
+    sl_flow *f;
+    while ((f = l->oldest) && f->in_closed_lru == closed && (why == SL_FLOW_CLOSE_END || now - f->last_ts > (sl_time_ns)idle_ns))
+        sl_flow_table_remove(t, f, why);
+}
+
 void sl_flow_table_expire(sl_flow_table *t, sl_time_ns now)
 {
     /* Captures merged from several files can step back in time a little;
      * only flows idle by the full timeout go. */
-    while (t->open.oldest && now - t->open.oldest->last_ts > (sl_time_ns)t->idle_ns)
-        sl_flow_table_remove(t, t->open.oldest, SL_FLOW_CLOSE_IDLE);
-    while (t->closed.oldest && now - t->closed.oldest->last_ts > (sl_time_ns)t->closed_idle_ns)
-        sl_flow_table_remove(t, t->closed.oldest, SL_FLOW_CLOSE_IDLE);
+    close_oldest(t, &t->open, false, now, t->idle_ns, SL_FLOW_CLOSE_IDLE);
+    close_oldest(t, &t->closed, true, now, t->closed_idle_ns, SL_FLOW_CLOSE_IDLE);
 }
 
 void sl_flow_table_drain(sl_flow_table *t)
 {
     /* Oldest first, as the flows would have gone: closed ones, then the rest. */
-    while (t->closed.oldest)
-        sl_flow_table_remove(t, t->closed.oldest, SL_FLOW_CLOSE_END);
-    while (t->open.oldest)
-        sl_flow_table_remove(t, t->open.oldest, SL_FLOW_CLOSE_END);
+    close_oldest(t, &t->closed, true, 0, 0, SL_FLOW_CLOSE_END);
+    close_oldest(t, &t->open, false, 0, 0, SL_FLOW_CLOSE_END);
 }
 
 size_t sl_flow_table_count(const sl_flow_table *t) { return t->count; }

@@ -31,7 +31,8 @@ typedef struct sl_analysis_hooks {
      * bounded memory.  now: the current packet's time.  May be NULL: the
      * cap then drops what comes after it (counted, reported). */
     void (*sip_pressure)(void *ctx, struct sl_model *m, sl_time_ns now);
-    /* Between frames, once SL_CONNS_COMPLETE_BATCH connections are complete
+    /* Between frames, once SL_CONNS_COMPLETE_BATCH connections (or an
+     * eighth of those held, when more) are complete
      * (their flow gone: sl_conn.complete), or calls were written since the
      * last time: the hook may write the complete connections nothing held
      * needs and retire them (sl_model_retire_conns).  May be NULL: every
