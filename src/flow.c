@@ -92,11 +92,10 @@ sl_flow *sl_flow_table_find(sl_flow_table *t, uint8_t proto, const sl_addr *src,
 
 static sl_flow_lru *lru_of(sl_flow_table *t, const sl_flow *f) { return f->in_closed_lru ? &t->closed : &t->open; }
 
-static void lru_unlink(sl_flow_table *t, sl_flow *f)
+static void lru_unlink(sl_flow_lru *l, sl_flow *f)
 {
     /* The ends are tested by identity, not inferred from a NULL neighbour:
      * same result, and the analyzer can see that the list's oldest moves on. */
-    sl_flow_lru *l = lru_of(t, f);
     if (f->newer)
         f->newer->older = f->older;
     if (f->older)
@@ -108,9 +107,8 @@ static void lru_unlink(sl_flow_table *t, sl_flow *f)
     f->newer = f->older = NULL;
 }
 
-static void lru_push(sl_flow_table *t, sl_flow *f)
+static void lru_push(sl_flow_lru *l, sl_flow *f)
 {
-    sl_flow_lru *l = lru_of(t, f);
     f->older = l->newest;
     f->newer = NULL;
     if (l->newest)
@@ -166,7 +164,7 @@ sl_flow *sl_flow_table_add(sl_flow_table *t, uint8_t proto, const sl_addr *src, 
     sl_flow **b = &t->buckets[f->hash & (t->n_buckets - 1)];
     f->hnext = *b;
     *b = f;
-    lru_push(t, f);
+    lru_push(lru_of(t, f), f);
     t->count++;
     return f;
 }
@@ -175,9 +173,10 @@ void sl_flow_table_touch(sl_flow_table *t, sl_flow *f, sl_time_ns ts, uint64_t f
 {
     f->last_ts = ts;
     f->last_frame = frame;
-    if (lru_of(t, f)->newest != f) {
-        lru_unlink(t, f);
-        lru_push(t, f);
+    sl_flow_lru *l = lru_of(t, f);
+    if (l->newest != f) {
+        lru_unlink(l, f);
+        lru_push(l, f);
     }
 }
 
@@ -185,12 +184,13 @@ void sl_flow_table_mark_closed(sl_flow_table *t, sl_flow *f)
 {
     if (f->in_closed_lru)
         return;
-    lru_unlink(t, f);
+    lru_unlink(&t->open, f);
     f->in_closed_lru = true;
-    lru_push(t, f);
+    lru_push(&t->closed, f);
 }
 
-void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why)
+/* Close and free f, taken from its list l (the caller's, when it knows). */
+static void flow_close(sl_flow_table *t, sl_flow_lru *l, sl_flow *f, sl_flow_close_reason why)
 {
     if (t->on_close)
         t->on_close(t->ctx, f, why);
@@ -198,9 +198,14 @@ void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why
     while (*pp != f)
         pp = &(*pp)->hnext;
     *pp = f->hnext;
-    lru_unlink(t, f);
+    lru_unlink(l, f);
     t->count--;
     free(f);
+}
+
+void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why)
+{
+    flow_close(t, lru_of(t, f), f, why);
 }
 
 /* Close the flows of one list, oldest first, while `older_than` holds;
@@ -210,8 +215,9 @@ static void close_oldest(sl_flow_table *t, sl_flow_lru *l, bool closed, sl_time_
                          sl_flow_close_reason why)
 {
     sl_flow *f;
-    while ((f = l->oldest) && f->in_closed_lru == closed && (why == SL_FLOW_CLOSE_END || now - f->last_ts > (sl_time_ns)idle_ns))
-        sl_flow_table_remove(t, f, why);
+    while ((f = l->oldest) && f->in_closed_lru == closed &&
+           (why == SL_FLOW_CLOSE_END || now - f->last_ts > (sl_time_ns)idle_ns))
+        flow_close(t, l, f, why);
 }
 
 void sl_flow_table_expire(sl_flow_table *t, sl_time_ns now)
