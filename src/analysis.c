@@ -41,7 +41,7 @@ static void on_flow_close(void *ctx, sl_flow *f, sl_flow_close_reason why)
         sl_tcp_close(a, f);
     else
         sl_stream_release(a, f);
-    sl_conn *c = f->conn_index != SL_CONN_OVERFLOW ? sl_model_conn(a->model, f->conn_index) : NULL;
+    sl_conn *c = sl_model_conn(a->model, f->conn_index); /* listed ones only */
     if (c) {
         c->complete = true;
         a->conns_completed++;
@@ -187,7 +187,7 @@ static void handle_l4(sl_analysis *a, const sl_l3 *l3, const uint8_t *payload, s
         sl_tcp_track(a, f, dir, l3, &l4);
         return;
     }
-    sl_conn *c = sl_model_conn(a->model, f->conn_index);
+    sl_conn *c = sl_model_flow_conn(a->model, f->conn_index);
     c->packets[dir]++;
     c->bytes[dir] += l4.wire_len;
     c->last_frame = a->frame;

@@ -167,15 +167,15 @@ static int learn_hosts(sl_call_stream *s, const sl_calls *c)
 /* What the final run must not repeat or mislabel after this batch. */
 static int remember_batch(sl_call_stream *s, sl_model *m, const sl_calls *c, const sl_diagnoses *d)
 {
+    sl_conn *cn;
     for (size_t i = 0; i < c->n_calls; i++)
         for (size_t k = 0; k < c->calls[i].n_conns; k++)
-            if (c->calls[i].conns[k] && sl_model_conn(m, c->calls[i].conns[k]))
-                sl_model_conn(m, c->calls[i].conns[k])->attached = true;
+            if ((cn = sl_model_conn(m, c->calls[i].conns[k])))
+                cn->attached = true;
     for (size_t i = 0; d && i < d->n; i++) {
         const sl_diagnosis *v = &d->list[i];
-        sl_conn *judged = v->conn_index ? sl_model_conn(m, v->conn_index) : NULL;
-        if (judged)
-            judged->judged = true;
+        if ((cn = sl_model_conn(m, v->conn_index)))
+            cn->judged = true;
         if (strncmp(v->code, "dns.", 4) != 0 || !v->n_evidence)
             continue;
         uint64_t *grown = realloc(s->dns_claimed, (s->n_dns_claimed + 1) * sizeof *grown);
@@ -211,7 +211,7 @@ static void keep_sure_conns(sl_calls *c, const sl_model *m, const bool *conn_ok)
         size_t kept = 0;
         for (size_t j = 0; j < k->n_conns; j++) {
             uint32_t ci = k->conns[j];
-            const sl_conn *cn = ci ? sl_model_conn_const(m, ci) : NULL;
+            const sl_conn *cn = sl_model_conn_const(m, ci);
             bool sure = !cn || cn->events[SL_EV_SIP] || conn_ok[cn - m->conns];
             if (sure)
                 k->conns[kept++] = ci;
@@ -308,16 +308,18 @@ static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *rele
         /* A connection without SIP goes to a call when it is the only
          * candidate; seen with every kept call, not the batch alone. */
         for (size_t j = 0; ended[i] && j < k->n_conns; j++) {
-            const sl_conn *cn = k->conns[j] ? sl_model_conn_const(m, k->conns[j]) : NULL;
-            if (cn && cn != &m->overflow && cn->last_ts + SL_CALLS_CONN_SLACK_NS < now)
+            const sl_conn *cn = sl_model_conn_const(m, k->conns[j]);
+            if (cn && cn->last_ts + SL_CALLS_CONN_SLACK_NS < now)
                 conn_ok[cn - m->conns] = true;
         }
     }
     /* Two candidates now, more later: an orphan for good (the final run
      * must not give it to the one left when the other was written). */
-    for (size_t i = 0; i < calls->n_ambiguous_conns; i++)
-        if (calls->ambiguous_conns[i] && sl_model_conn(m, calls->ambiguous_conns[i]))
-            sl_model_conn(m, calls->ambiguous_conns[i])->ambiguous = true;
+    for (size_t i = 0; i < calls->n_ambiguous_conns; i++) {
+        sl_conn *cn = sl_model_conn(m, calls->ambiguous_conns[i]);
+        if (cn)
+            cn->ambiguous = true;
+    }
     for (size_t i = 0; i < m->n_sip; i++) {
         int ci = sl_calls_call_of(calls, m->sip[i]);
         release[i] = ci >= 0 && ended[ci];
@@ -368,7 +370,7 @@ static size_t mark_complete(const sl_call_stream *s, const sl_model *m, sl_time_
     sl_time_ns held_from = 0;
     for (size_t i = 0; i < m->n_sip; i++) {
         const sl_sip_record *r = m->sip[i];
-        const sl_conn *c = r->conn_index && r->conn_index != SL_CONN_OVERFLOW ? sl_model_conn_const(m, r->conn_index) : NULL;
+        const sl_conn *c = sl_model_conn_const(m, r->conn_index);
         if (c)
             carries[c - m->conns] = true;
         if (i == 0 || r->span.first_ts < held_from)

@@ -39,7 +39,7 @@ sl_diagnosis *sl_dg_add(sl_dg_ctx *x, const char *code, int call, uint32_t conn)
     snprintf(v->code, sizeof v->code, "%s", code);
     v->call = call;
     v->conn_index = conn;
-    const sl_conn *c = conn && conn != SL_CONN_OVERFLOW ? sl_model_conn_const(x->m, conn) : NULL;
+    const sl_conn *c = sl_model_conn_const(x->m, conn);
     if (c && x->conn_judged)
         x->conn_judged[c - x->m->conns] = true;
     return v;

@@ -340,7 +340,7 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
 
 static const sl_conn *conn_of(const sl_model *m, uint32_t index)
 {
-    return index == SL_CONN_OVERFLOW ? NULL : sl_model_conn_const(m, index);
+    return sl_model_conn_const(m, index);
 }
 
 /* The transaction whose first request copy is r, or NULL. */

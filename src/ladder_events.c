@@ -226,7 +226,7 @@ static int add_tls(sl_ladder *l, const sl_conn *c, const sl_tls_session *s)
 
 static int add_conn(sl_ladder *l, const sl_model *m, uint32_t index)
 {
-    const sl_conn *c = index == SL_CONN_OVERFLOW ? NULL : sl_model_conn_const(m, index);
+    const sl_conn *c = sl_model_conn_const(m, index);
     if (!c)
         return 0;
     if (c->info.transport == SL_TRANSPORT_TCP && add_tcp(l, c) < 0)
@@ -412,7 +412,7 @@ static int draw_orphan(const sl_report *r, const sl_render_opts *o, uint32_t ind
 {
     const sl_model *m = r->model;
     /* Retired (call_stream.c): drawn when it was written. */
-    const sl_conn *c = index == SL_CONN_OVERFLOW ? NULL : sl_model_conn_const(m, index);
+    const sl_conn *c = sl_model_conn_const(m, index);
     if (!c)
         return 0;
     char a[SL_ADDR_PORT_STRLEN], b[SL_ADDR_PORT_STRLEN];

@@ -98,13 +98,14 @@ sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame
 
 const sl_conn *sl_model_conn_const(const sl_model *m, uint32_t index)
 {
-    if (index == SL_CONN_OVERFLOW)
-        return &m->overflow;
     if (index == 0 || index > sl_model_conns_total(m))
-        return NULL;
-    /* Indices ascend; before any retirement the position is index - 1. */
-    if (index <= m->n_conns && m->conns[index - 1].index == index)
-        return &m->conns[index - 1];
+        return NULL; /* SL_CONN_OVERFLOW too */
+    /* Indices ascend.  Counted from the newest, the position is exact for
+     * every connection newer than the last one retired: the ones packets
+     * mostly reach (per-packet path, sl_model_flow_conn). */
+    size_t from_end = sl_model_conns_total(m) - index;
+    if (from_end < m->n_conns && m->conns[m->n_conns - 1 - from_end].index == index)
+        return &m->conns[m->n_conns - 1 - from_end];
     size_t lo = 0, hi = m->n_conns;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -180,7 +181,7 @@ void sl_model_retire_conns(sl_model *m, const bool *retire)
 int sl_model_add_anomaly(sl_model *m, uint64_t frame, uint32_t conn_index, const char *source, const char *text)
 {
     m->anomalies_total++;
-    sl_conn *c = conn_index ? sl_model_conn(m, conn_index) : NULL;
+    sl_conn *c = sl_model_flow_conn(m, conn_index);
     if (c)
         c->anomalies++;
     if (conn_index == SL_CONN_OVERFLOW)

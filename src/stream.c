@@ -62,7 +62,7 @@ static int claim(sl_analysis *a, sl_flow *f, const sl_dissector *d)
     }
     f->dissector = d;
     f->stream_state = SL_STREAM_CLAIMED;
-    sl_model_conn(a->model, f->conn_index)->dissector = d->name;
+    sl_model_flow_conn(a->model, f->conn_index)->dissector = d->name;
     return 0;
 }
 
@@ -127,7 +127,7 @@ void sl_stream_tcp_gap(void *side_ctx, uint64_t missing, size_t dropped, uint64_
     struct sl_flow_side *side = side_ctx;
     sl_flow *f = side->flow;
     sl_analysis *a = side->analysis;
-    sl_conn *c = sl_model_conn(a->model, f->conn_index);
+    sl_conn *c = sl_model_flow_conn(a->model, f->conn_index);
     c->gaps[side->dir]++;
     c->gap_bytes[side->dir] += missing;
     if (dropped && f->stream_state == SL_STREAM_CLAIMED)
@@ -229,7 +229,7 @@ static void sink_emit(void *ctx, const sl_event *ev)
     sl_flow *f = a->feed_flow;
     if (!f)
         return;
-    sl_conn *c = sl_model_conn(a->model, f->conn_index);
+    sl_conn *c = sl_model_flow_conn(a->model, f->conn_index);
     if ((unsigned)ev->kind < sizeof c->events / sizeof c->events[0])
         c->events[ev->kind]++;
     if (ev->kind == SL_EV_ANOMALY)

@@ -73,7 +73,7 @@ static void take_stats(sl_conn *c, sl_dir dir, const sl_reasm *r)
 /* No more bytes will come: deliver what is queued, report what is left. */
 static void finish_streams(sl_analysis *a, sl_flow *f)
 {
-    sl_conn *c = sl_model_conn(a->model, f->conn_index);
+    sl_conn *c = sl_model_flow_conn(a->model, f->conn_index);
     for (int d = 0; d < 2; d++) {
         sl_reasm *r = f->reasm[d];
         if (!r)
@@ -107,7 +107,7 @@ static void judge_rst_ttl(sl_conn *c, const sl_flow *f)
 
 void sl_tcp_close(sl_analysis *a, sl_flow *f)
 {
-    judge_rst_ttl(sl_model_conn(a->model, f->conn_index), f);
+    judge_rst_ttl(sl_model_flow_conn(a->model, f->conn_index), f);
     finish_streams(a, f);
 }
 
@@ -155,7 +155,7 @@ static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, cons
 
 void sl_tcp_track(sl_analysis *a, sl_flow *f, sl_dir dir, const sl_l3 *l3, const sl_l4 *l4)
 {
-    sl_conn *c = sl_model_conn(a->model, f->conn_index);
+    sl_conn *c = sl_model_flow_conn(a->model, f->conn_index);
     c->packets[dir]++;
     c->bytes[dir] += l4->wire_len;
     c->last_frame = a->frame;

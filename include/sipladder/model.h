@@ -167,10 +167,17 @@ void sl_model_free(sl_model *m); /* NULL-safe */
  * sl_model_add_conn or sl_model_retire_conns.  Beyond max_conns open at
  * once: &m->overflow, whose index is SL_CONN_OVERFLOW. */
 sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts);
-/* The connection of this index (1-based; SL_CONN_OVERFLOW: the aggregate),
- * or NULL when there is none or it was retired. */
+/* The listed connection of this index (1-based), or NULL: 0, beyond the
+ * cap (SL_CONN_OVERFLOW), or retired. */
 sl_conn *sl_model_conn(sl_model *m, uint32_t index);
 const sl_conn *sl_model_conn_const(const sl_model *m, uint32_t index);
+/* The record a flow's packets count in: its connection, or the aggregate
+ * beyond the cap.  A flow's connection is never retired before the flow
+ * is gone, so this is not NULL for a flow's conn_index. */
+static inline sl_conn *sl_model_flow_conn(sl_model *m, uint32_t index)
+{
+    return index == SL_CONN_OVERFLOW ? &m->overflow : sl_model_conn(m, index);
+}
 /* Connections seen, retired or not (the highest index). */
 static inline size_t sl_model_conns_total(const sl_model *m) { return m->n_conns + m->n_conns_retired; }
 /* Free the connections whose retire[i] is true (i: position in m->conns),
