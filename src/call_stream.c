@@ -41,6 +41,15 @@ sl_call_stream *sl_call_stream_new(const sl_call_stream_cfg *cfg)
     return s;
 }
 
+static void free_hosts(sl_host *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++) {
+        free(h[i].label);
+        free(h[i].product);
+    }
+    free(h);
+}
+
 void sl_call_stream_free(sl_call_stream *s)
 {
     if (!s)
@@ -48,11 +57,7 @@ void sl_call_stream_free(sl_call_stream *s)
     if (s->cfg.opts->spool == &s->spool)
         s->cfg.opts->spool = NULL;
     sl_spool_close(&s->spool);
-    for (size_t i = 0; i < s->n_hosts; i++) {
-        free(s->hosts[i].label);
-        free(s->hosts[i].product);
-    }
-    free(s->hosts);
+    free_hosts(s->hosts, s->n_hosts);
     free(s->dns_claimed);
     free(s->orphans);
     free(s);
@@ -351,13 +356,18 @@ void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now)
 
 /* ---- connections complete before the end ---- */
 
-/* A connection without SIP that a call still held could take (corr_conns.c
- * gives it to a call whose messages fall within its span, widened). */
+/* A TCP connection without SIP that no written call took: corr_conns.c
+ * gives such a one to a call whose messages fall within its span, widened,
+ * and lists it as an orphan when none does. */
+static bool unclaimed_sipless(const sl_conn *c)
+{
+    return c->info.transport == SL_TRANSPORT_TCP && !c->events[SL_EV_SIP] && !c->attached;
+}
+
+/* One that a call still held (messages from held_from on) could take. */
 static bool claimable(const sl_conn *c, sl_time_ns held_from, bool any_held)
 {
-    if (c->info.transport != SL_TRANSPORT_TCP || c->events[SL_EV_SIP] || c->attached || c->ambiguous)
-        return false;
-    return any_held && c->last_ts + SL_CALLS_CONN_SLACK_NS >= held_from;
+    return unclaimed_sipless(c) && !c->ambiguous && any_held && c->last_ts + SL_CALLS_CONN_SLACK_NS >= held_from;
 }
 
 /* Which complete connections can go: no held record was carried by them,
@@ -394,29 +404,36 @@ static int u32_cmp(const void *a, const void *b)
 }
 
 /* The hosts of the batch's connections, labelled as the end would label
- * them (written calls' notes, else the address). */
-static sl_host *batch_hosts(const sl_call_stream *s, const sl_model *batch, size_t *n_out)
+ * them (written calls' notes, else the address, as corr_hosts.c does);
+ * NULL when out of memory. */
+static sl_host *batch_hosts(sl_call_stream *s, const sl_model *batch, size_t *n_out)
 {
-    sl_host *h = calloc(2 * batch->n_conns + 1, sizeof *h);
-    size_t n = 0;
-    for (size_t i = 0; h && i < batch->n_conns; i++)
-        for (int side = 0; side < 2; side++) {
-            const sl_addr *a = &batch->conns[i].info.addr[side];
-            bool seen = false;
-            for (size_t k = 0; k < n && !seen; k++)
-                seen = sl_addr_equal(&h[k].addr, a);
-            if (seen)
-                continue;
-            const sl_host *note = s->n_hosts ? bsearch(&(sl_host){.addr = *a}, s->hosts, s->n_hosts, sizeof *s->hosts, note_cmp)
-                                             : NULL;
-            char text[SL_ADDR_PORT_STRLEN];
-            h[n] = (sl_host){.addr = *a, .source = note && note->label ? note->source : SL_LABEL_ADDRESS,
-                             .role = note ? note->role : NULL};
-            h[n].label = strdup(note && note->label ? note->label : sl_addr_format(a, text, sizeof text));
-            h[n].product = note && note->product ? strdup(note->product) : NULL;
-            n++;
+    size_t n = 2 * batch->n_conns;
+    sl_host *h = calloc(n ? n : 1, sizeof *h);
+    if (!h)
+        return NULL;
+    for (size_t i = 0; i < batch->n_conns; i++)
+        for (int side = 0; side < 2; side++)
+            h[2 * i + side].addr = batch->conns[i].info.addr[side];
+    qsort(h, n, sizeof *h, note_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || !sl_addr_equal(&h[u - 1].addr, &h[i].addr))
+            h[u++].addr = h[i].addr;
+    *n_out = u;
+    for (size_t i = 0; i < u; i++) {
+        const sl_host *note = note_find(s, &h[i].addr);
+        char text[SL_ADDR_PORT_STRLEN];
+        bool named = note && note->label;
+        h[i].source = named ? note->source : SL_LABEL_ADDRESS;
+        h[i].role = note ? note->role : NULL;
+        h[i].label = strdup(named ? note->label : sl_addr_format(&h[i].addr, text, sizeof text));
+        h[i].product = note && note->product ? strdup(note->product) : NULL;
+        if (!h[i].label || (note && note->product && !h[i].product)) {
+            free_hosts(h, i + 1);
+            return NULL;
         }
-    *n_out = n;
+    }
     return h;
 }
 
@@ -440,7 +457,7 @@ static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_
             continue;
         const sl_conn *c = &m->conns[i];
         batch.conns[batch.n_conns++] = *c;
-        if (!s->cfg.needs_calls || c->info.transport != SL_TRANSPORT_TCP || c->events[SL_EV_SIP] || c->attached)
+        if (!s->cfg.needs_calls || !unclaimed_sipless(c))
             continue;
         uint32_t *grown = realloc(s->orphans, (s->n_orphans + 1) * sizeof *grown);
         if (!grown)
@@ -475,11 +492,7 @@ static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_
     if (rc == 0 && s->cfg.on_conns)
         s->cfg.on_conns(s->cfg.on_conns_ctx, &batch); /* its failure is its own to report */
     sl_diagnoses_clear(&verdicts);
-    for (size_t i = 0; i < stub.n_hosts; i++) {
-        free(stub.hosts[i].label);
-        free(stub.hosts[i].product);
-    }
-    free(stub.hosts);
+    free_hosts(stub.hosts, stub.n_hosts);
     free(batch.conns);
     return rc;
 }
