@@ -156,16 +156,11 @@ const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, 
 /* The capture point, failing a relay (below): the address in the most
  * connections (legs count too).  A tie goes to the client of the earliest
  * connection among the tied. */
-typedef struct addr_count {
-    sl_addr a;
-    uint64_t n;
-    uint64_t first; /* order of first appearance: 2 * connection index + side, legs after */
-} addr_count;
-
 /* Every endpoint once, then sorted by address and summed: linear in the
- * connections up to the sort (a SYN flood holds 200,000 of them). */
+ * connections up to the sort (a SYN flood holds 200,000 of them).  The
+ * order of first appearance: 2 * connection index + side, legs after. */
 typedef struct addr_tally {
-    addr_count *v;
+    sl_addr_count *v;
     size_t n, cap;
 } addr_tally;
 
@@ -173,38 +168,38 @@ static int tally_add(addr_tally *t, const sl_addr *a, uint64_t times, uint64_t o
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 256;
-        addr_count *v = realloc(t->v, cap * sizeof *v);
+        sl_addr_count *v = realloc(t->v, cap * sizeof *v);
         if (!v)
             return -SL_ENOMEM;
         t->v = v;
         t->cap = cap;
     }
-    t->v[t->n++] = (addr_count){*a, times, order};
+    t->v[t->n++] = (sl_addr_count){.addr = *a, .n = times, .first = order};
     return 0;
 }
 
 static int addr_count_cmp(const void *p, const void *q)
 {
-    return sl_addr_cmp(&((const addr_count *)p)->a, &((const addr_count *)q)->a);
+    return sl_addr_cmp(&((const sl_addr_count *)p)->addr, &((const sl_addr_count *)q)->addr);
 }
 
 /* The address with the highest sum; among equals, the first to appear. */
-static const addr_count *tally_best(addr_tally *t)
+static const sl_addr_count *tally_best(addr_tally *t)
 {
     if (!t->n)
         return NULL;
     qsort(t->v, t->n, sizeof *t->v, addr_count_cmp);
     size_t groups = 0;
     for (size_t i = 0; i < t->n; i++) {
-        if (groups && sl_addr_equal(&t->v[groups - 1].a, &t->v[i].a)) {
-            addr_count *g = &t->v[groups - 1];
+        if (groups && sl_addr_equal(&t->v[groups - 1].addr, &t->v[i].addr)) {
+            sl_addr_count *g = &t->v[groups - 1];
             g->n += t->v[i].n;
             g->first = t->v[i].first < g->first ? t->v[i].first : g->first;
         } else {
             t->v[groups++] = t->v[i];
         }
     }
-    const addr_count *best = &t->v[0];
+    const sl_addr_count *best = &t->v[0];
     for (size_t i = 1; i < groups; i++)
         if (t->v[i].n > best->n || (t->v[i].n == best->n && t->v[i].first < best->first))
             best = &t->v[i];
@@ -261,10 +256,10 @@ static int find_capture_point(sl_dg_ctx *x)
         for (int s = 0; rc == 0 && s < 2; s++)
             if (x->calls->legs[i].host[s] < x->calls->n_hosts)
                 rc = tally_add(&list, &x->calls->hosts[x->calls->legs[i].host[s]].addr, 1, after + 2 * i + s);
-    const addr_count *best = rc == 0 ? tally_best(&list) : NULL;
+    const sl_addr_count *best = rc == 0 ? tally_best(&list) : NULL;
     if (best) {
         x->cp.has_local = true;
-        x->cp.local = best->a;
+        x->cp.local = best->addr;
     }
     free(list.v);
     return rc;

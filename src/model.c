@@ -122,16 +122,18 @@ sl_conn *sl_model_conn(sl_model *m, uint32_t index)
     return (sl_conn *)sl_model_conn_const(m, index); // NOLINT: the same record, writable through a writable model
 }
 
-static int tally_cmp(const void *a, const void *b)
-{
-    return sl_addr_cmp(&((const sl_addr_count *)a)->addr, &((const sl_addr_count *)b)->addr);
-}
-
 static void tally_addr(sl_conn_tally *t, const sl_addr *a, uint32_t conn, bool flow)
 {
-    sl_addr_count key = {.addr = *a};
-    sl_addr_count *hit = t->n_addrs ? bsearch(&key, t->addrs, t->n_addrs, sizeof *t->addrs, tally_cmp) : NULL;
-    if (hit) {
+    size_t lo = 0, hi = t->n_addrs; /* sorted: the first not below a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sl_addr_cmp(&t->addrs[mid].addr, a) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < t->n_addrs && sl_addr_equal(&t->addrs[lo].addr, a)) {
+        sl_addr_count *hit = &t->addrs[lo];
         hit->n++;
         hit->flows += flow;
         hit->first = conn < hit->first ? conn : hit->first;
@@ -141,11 +143,8 @@ static void tally_addr(sl_conn_tally *t, const sl_addr *a, uint32_t conn, bool f
         return;
     if (!t->addrs && !(t->addrs = malloc(SL_MODEL_MAX_TALLY * sizeof *t->addrs)))
         return; /* out of memory: the capture point may be chosen with less */
-    size_t i = 0;
-    while (i < t->n_addrs && sl_addr_cmp(&t->addrs[i].addr, a) < 0)
-        i++;
-    memmove(&t->addrs[i + 1], &t->addrs[i], (t->n_addrs - i) * sizeof *t->addrs);
-    t->addrs[i] = (sl_addr_count){.addr = *a, .n = 1, .flows = flow, .first = conn};
+    memmove(&t->addrs[lo + 1], &t->addrs[lo], (t->n_addrs - lo) * sizeof *t->addrs);
+    t->addrs[lo] = (sl_addr_count){.addr = *a, .n = 1, .flows = flow, .first = conn};
     t->n_addrs++;
 }
 

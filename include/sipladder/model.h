@@ -104,14 +104,14 @@ struct sl_dns_record;
 
 #define SL_MODEL_MAX_DNS 100000 /* DNS messages kept (dns.h); more are counted */
 
-/* How often an address was an endpoint of a retired connection, and the
- * index of the first such connection (the capture point is the address in
- * most connections, diagnose.c). */
+/* How often an address was an endpoint of connections, and when it was
+ * first seen (the capture point is the address in most connections,
+ * diagnose.c, which counts with these too). */
 typedef struct sl_addr_count {
     sl_addr addr;
     uint64_t n;     /* endpoints: a connection to itself counts twice */
     uint32_t flows; /* connections: once each (a host's flows, calls.h) */
-    uint32_t first;
+    uint64_t first; /* retired tally: the lowest connection index; diagnose.c: an order key */
 } sl_addr_count;
 
 #define SL_MODEL_MAX_TALLY 4096 /* addresses tallied; more are not counted */
