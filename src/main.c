@@ -486,7 +486,7 @@ static int run(cli *c)
         fprintf(stderr, "sipladder: warning: %s\n", m->warnings[i]);
     sl_diagnoses_clear(&diagnoses);
     sl_calls_free(calls);
-    if (c->export_certs && (certs.failed || export_certs(&certs, m) < 0))
+    if (c->export_certs && export_certs(&certs, m) < 0) /* also when a batch's export failed */
         exit_code = EXIT_OUTPUT;
     else if (c->export_certs && certs.written)
         fprintf(stderr, "sipladder: %zu certificate%s written to %s\n", certs.written, certs.written == 1 ? "" : "s",

@@ -1425,57 +1425,57 @@ static void spool_elem_compact(jctx *x, jout *w, sl_spool *sp, int part, json_t 
     out_piece(x, w, v, 0, flags);
 }
 
-/* A streamed batch of complete connections: their elements and verdicts
- * (none is a call's), for the document's arrays or the head line's. */
-static int json_conns_batch(const sl_report *r, const sl_render_opts *o, bool lines)
+/* A batch of complete connections: their elements and verdicts (none is
+ * a call's), for the document's arrays or the head line's. */
+static void spool_conns(jctx *x, jout *w, sl_spool *sp, bool lines)
 {
-    sl_spool *sp = o->spool;
-    jout *w = jout_new(sp->part[SL_SPOOL_CONNS]);
-    if (!w)
-        return -1;
-    jctx x = {.r = r, .o = o};
+    const sl_report *r = x->r;
     const size_t flags = SL_JSON_FLAGS | (lines ? JSON_COMPACT : JSON_INDENT(2));
     void (*put_elem)(jctx *, jout *, sl_spool *, int, json_t *, size_t) = lines ? spool_elem_compact : spool_elem;
-    for (size_t i = 0; i < r->model->n_conns && !x.err && !w->err; i++)
-        put_elem(&x, w, sp, SL_SPOOL_CONNS, conn_json(&x, &r->model->conns[i]), flags);
+    w->f = sp->part[SL_SPOOL_CONNS];
+    for (size_t i = 0; i < r->model->n_conns && !x->err && !w->err; i++)
+        put_elem(x, w, sp, SL_SPOOL_CONNS, conn_json(x, &r->model->conns[i]), flags);
     out_flush(w);
     w->f = sp->part[SL_SPOOL_VERDICTS];
-    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x.err && !w->err; i++)
-        put_elem(&x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(&x, &r->diagnoses->list[i]), flags);
-    out_flush(w);
-    sp->replaced += x.replaced;
-    int rc = x.err || w->err ? -1 : 0;
-    free(w);
-    return rc;
+    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
+        put_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]), flags);
 }
 
-/* A streamed batch (call_stream.h): the calls that ended and their
- * verdicts, as elements of the document's arrays or as call lines. */
-static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
+/* A batch of calls that ended: their elements and verdicts, or call lines. */
+static void spool_calls(jctx *x, jout *w, sl_spool *sp, bool lines)
 {
-    sl_spool *sp = o->spool;
-    if (sp->conns)
-        return json_conns_batch(r, o, lines);
-    jout *w = jout_new(sp->part[SL_SPOOL_CALLS]);
-    if (!w)
-        return -1;
-    jctx x = {.r = r, .o = o};
+    const sl_report *r = x->r;
     size_t n_calls = r->calls ? r->calls->n_calls : 0;
+    w->f = sp->part[SL_SPOOL_CALLS];
     if (lines) {
-        for (size_t i = 0; i < n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
-            out_piece(&x, w, call_line(&x, i), 0, SL_JSON_FLAGS | JSON_COMPACT);
+        for (size_t i = 0; i < n_calls && i <= INT32_MAX && !x->err && !w->err; i++) {
+            out_piece(x, w, call_line(x, i), 0, SL_JSON_FLAGS | JSON_COMPACT);
             out_bytes(w, "\n", 1);
             sp->entries[SL_SPOOL_CALLS]++;
         }
-    } else {
-        const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
-        for (size_t i = 0; i < n_calls && !x.err && !w->err; i++)
-            spool_elem(&x, w, sp, SL_SPOOL_CALLS, call_json(&x, r->calls, i), flags);
-        out_flush(w);
-        w->f = sp->part[SL_SPOOL_VERDICTS];
-        for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x.err && !w->err; i++)
-            spool_elem(&x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(&x, &r->diagnoses->list[i]), flags);
+        return;
     }
+    const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
+    for (size_t i = 0; i < n_calls && !x->err && !w->err; i++)
+        spool_elem(x, w, sp, SL_SPOOL_CALLS, call_json(x, r->calls, i), flags);
+    out_flush(w);
+    w->f = sp->part[SL_SPOOL_VERDICTS];
+    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
+        spool_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]), flags);
+}
+
+/* A streamed batch (call_stream.h), of calls or of connections. */
+static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
+{
+    sl_spool *sp = o->spool;
+    jout *w = jout_new(NULL);
+    if (!w)
+        return -1;
+    jctx x = {.r = r, .o = o};
+    if (sp->conns)
+        spool_conns(&x, w, sp, lines);
+    else
+        spool_calls(&x, w, sp, lines);
     out_flush(w);
     sp->replaced += x.replaced;
     if (r->calls) {

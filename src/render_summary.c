@@ -259,6 +259,30 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
     }
 }
 
+/* The table's column widths and whether its start times carry the date:
+ * measured over the rows, or fixed once rows were written early. */
+static bool table_layout(const sl_model *m, const sl_render_opts *o, bool streamed, widths *w)
+{
+    if (streamed) {
+        *w = STREAMED_WIDTHS;
+        return true;
+    }
+    *w = (widths){6, 6};
+    char buf[SL_ADDR_PORT_STRLEN + 64];
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_conn *c = &m->conns[i];
+        int n0 = (int)strlen(sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], buf, sizeof buf));
+        int n1 = (int)strlen(sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], buf, sizeof buf));
+        w->client = n0 > w->client ? n0 : w->client;
+        w->server = n1 > w->server ? n1 : w->server;
+    }
+    /* The date only when the capture spans more than one day. */
+    char d0[48], d1[48];
+    sl_time_format(m->capture.first_ts, d0, sizeof d0);
+    sl_time_format(m->capture.last_ts, d1, sizeof d1);
+    return memcmp(d0, d1, 10) != 0;
+}
+
 int sl_render_summary(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
@@ -280,31 +304,14 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     }
     print_capture(m, o);
     bool streamed = sp && sp->entries[SL_SPOOL_CONNS];
-    if (streamed) {
-        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-*s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", STREAMED_WIDTHS.client,
-                "client", STREAMED_WIDTHS.server, "server", 26, "start", "duration", "syn", "outcome", "c>s", "s>c",
-                "dissector");
-        sl_spool_copy(sp, SL_SPOOL_CONNS, o->out);
-        for (size_t i = 0; i < m->n_conns; i++)
-            print_conn(&m->conns[i], o, &STREAMED_WIDTHS, true);
-    } else if (m->n_conns) {
-        widths w = {6, 6};
-        char buf[SL_ADDR_PORT_STRLEN + 64];
-        for (size_t i = 0; i < m->n_conns; i++) {
-            const sl_conn *c = &m->conns[i];
-            int n0 = (int)strlen(sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], buf, sizeof buf));
-            int n1 = (int)strlen(sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], buf, sizeof buf));
-            w.client = n0 > w.client ? n0 : w.client;
-            w.server = n1 > w.server ? n1 : w.server;
-        }
-        /* The date only when the capture spans more than one day. */
-        char d0[48], d1[48];
-        sl_time_format(m->capture.first_ts, d0, sizeof d0);
-        sl_time_format(m->capture.last_ts, d1, sizeof d1);
-        bool with_date = memcmp(d0, d1, 10) != 0;
+    if (streamed || m->n_conns) {
+        widths w;
+        bool with_date = table_layout(m, o, streamed, &w);
         fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-*s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", w.client, "client",
                 w.server, "server", with_date ? 26 : 15, "start", "duration", "syn", "outcome", "c>s", "s>c",
                 "dissector");
+        if (streamed)
+            sl_spool_copy(sp, SL_SPOOL_CONNS, o->out);
         for (size_t i = 0; i < m->n_conns; i++)
             print_conn(&m->conns[i], o, &w, with_date);
     }
