@@ -208,15 +208,12 @@ void sl_flow_table_remove(sl_flow_table *t, sl_flow *f, sl_flow_close_reason why
     flow_close(t, lru_of(t, f), f, why);
 }
 
-/* Close the flows of one list, oldest first, while `older_than` holds;
- * `closed` says which list l is (which lets the analyzer see its head move
- * on as each flow goes). */
-static void close_oldest(sl_flow_table *t, sl_flow_lru *l, bool closed, sl_time_ns now, uint64_t idle_ns,
-                         sl_flow_close_reason why)
+/* Close the flows of list l, oldest first: those idle longer than idle_ns
+ * at now, or all of them (END). */
+static void close_oldest(sl_flow_table *t, sl_flow_lru *l, sl_time_ns now, uint64_t idle_ns, sl_flow_close_reason why)
 {
     sl_flow *f;
-    while ((f = l->oldest) && f->in_closed_lru == closed &&
-           (why == SL_FLOW_CLOSE_END || now - f->last_ts > (sl_time_ns)idle_ns))
+    while ((f = l->oldest) && (why == SL_FLOW_CLOSE_END || now - f->last_ts > (sl_time_ns)idle_ns))
         flow_close(t, l, f, why);
 }
 
@@ -224,15 +221,15 @@ void sl_flow_table_expire(sl_flow_table *t, sl_time_ns now)
 {
     /* Captures merged from several files can step back in time a little;
      * only flows idle by the full timeout go. */
-    close_oldest(t, &t->open, false, now, t->idle_ns, SL_FLOW_CLOSE_IDLE);
-    close_oldest(t, &t->closed, true, now, t->closed_idle_ns, SL_FLOW_CLOSE_IDLE);
+    close_oldest(t, &t->open, now, t->idle_ns, SL_FLOW_CLOSE_IDLE);
+    close_oldest(t, &t->closed, now, t->closed_idle_ns, SL_FLOW_CLOSE_IDLE);
 }
 
 void sl_flow_table_drain(sl_flow_table *t)
 {
     /* Oldest first, as the flows would have gone: closed ones, then the rest. */
-    close_oldest(t, &t->closed, true, 0, 0, SL_FLOW_CLOSE_END);
-    close_oldest(t, &t->open, false, 0, 0, SL_FLOW_CLOSE_END);
+    close_oldest(t, &t->closed, 0, 0, SL_FLOW_CLOSE_END);
+    close_oldest(t, &t->open, 0, 0, SL_FLOW_CLOSE_END);
 }
 
 size_t sl_flow_table_count(const sl_flow_table *t) { return t->count; }

@@ -80,7 +80,7 @@ START_TEST(closed_flows_go_after_their_own_linger)
     ck_assert_uint_eq(c.last_port, 2);
     sl_dir dir;
     ck_assert_ptr_eq(sl_flow_table_find(t, 6, &a, 1, &b, 5060, &dir), open);
-    /* At the cap, a closed flow is evicted before an older open one. */
+    /* The end closes the closed list too (the cap: cap_evicts_closed_flows_first). */
     sl_flow *late = sl_flow_table_add(t, 6, &a, 3, &b, 5060, 80);
     sl_flow_table_mark_closed(t, late);
     sl_flow_table_free(t);
