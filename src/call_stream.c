@@ -397,12 +397,6 @@ static size_t mark_complete(const sl_call_stream *s, const sl_model *m, sl_time_
     return n;
 }
 
-static int u32_cmp(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The hosts of the batch's connections, labelled as the end would label
  * them (written calls' notes, else the address, as corr_hosts.c does);
  * NULL when out of memory. */
@@ -555,7 +549,7 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
         memcpy(all + calls->n_orphan_conns, s->orphans, s->n_orphans * sizeof *all);
         calls->orphan_conns = all;
         calls->n_orphan_conns += s->n_orphans;
-        qsort(all, calls->n_orphan_conns, sizeof *all, u32_cmp);
+        sl_calls_sort_unique(all, &calls->n_orphan_conns);
     }
     return apply_notes(s, calls, true);
 }

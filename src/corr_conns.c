@@ -18,7 +18,7 @@ int sl_corr_legs_conns(sl_corr_build *b)
     }
     for (size_t i = 0; i < o->n_legs; i++) {
         sl_leg *l = &o->legs[i];
-        sl_corr_sort_unique(l->conns, &l->n_conns);
+        sl_calls_sort_unique(l->conns, &l->n_conns);
         sl_call *c = &o->calls[l->call];
         for (size_t k = 0; k < l->n_conns; k++)
             if (sl_corr_push_u32(&c->conns, &c->n_conns, l->conns[k]) < 0)
@@ -137,7 +137,7 @@ int sl_corr_conns_attach(sl_corr_build *b)
             rc = sl_corr_push_u32(&o->ambiguous_conns, &o->n_ambiguous_conns, cn->index);
     }
     for (size_t k = 0; rc == 0 && k < o->n_calls; k++)
-        sl_corr_sort_unique(o->calls[k].conns, &o->calls[k].n_conns);
+        sl_calls_sort_unique(o->calls[k].conns, &o->calls[k].n_conns);
     bool ok = has_sip != NULL;
     free(x.hc);
     free(x.start);

@@ -232,7 +232,7 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void sl_corr_sort_unique(uint32_t *a, size_t *n)
+void sl_calls_sort_unique(uint32_t *a, size_t *n)
 {
     if (*n < 2)
         return;

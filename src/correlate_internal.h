@@ -62,8 +62,6 @@ void sl_ckey_addr(sl_ckey *k, const sl_addr *a);
 int sl_corr_grow(void *pp, size_t n, size_t elem);
 int sl_corr_push_u32(uint32_t **a, size_t *n, uint32_t v);
 int sl_corr_push_rec(const sl_sip_record ***a, size_t *n, const sl_sip_record *r);
-/* Sort and drop repeats. */
-void sl_corr_sort_unique(uint32_t *a, size_t *n);
 
 /* ---- the result and the working state ------------------------------------ */
 

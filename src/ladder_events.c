@@ -234,22 +234,10 @@ static int add_conn(sl_ladder *l, const sl_model *m, uint32_t index)
     return c->tls ? add_tls(l, c, c->tls) : 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Keep the connection list sorted and without repeats, then add their rows. */
 static int add_conns(sl_ladder *l, const sl_model *m)
 {
-    if (l->n_conns)
-        qsort(l->conns, l->n_conns, sizeof *l->conns, cmp_u32);
-    size_t k = 0;
-    for (size_t i = 0; i < l->n_conns; i++)
-        if (k == 0 || l->conns[k - 1] != l->conns[i])
-            l->conns[k++] = l->conns[i];
-    l->n_conns = k;
+    sl_calls_sort_unique(l->conns, &l->n_conns);
     for (size_t i = 0; i < l->n_conns; i++)
         if (add_conn(l, m, l->conns[i]) < 0)
             return -1;

@@ -153,6 +153,8 @@ void sl_calls_free(sl_calls *c); /* NULL-safe */
 
 /* The host index of an address, or -1. */
 int sl_calls_host_of(const sl_calls *c, const sl_addr *a);
+/* Sort a list of indices (connections, hosts, ...) and drop repeats. */
+void sl_calls_sort_unique(uint32_t *idx, size_t *n);
 /* The call (index) a message belongs to, or -1. */
 int sl_calls_call_of(const sl_calls *c, const sl_sip_record *r);
 
