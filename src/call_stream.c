@@ -265,9 +265,9 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
         report.diagnoses = &verdicts;
     }
     if (rc == 0 && s->cfg.view) {
-        s->spool.batch = true;
+        s->spool.batch = SL_BATCH_CALLS;
         rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
-        s->spool.batch = false;
+        s->spool.batch = SL_BATCH_NONE;
         check_spool(&s->spool);
     }
     if (rc == 0 && calls)
@@ -478,9 +478,9 @@ static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_
         report.diagnoses = &verdicts;
     }
     if (rc == 0 && s->cfg.view) {
-        s->spool.batch = s->spool.conns = true;
+        s->spool.batch = SL_BATCH_CONNS;
         rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
-        s->spool.batch = s->spool.conns = false;
+        s->spool.batch = SL_BATCH_NONE;
         check_spool(&s->spool);
     }
     if (rc == 0 && s->cfg.on_conns)

@@ -502,7 +502,7 @@ int sl_ladder_each(const sl_report *r, const sl_render_opts *o, sl_ladder_draw_f
     size_t drawn = 0;
     sl_spool *sp = o->spool;
     sl_render_opts spooled;
-    if (sp && sp->batch && sp->conns) {
+    if (sp && sp->batch == SL_BATCH_CONNS) {
         /* Connections complete early: the ladders of those no call took. */
         spooled = *o;
         spooled.out = sp->part[SL_SPOOL_ORPHANS];

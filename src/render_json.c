@@ -1472,7 +1472,7 @@ static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
     if (!w)
         return -1;
     jctx x = {.r = r, .o = o};
-    if (sp->conns)
+    if (sp->batch == SL_BATCH_CONNS)
         spool_conns(&x, w, sp, lines);
     else
         spool_calls(&x, w, sp, lines);

@@ -287,7 +287,7 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
     sl_spool *sp = o->spool;
-    if (sp && sp->batch && sp->conns) {
+    if (sp && sp->batch == SL_BATCH_CONNS) {
         /* Connections complete early: their rows (widths and dates as the
          * end will print them) and verdicts, spooled. */
         sl_render_opts rows = *o;

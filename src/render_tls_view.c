@@ -10,7 +10,7 @@ int sl_render_tls(const sl_report *r, const sl_render_opts *o)
 {
     const sl_model *m = r->model;
     sl_spool *sp = o->spool;
-    if (sp && sp->batch && !sp->conns)
+    if (sp && sp->batch == SL_BATCH_CALLS)
         return 0; /* calls: nothing of this view */
     sl_render_opts spooled = *o;
     if (sp && sp->batch)

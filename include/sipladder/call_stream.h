@@ -61,7 +61,7 @@ void sl_call_stream_pressure(void *ctx, sl_model *m, sl_time_ns now);
  * connections that no held SIP record was carried by and no held call can
  * still take are judged by the TLS and TCP rules (with the capture point
  * the last batch of calls was judged with), handed to the view as a batch
- * (sl_spool.conns set), and retired (sl_model_retire_conns).  Those no
+ * (sl_spool.batch SL_BATCH_CONNS), and retired (sl_model_retire_conns).  Those no
  * call took are the end's orphans too. */
 void sl_call_stream_conns(void *ctx, sl_model *m, sl_time_ns now);
 

@@ -18,15 +18,20 @@ enum {
     SL_SPOOL_PARTS
 };
 
+typedef enum {
+    SL_BATCH_NONE = 0,  /* the final run: the whole output */
+    SL_BATCH_CALLS,     /* calls that ended (the report's model holds their records) */
+    SL_BATCH_CONNS,     /* complete connections (the report's model holds only them;
+                         * its calls only hosts and orphan_conns) */
+} sl_spool_batch;
+
 typedef struct sl_spool {
     FILE *part[SL_SPOOL_PARTS];
     uint64_t entries[SL_SPOOL_PARTS]; /* entries written to each part */
     uint64_t calls;     /* calls handed to the view in batches */
     uint64_t replaced;  /* JSON: strings whose invalid UTF-8 was replaced, in the parts */
     uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
-    bool batch;         /* the view runs on a batch: write the parts only */
-    bool conns;         /* the batch is of complete connections (the report's model holds
-                         * only them; its calls only hosts and orphan_conns) */
+    sl_spool_batch batch; /* non-zero: the view runs on a batch and writes the parts only */
     bool failed;        /* a part could not be written (call_stream checks after each batch) */
 } sl_spool;
 
