@@ -27,6 +27,8 @@ is read, call_stream.h).  Asserts:
   * tls: the same session blocks, in any order;
   * calls: the same call lines, numbers aside; ladder: the same rows but
     for the FIN rows of connections still open when a call was written;
+  * --export-certs writes the same files and count (certificates of
+    connections written early are exported as they go);
   * summary without -q says that calls were written early (with -q, and
     when nothing was streamed, it does not);
   * ladder --call finds a call written early; a call that is not there
@@ -168,6 +170,17 @@ def main():
         w = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap)).splitlines() if not fin.search(l))
         s = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap, *small)).splitlines() if not fin.search(l))
         check(w == s and len(w) > 1000, 'ladder: the same rows but FINs after a call was written (%d vs %d)' % (len(w), len(s)))
+
+        # --export-certs: the certificates of connections written early too.
+        def export(*extra):
+            d = tempfile.mkdtemp(dir=tmp)
+            p = subprocess.run([a.sipladder, 'summary', '-q', '--export-certs', d, *extra, cap],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+            counts = re.findall(rb'(\d+) certificates? written', p.stderr)
+            return sorted(os.listdir(d)), int(counts[0]) if counts else 0
+        (fw, nw), (fs, ns) = export(), export(*small)
+        check(fw == fs and fw and nw == ns and nw,
+              '--export-certs: the same %d files, %d certificates written (streamed: %d, %d)' % (len(fw), nw, len(fs), ns))
 
         note = 'note: the SIP messages of calls that ended (%d) were written' % streamed['capture']['sip_streamed']
         loud = lambda *extra: subprocess.run([a.sipladder, 'summary', *extra, cap], stdout=subprocess.PIPE,
