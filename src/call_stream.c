@@ -72,13 +72,17 @@ static void number_after_written(const sl_call_stream *s, sl_calls *calls)
         calls->calls[i].id += (uint32_t)s->spool.calls;
 }
 
-/* A part that could not be written (disk full) makes the output incomplete,
- * whichever view wrote it. */
-static void check_spool(sl_spool *sp)
+/* The view on a batch, writing to its spools.  A part that could not be
+ * written (disk full) makes the output incomplete, whichever view wrote it. */
+static int view_batch(sl_call_stream *s, const sl_report *report, sl_spool_batch kind)
 {
+    s->spool.batch = kind;
+    int rc = s->cfg.view(report, s->cfg.opts) < 0 ? -1 : 0;
+    s->spool.batch = SL_BATCH_NONE;
     for (int i = 0; i < SL_SPOOL_PARTS; i++)
-        if (ferror(sp->part[i]))
-            sp->failed = true;
+        if (ferror(s->spool.part[i]))
+            s->spool.failed = true;
+    return rc;
 }
 
 static void fail(sl_call_stream *s, int rc)
@@ -264,12 +268,8 @@ static int write_batch(sl_call_stream *s, sl_model *m, const bool *release, size
         rc = sl_diagnose(&batch, calls, &o, &verdicts);
         report.diagnoses = &verdicts;
     }
-    if (rc == 0 && s->cfg.view) {
-        s->spool.batch = SL_BATCH_CALLS;
-        rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
-        s->spool.batch = SL_BATCH_NONE;
-        check_spool(&s->spool);
-    }
+    if (rc == 0 && s->cfg.view)
+        rc = view_batch(s, &report, SL_BATCH_CALLS);
     if (rc == 0 && calls)
         rc = remember_batch(s, m, calls, report.diagnoses);
     /* A settled capture point (a relayed call) stays; the first one
@@ -416,14 +416,20 @@ static sl_host *batch_hosts(sl_call_stream *s, const sl_model *batch, size_t *n_
             h[u++].addr = h[i].addr;
     *n_out = u;
     for (size_t i = 0; i < u; i++) {
-        const sl_host *note = note_find(s, &h[i].addr);
         char text[SL_ADDR_PORT_STRLEN];
-        bool named = note && note->label;
-        h[i].source = named ? note->source : SL_LABEL_ADDRESS;
-        h[i].role = note ? note->role : NULL;
-        h[i].label = strdup(named ? note->label : sl_addr_format(&h[i].addr, text, sizeof text));
-        h[i].product = note && note->product ? strdup(note->product) : NULL;
-        if (!h[i].label || (note && note->product && !h[i].product)) {
+        const char *label = sl_addr_format(&h[i].addr, text, sizeof text);
+        h[i].source = SL_LABEL_ADDRESS;
+        bool ok = true;
+        const sl_host *note = note_find(s, &h[i].addr);
+        if (note) {
+            h[i].role = note->role;
+            if (note->label) {
+                label = note->label;
+                h[i].source = note->source;
+            }
+            ok = !note->product || (h[i].product = strdup(note->product));
+        }
+        if (!ok || !(h[i].label = strdup(label))) {
             free_hosts(h, i + 1);
             return NULL;
         }
@@ -477,12 +483,8 @@ static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_
         rc = sl_diagnose(&batch, report.calls, &o, &verdicts);
         report.diagnoses = &verdicts;
     }
-    if (rc == 0 && s->cfg.view) {
-        s->spool.batch = SL_BATCH_CONNS;
-        rc = s->cfg.view(&report, s->cfg.opts) < 0 ? -1 : 0;
-        s->spool.batch = SL_BATCH_NONE;
-        check_spool(&s->spool);
-    }
+    if (rc == 0 && s->cfg.view)
+        rc = view_batch(s, &report, SL_BATCH_CONNS);
     if (rc == 0 && s->cfg.on_conns)
         s->cfg.on_conns(s->cfg.on_conns_ctx, &batch); /* its failure is its own to report */
     sl_diagnoses_clear(&verdicts);
