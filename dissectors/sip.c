@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "osip_arena.h"
 #include "sipladder/sip.h"
 #include "sipladder/status.h"
 
 #define SIP_NAME "sip"
 /* A start line longer than this is not a start line (resync gives up on it). */
 #define SIP_MAX_START_LINE 8192
-#define SIP_MAX_OWNED (2 + 3 * SL_SIP_MAX_ADDRS)
 /* Header lines libosip2 parses per message: each holds one or more Vias
  * or addresses, so the Via and address caps bound what is kept anyway. */
 #define SIP_MAX_STRUCTURED (SL_SIP_MAX_VIAS + SL_SIP_MAX_ADDRS + 2)
@@ -43,8 +43,7 @@ typedef struct sip_scratch {
     size_t n_addrs;
     sl_sip_param params[SL_SIP_MAX_PARAMS];
     size_t n_params;
-    char *owned[SIP_MAX_OWNED]; /* libosip2 strings to free after the emit */
-    size_t n_owned;
+    sl_osip_arena *arena; /* libosip2's tree and strings of this message */
     sip_structured structured[SIP_MAX_STRUCTURED]; /* the header lines libosip2 parses */
     size_t n_structured;
     char *value_buf; /* a NUL-terminated copy of one of them for libosip2 */
@@ -660,25 +659,13 @@ static size_t take_raw_headers(sip_state *st, const sip_frame *fr)
 
 /* ---- field extraction: libosip2's tree ---- */
 
-static const char *keep(sip_state *st, char *s)
-{
-    if (!s)
-        return NULL;
-    if (st->sc->n_owned == SIP_MAX_OWNED) {
-        osip_free(s);
-        st->sc->cap_hit = true;
-        return NULL;
-    }
-    st->sc->owned[st->sc->n_owned++] = s;
-    return s;
-}
-
-static sl_sip_str uri_str(sip_state *st, const osip_uri_t *u)
+/* The URI as text, in the message's arena like the rest of the tree. */
+static sl_sip_str uri_str(const osip_uri_t *u)
 {
     char *s = NULL;
     if (!u || osip_uri_to_str(u, &s) != 0)
         return (sl_sip_str){0};
-    return cstr(keep(st, s));
+    return cstr(s);
 }
 
 /* Generic parameters into the shared param pool. */
@@ -730,7 +717,7 @@ static const sl_sip_addr *take_addrs(sip_state *st, const osip_list_t *l, size_t
             break;
         }
         sl_sip_addr *d = &st->sc->addrs[st->sc->n_addrs++];
-        *d = (sl_sip_addr){.display = unquote(cstr(a->displayname)), .uri = uri_str(st, a->url)};
+        *d = (sl_sip_addr){.display = unquote(cstr(a->displayname)), .uri = uri_str(a->url)};
         if (!a->url)
             d->uri = mkstr("*", 1); /* Contact: * (RFC 3261 10.2.2) */
         d->params = take_params(st, &a->gen_params, &d->n_params);
@@ -739,13 +726,13 @@ static const sl_sip_addr *take_addrs(sip_state *st, const osip_list_t *l, size_t
     return first;
 }
 
-static void take_party(sip_state *st, const osip_from_t *a, sl_sip_str *display, sl_sip_str *uri,
+static void take_party(const osip_from_t *a, sl_sip_str *display, sl_sip_str *uri,
                        sl_sip_str *tag)
 {
     if (!a)
         return;
     *display = unquote(cstr(a->displayname));
-    *uri = uri_str(st, a->url);
+    *uri = uri_str(a->url);
     for (int i = 0; i < osip_list_size(&a->gen_params); i++) {
         const osip_generic_param_t *g = osip_list_get(&a->gen_params, i);
         if (sl_sip_str_eq(cstr(g->gname), "tag"))
@@ -757,8 +744,8 @@ static void take_osip(sip_state *st, const osip_message_t *m)
 {
     sl_sip_fields *f = &st->sc->msg.f;
     take_vias(st, m);
-    take_party(st, m->from, &f->from_display, &f->from_uri, &f->from_tag);
-    take_party(st, m->to, &f->to_display, &f->to_uri, &f->to_tag);
+    take_party(m->from, &f->from_display, &f->from_uri, &f->from_tag);
+    take_party(m->to, &f->to_display, &f->to_uri, &f->to_tag);
     f->contacts = take_addrs(st, &m->contacts, &f->n_contacts);
     f->routes = take_addrs(st, &m->routes, &f->n_routes);
     f->record_routes = take_addrs(st, &m->record_routes, &f->n_record_routes);
@@ -774,9 +761,7 @@ static void take_osip(sip_state *st, const osip_message_t *m)
 
 static void reset_msg(sip_state *st)
 {
-    for (size_t i = 0; i < st->sc->n_owned; i++)
-        osip_free(st->sc->owned[i]);
-    st->sc->n_owned = st->sc->n_params = st->sc->n_addrs = st->sc->n_structured = 0;
+    st->sc->n_params = st->sc->n_addrs = st->sc->n_structured = 0;
     st->sc->cap_hit = false;
     memset(&st->sc->msg, 0, sizeof st->sc->msg);
     sl_sip_fields *f = &st->sc->msg.f;
@@ -863,10 +848,9 @@ static void parse_structured(sip_state *st, osip_message_t *om)
 
 /* Parse with libosip2 unless the header block holds a NUL (the raw lines
  * would hold it, and libosip2 works on C strings). */
-static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out, osip_message_t **om)
+static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out)
 {
     sl_sip_fields *f = &st->sc->msg.f;
-    *om = NULL;
     if (memchr(fr->buf + fr->start, 0, fr->hdr_end - fr->start)) {
         malformed(f, "NUL byte in the header section");
         return;
@@ -879,25 +863,23 @@ static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *
         malformed(f, fr->cut);
         return;
     }
-    if (osip_message_init(om) != 0) {
-        *om = NULL;
+    osip_message_t *om;
+    if (osip_message_init(&om) != 0) {
         malformed(f, "out of memory in libosip2");
         return;
     }
-    parse_structured(st, *om);
-    if (f->malformed) {
-        osip_message_free(*om);
-        *om = NULL;
-        return;
-    }
-    st->sc->msg.osip = *om;
-    take_osip(st, *om);
+    parse_structured(st, om);
+    if (f->malformed)
+        return; /* the tree goes with the arena */
+    st->sc->msg.osip = om;
+    take_osip(st, om);
     report_missing(st, dir, fr, out);
 }
 
 static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport tr, sl_sink *out)
 {
     reset_msg(st);
+    sl_osip_arena_enter(st->sc->arena);
     sl_sip_fields *f = &st->sc->msg.f;
     const uint8_t *p = fr->buf + fr->start;
     take_first_line(f, p, fr->hdr_end - fr->start);
@@ -908,8 +890,7 @@ static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport
     }
     f->mra_ar_sk_offered = sl_sip_has_option(f, "supported", "x-cisco-mra-ha=AR_SK");
     f->ar_sk_supported = sl_sip_has_option(f, "supported", "X-cisco-supports-AR_SK");
-    osip_message_t *om;
-    parse_osip(st, dir, fr, out, &om);
+    parse_osip(st, dir, fr, out);
     if (bad_lines)
         sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED,
                        "%zu SIP header line(s) without a colon", bad_lines);
@@ -925,9 +906,10 @@ static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport
     sl_event ev = {.kind = SL_EV_SIP, .dir = dir, .dissector = SIP_NAME, .u.sip = &st->sc->msg};
     sl_sink_span(out, fr->start, fr->end, &ev.span);
     sl_sink_emit(out, &ev);
-    if (om)
-        osip_message_free(om);
     reset_msg(st);
+    /* libosip2's tree and strings of this message, dropped at once (the
+     * record made in the emit has its own copies). */
+    sl_osip_arena_leave(st->sc->arena);
 }
 
 static void emit_keepalive(sl_dir dir, size_t start, size_t end, uint32_t count, sl_sink *out)
@@ -1166,7 +1148,21 @@ static int osip_ready(void)
     if (parser_init() != 0)
         return -SL_ENOMEM;
     osip_trace_initialize_func(TRACE_LEVEL0, osip_quiet);
+    sl_osip_arena_install();
     return 0;
+}
+
+/* The scratch's own memory: its arena and value buffer. */
+static int scratch_init(sip_scratch *sc)
+{
+    sc->arena = sl_osip_arena_new();
+    return sc->arena ? 0 : -SL_ENOMEM;
+}
+
+static void scratch_clear(sip_scratch *sc)
+{
+    sl_osip_arena_free(sc->arena);
+    free(sc->value_buf);
 }
 
 /* The analysis's shared context: libosip2 is ready (a flow need not set it
@@ -1182,6 +1178,10 @@ static void *sip_shared_new(const sl_config *cfg)
     if (osip_ready() != 0)
         return NULL;
     sip_shared *sh = calloc(1, sizeof *sh);
+    if (sh && scratch_init(&sh->scratch) < 0) {
+        free(sh);
+        return NULL;
+    }
     if (sh)
         sh->osip_ready = true;
     return sh;
@@ -1192,9 +1192,7 @@ static void sip_shared_free(void *shared)
     sip_shared *sh = shared;
     if (!sh)
         return;
-    for (size_t i = 0; i < sh->scratch.n_owned; i++) /* empty between messages; to be sure */
-        osip_free(sh->scratch.owned[i]);
-    free(sh->scratch.value_buf);
+    scratch_clear(&sh->scratch);
     free(sh);
 }
 
@@ -1213,7 +1211,8 @@ static void *sip_state_new(const sl_flow_info *flow, const sl_config *cfg, void 
     } else {
         st->sc = calloc(1, sizeof *st->sc);
         st->own_sc = true;
-        if (!st->sc) {
+        if (!st->sc || scratch_init(st->sc) < 0) {
+            free(st->sc);
             free(st);
             return NULL;
         }
@@ -1249,7 +1248,7 @@ static void sip_state_free(void *state)
         return;
     reset_msg(st);
     if (st->own_sc) {
-        free(st->sc->value_buf);
+        scratch_clear(st->sc);
         free(st->sc);
     }
     free(st);
