@@ -299,7 +299,7 @@ static int mark_ended(sl_call_stream *s, sl_model *m, sl_time_ns now, bool *rele
     }
     sl_model held = *m;
     held.corr_conns_after = conns_after(m->sip, m->n_sip);
-    sl_calls *calls = sl_calls_build(&held, s->cfg.labels, 0);
+    sl_calls *calls = sl_calls_group(&held);
     if (!calls)
         return -SL_ENOMEM;
     bool *ended = calloc(calls->n_calls ? calls->n_calls : 1, sizeof *ended);

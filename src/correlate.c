@@ -140,18 +140,24 @@ static int build_all(sl_corr_build *b)
         if (place_message(b, i) < 0)
             return -SL_ENOMEM;
     if (sl_corr_calls_make(b) < 0 || sl_corr_calls_finish(b) < 0 || sl_corr_legs_conns(b) < 0 ||
-        sl_corr_conns_attach(b) < 0 || sl_corr_registrations_make(b) < 0 || rec_calls_make(b) < 0 ||
-        sl_corr_hosts_label(b) < 0)
+        sl_corr_conns_attach(b) < 0 || rec_calls_make(b) < 0)
+        return -SL_ENOMEM;
+    if (!b->group_only && (sl_corr_registrations_make(b) < 0 || sl_corr_hosts_label(b) < 0))
         return -SL_ENOMEM;
     return 0;
 }
 
-sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call)
+static sl_calls *build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call, bool group_only)
 {
     sl_calls_full *cf = calloc(1, sizeof *cf);
     if (!cf)
         return NULL;
-    sl_corr_build b = {.m = m, .labels = labels, .max_messages = max_messages_per_call, .cf = cf, .o = &cf->pub};
+    sl_corr_build b = {.m = m,
+                       .labels = labels,
+                       .max_messages = max_messages_per_call,
+                       .group_only = group_only,
+                       .cf = cf,
+                       .o = &cf->pub};
     int rc = build_all(&b);
     build_clear(&b);
     if (rc < 0) {
@@ -160,6 +166,13 @@ sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_
     }
     return &cf->pub;
 }
+
+sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call)
+{
+    return build(m, labels, max_messages_per_call, false);
+}
+
+sl_calls *sl_calls_group(const sl_model *m) { return build(m, NULL, 0, true); }
 
 void sl_calls_free(sl_calls *c)
 {

@@ -84,6 +84,7 @@ typedef struct sl_corr_build {
     const sl_model *m;
     const sl_labels *labels;
     size_t max_messages;        /* per call; 0: no cap */
+    bool group_only;            /* sl_calls_group: no labels, no registrations */
     sl_calls_full *cf;
     sl_calls *o;
     const sl_sip_record **recs; /* by frame */

@@ -390,6 +390,35 @@ START_TEST(corpus_register_invite_cancel)
 }
 END_TEST
 
+/* The grouping alone (what the call stream asks to tell which calls have
+ * ended) is the full build's grouping, without labels or registrations. */
+START_TEST(group_only_is_the_same_grouping)
+{
+    loaded l;
+    if (!load(&l, "SL_SHARED", "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap"))
+        return;
+    sl_calls *g = sl_calls_group(l.m);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(g->n_calls, l.c->n_calls);
+    ck_assert_uint_eq(g->n_legs, l.c->n_legs);
+    ck_assert_uint_eq(g->n_dialogs, l.c->n_dialogs);
+    ck_assert_uint_eq(g->n_transactions, l.c->n_transactions);
+    for (size_t i = 0; i < l.c->n_calls; i++) {
+        ck_assert_uint_eq(g->calls[i].n_messages, l.c->calls[i].n_messages);
+        ck_assert_uint_eq(g->calls[i].n_conns, l.c->calls[i].n_conns);
+        ck_assert_int_eq(g->calls[i].outcome, l.c->calls[i].outcome);
+    }
+    for (size_t i = 0; i < l.m->n_sip; i++)
+        ck_assert_int_eq(sl_calls_call_of(g, l.m->sip[i]), sl_calls_call_of(l.c, l.m->sip[i]));
+    ck_assert_uint_eq(l.c->n_registrations, 3);
+    ck_assert_uint_eq(g->n_registrations, 0);
+    for (size_t i = 0; i < g->n_hosts; i++)
+        ck_assert_ptr_null(g->hosts[i].label);
+    sl_calls_free(g);
+    unload(&l);
+}
+END_TEST
+
 /* tshark: one Call-ID through a proxy (…:3519) on IPv6, INVITE 2 from
  * …:1521, relayed to …:4222; the 200 to the caller is frame 28. */
 START_TEST(corpus_ipv6_proxy)
@@ -795,6 +824,7 @@ static Suite *suite(void)
     tcase_add_test(t, testdata_register_mra);
     tcase_add_test(t, testdata_two_in_one_segment);
     tcase_add_test(t, corpus_register_invite_cancel);
+    tcase_add_test(t, group_only_is_the_same_grouping);
     tcase_add_test(t, corpus_ipv6_proxy);
     tcase_add_test(t, corpus_erspan_refer);
     tcase_add_test(t, corpus_register_through_proxy);

@@ -149,6 +149,10 @@ typedef struct sl_calls {
  * messages (sl_limits; 0: no cap) and counts the rest in messages_not_kept.
  * NULL when out of memory. */
 sl_calls *sl_calls_build(const sl_model *m, const sl_labels *labels, size_t max_messages_per_call);
+/* The grouping alone: calls, legs, dialogs, transactions and connections,
+ * but hosts without labels or roles and no registrations (what telling
+ * which calls have ended needs, at about two thirds of the cost). */
+sl_calls *sl_calls_group(const sl_model *m);
 void sl_calls_free(sl_calls *c); /* NULL-safe */
 
 /* The host index of an address, or -1. */
