@@ -61,7 +61,8 @@ static void put(jctx *x, json_t *obj, const char *key, json_t *val)
         json_decref(val); /* counted already; nothing reads the tree */
         return;
     }
-    if (json_object_set_new(obj, key, val) != 0)
+    /* Keys are our own ASCII constants: jansson need not check their UTF-8. */
+    if (json_object_set_new_nocheck(obj, key, val) != 0)
         x->err = true;
 }
 
