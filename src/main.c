@@ -50,6 +50,7 @@ typedef struct cli {
     const char *export_certs;
     sl_ladder_opts ladder; /* --call, --ports, --ascii, --width */
     const char *format; /* --format, interpreted by the view */
+    unsigned threads;   /* --threads; 0: two when the machine has two CPUs or more */
     sl_config cfg;
 } cli;
 
@@ -103,6 +104,8 @@ static void usage(FILE *out)
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
           "      --width N        ladder: N columns wide (default: the terminal's, else 120)\n"
+          "      --threads N      threads at most (1 or 2; default 2 when there are 2 CPUs):\n"
+          "                       json writes a batch's calls on two\n"
           "  -q, --quiet          no progress, only the table\n"
           "  -v, --verbose        more detail (every anomaly kept)\n"
           "      --max-flows N    open flows at once (default 200000)\n"
@@ -177,7 +180,7 @@ static int add_file(cli *c, const char *name)
 
 enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
-    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT,
+    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT, OPT_THREADS,
     OPT_MAX_CERTS, OPT_MAX_CALL_MSGS, OPT_MAX_CONNS, OPT_MAX_SIP_MEMORY,
     OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH,
 };
@@ -227,6 +230,13 @@ static int parse_option(cli *c, int opt, const char *arg)
         return 0;
     }
     case OPT_FORMAT: c->format = arg; return 0;
+    case OPT_THREADS: {
+        size_t t;
+        if (parse_size(arg, &t) < 0 || t < 1 || t > 2)
+            return fail_usage("--threads wants 1 or 2, not '%s'", arg);
+        c->threads = (unsigned)t;
+        return 0;
+    }
     case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
     case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
     case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
@@ -271,6 +281,7 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"call", required_argument, NULL, OPT_CALL},   {"ports", no_argument, NULL, OPT_PORTS},
         {"ascii", no_argument, NULL, OPT_ASCII},       {"width", required_argument, NULL, OPT_WIDTH},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -399,6 +410,7 @@ static int run(cli *c)
                          .verbose = c->verbose, .labels = &c->labels, .tls = &c->cfg.tls};
     ro.format = c->format;
     ro.ladder = &c->ladder;
+    ro.threads = c->threads ? c->threads : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1);
     sl_diagnose_options dopt;
     sl_diagnose_options_default(&dopt);
     dopt.expect_name = c->cfg.tls.expect_name;

@@ -8,6 +8,7 @@
  * diagnose.h); this file calls none of their functions, so it links and
  * works whether or not correlation and diagnosis ran. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1426,43 +1427,140 @@ static void spool_elem_compact(jctx *x, jout *w, sl_spool *sp, int part, json_t 
     out_piece(x, w, v, 0, flags);
 }
 
+/* How a spooled element goes out: in the document's array (indented), in
+ * a one-line array (the jsonl head's connections), or as a line of its own. */
+typedef enum { ELEM_INDENTED, ELEM_IN_LINE, ELEM_LINE } elem_style;
+
+/* Elements [from, to) of a batch into w, `before` of them preceding the
+ * first in its array.  Each part has its own context (counters, error), so
+ * two parts can be written at once. */
+typedef struct elems_part {
+    jctx x;
+    jout *w;
+    elem_fn make;
+    elem_style style;
+    size_t from, to, before;
+} elems_part;
+
+static void write_elems(elems_part *p)
+{
+    for (size_t i = p->from; i < p->to && !p->x.err && !p->w->err; i++) {
+        json_t *v = NULL;
+        p->make(&p->x, i, &v);
+        bool comma = p->before + (i - p->from) > 0;
+        switch (p->style) {
+        case ELEM_INDENTED:
+            if (comma)
+                out_bytes(p->w, ",", 1);
+            out_newline(p->w, 4);
+            out_piece(&p->x, p->w, v, 4, SL_JSON_FLAGS | JSON_INDENT(2));
+            break;
+        case ELEM_IN_LINE:
+            if (comma)
+                out_bytes(p->w, ",", 1);
+            out_piece(&p->x, p->w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
+            break;
+        case ELEM_LINE:
+            out_piece(&p->x, p->w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
+            out_bytes(p->w, "\n", 1);
+            break;
+        }
+    }
+    out_flush(p->w);
+}
+
+static void *write_elems_thread(void *part)
+{
+    write_elems(part);
+    return NULL;
+}
+
+/* f's bytes appended to w's file; false when a read or write failed. */
+static bool append_file(jout *w, FILE *f)
+{
+    rewind(f);
+    size_t n;
+    while ((n = fread(w->buf, 1, sizeof w->buf, f)) > 0)
+        if (fwrite(w->buf, 1, n, w->f) != n)
+            return false;
+    return !ferror(f);
+}
+
+/* n elements of a batch into spool part `part`, the second half by a
+ * worker thread into a temporary file when the options allow one
+ * (--threads): building and dumping jansson trees is most of a json run,
+ * and elements are independent.  The bytes are those of one thread. */
+static void spool_elems(jctx *x, jout *w, sl_spool *sp, int part, size_t n, elem_fn make, elem_style style)
+{
+    size_t before = sp->entries[part];
+    size_t half = x->o->threads > 1 && n >= 2 ? n / 2 : n;
+    elems_part first = {.x = *x, .w = w, .make = make, .style = style, .from = 0, .to = half, .before = before};
+    elems_part second = {.x = {.r = x->r, .o = x->o}, .make = make, .style = style, .from = half, .to = n,
+                         .before = before + half};
+    w->f = sp->part[part];
+    FILE *tmp = half < n ? tmpfile() : NULL;
+    second.w = tmp ? jout_new(tmp) : NULL;
+    pthread_t worker;
+    bool threaded = second.w && pthread_create(&worker, NULL, write_elems_thread, &second) == 0;
+    if (!threaded) /* no second thread (or none allowed): all on this one */
+        first.to = n;
+    write_elems(&first);
+    if (threaded) {
+        pthread_join(worker, NULL);
+        first.x.err |= second.x.err;
+        if (second.w->err || !append_file(w, tmp))
+            w->err = true;
+        first.x.replaced += second.x.replaced;
+    }
+    free(second.w);
+    if (tmp)
+        fclose(tmp);
+    *x = first.x;
+    sp->entries[part] += n;
+}
+
+static bool call_line_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = call_line(x, i);
+    return true;
+}
+
+/* A batch's verdicts, in the document's array. */
+static void spool_verdicts(jctx *x, jout *w, sl_spool *sp)
+{
+    const sl_report *r = x->r;
+    w->f = sp->part[SL_SPOOL_VERDICTS];
+    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
+        spool_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]),
+                   SL_JSON_FLAGS | JSON_INDENT(2));
+}
+
 /* A batch of complete connections: their elements and verdicts (none is
  * a call's), for the document's arrays or the head line's. */
 static void spool_conns(jctx *x, jout *w, sl_spool *sp, bool lines)
 {
+    spool_elems(x, w, sp, SL_SPOOL_CONNS, x->r->model->n_conns, conn_elem, lines ? ELEM_IN_LINE : ELEM_INDENTED);
+    if (!lines) {
+        spool_verdicts(x, w, sp);
+        return;
+    }
     const sl_report *r = x->r;
-    const size_t flags = SL_JSON_FLAGS | (lines ? JSON_COMPACT : JSON_INDENT(2));
-    void (*put_elem)(jctx *, jout *, sl_spool *, int, json_t *, size_t) = lines ? spool_elem_compact : spool_elem;
-    w->f = sp->part[SL_SPOOL_CONNS];
-    for (size_t i = 0; i < r->model->n_conns && !x->err && !w->err; i++)
-        put_elem(x, w, sp, SL_SPOOL_CONNS, conn_json(x, &r->model->conns[i]), flags);
-    out_flush(w);
     w->f = sp->part[SL_SPOOL_VERDICTS];
     for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
-        put_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]), flags);
+        spool_elem_compact(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]),
+                           SL_JSON_FLAGS | JSON_COMPACT);
 }
 
 /* A batch of calls that ended: their elements and verdicts, or call lines. */
 static void spool_calls(jctx *x, jout *w, sl_spool *sp, bool lines)
 {
-    const sl_report *r = x->r;
-    size_t n_calls = r->calls ? r->calls->n_calls : 0;
-    w->f = sp->part[SL_SPOOL_CALLS];
-    if (lines) {
-        for (size_t i = 0; i < n_calls && i <= INT32_MAX && !x->err && !w->err; i++) {
-            out_piece(x, w, call_line(x, i), 0, SL_JSON_FLAGS | JSON_COMPACT);
-            out_bytes(w, "\n", 1);
-            sp->entries[SL_SPOOL_CALLS]++;
-        }
-        return;
-    }
-    const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
-    for (size_t i = 0; i < n_calls && !x->err && !w->err; i++)
-        spool_elem(x, w, sp, SL_SPOOL_CALLS, call_json(x, r->calls, i), flags);
-    out_flush(w);
-    w->f = sp->part[SL_SPOOL_VERDICTS];
-    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
-        spool_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]), flags);
+    size_t n_calls = x->r->calls ? x->r->calls->n_calls : 0;
+    if (lines && n_calls > (size_t)INT32_MAX + 1)
+        n_calls = (size_t)INT32_MAX + 1; /* as the final run's call lines */
+    spool_elems(x, w, sp, SL_SPOOL_CALLS, n_calls, lines ? call_line_elem : call_elem,
+                lines ? ELEM_LINE : ELEM_INDENTED);
+    if (!lines)
+        spool_verdicts(x, w, sp);
 }
 
 /* A streamed batch (call_stream.h), of calls or of connections. */

@@ -91,6 +91,8 @@ START_TEST(usage_errors_exit_2)
         {"--max-sip-memory", "0", NULL},
         {"--max-sip-memory", "99999999", NULL},
         {"--max-connections", "many", NULL},
+        {"--threads", "3", NULL},
+        {"--threads", "0", NULL},
         {"summary", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

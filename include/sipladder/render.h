@@ -34,6 +34,9 @@ typedef struct sl_render_opts {
      * view writes only the per-call parts of r to the spool; in the final
      * run it writes the spooled parts before its own, counting them. */
     struct sl_spool *spool;
+    /* Threads a view may run at once (--threads; 0 or 1: only the caller's).
+     * The json view writes a batch's calls on two. */
+    unsigned threads;
 } sl_render_opts;
 
 /* One line per TCP connection and UDP flow, then warnings and anomalies.
