@@ -1500,6 +1500,9 @@ static void spool_elems(jctx *x, jout *w, sl_spool *sp, int part, size_t n, elem
     w->f = sp->part[part];
     FILE *tmp = half < n ? tmpfile() : NULL;
     second.w = tmp ? jout_new(tmp) : NULL;
+    /* jansson's hash seed is set by the first object made; set it here,
+     * before two threads make their first at once (a no-op once set). */
+    json_object_seed(0);
     pthread_t worker;
     bool threaded = second.w && pthread_create(&worker, NULL, write_elems_thread, &second) == 0;
     if (!threaded) /* no second thread (or none allowed): all on this one */
