@@ -10,6 +10,7 @@
  * the whole message parsed every header and copied the body for nothing
  * read: a fifth of the instructions of a whole `summary` run. */
 #include <osipparser2/osip_parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -833,7 +834,7 @@ static void parse_structured(sip_state *st, osip_message_t *om)
     }
     for (size_t i = 0; i < sc->n_structured; i++) {
         char name[sizeof "record-route"];
-        strcpy(name, sc->structured[i].osip_name); /* libosip2 may lower-case it in place */
+        snprintf(name, sizeof name, "%s", sc->structured[i].osip_name); /* libosip2 may lower-case it in place */
         char *text = value_copy(sc, sc->structured[i].value);
         if (!text) {
             malformed(f, "out of memory in libosip2");
