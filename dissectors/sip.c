@@ -44,7 +44,7 @@ typedef struct sip_scratch {
     size_t n_addrs;
     sl_sip_param params[SL_SIP_MAX_PARAMS];
     size_t n_params;
-    sl_osip_arena *arena; /* libosip2's tree and strings of this message */
+    sl_arena *arena;       /* libosip2's tree and strings of this message */
     sip_structured structured[SIP_MAX_STRUCTURED]; /* the header lines libosip2 parses */
     size_t n_structured;
     char *value_buf; /* a NUL-terminated copy of one of them for libosip2 */
@@ -1156,13 +1156,13 @@ static int osip_ready(void)
 /* The scratch's own memory: its arena and value buffer. */
 static int scratch_init(sip_scratch *sc)
 {
-    sc->arena = sl_osip_arena_new();
+    sc->arena = sl_arena_new();
     return sc->arena ? 0 : -SL_ENOMEM;
 }
 
 static void scratch_clear(sip_scratch *sc)
 {
-    sl_osip_arena_free(sc->arena);
+    sl_arena_free(sc->arena);
     free(sc->value_buf);
 }
 

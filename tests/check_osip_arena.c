@@ -1,5 +1,6 @@
-/* check_osip_arena.c - libosip2's allocations inside a scope come from the
- * arena and go at leave; outside one they are malloc's, as before. */
+/* check_osip_arena.c - the arena (arena.h), and libosip2's allocations
+ * inside a scope coming from it and going at leave; outside one they are
+ * malloc's, as before. */
 #include <check.h>
 #include <osipparser2/osip_parser.h>
 #include <stdint.h>
@@ -8,36 +9,36 @@
 #include "check_run.h"
 #include "osip_arena.h"
 
-static sl_osip_arena *ready(void)
+static sl_arena *ready(void)
 {
     ck_assert_int_eq(parser_init(), 0);
     sl_osip_arena_install();
-    sl_osip_arena *a = sl_osip_arena_new();
+    sl_arena *a = sl_arena_new();
     ck_assert_ptr_nonnull(a);
     return a;
 }
 
 START_TEST(outside_a_scope_is_malloc)
 {
-    sl_osip_arena *a = ready();
+    sl_arena *a = ready();
     char *p = osip_malloc(32);
     ck_assert_ptr_nonnull(p);
-    ck_assert(!sl_osip_arena_owns(a, p));
+    ck_assert(!sl_arena_owns(a, p));
     memset(p, 'x', 32);
     osip_free(p); /* a leak or a bad free here fails the sanitizer run */
-    sl_osip_arena_free(a);
+    sl_arena_free(a);
 }
 END_TEST
 
 START_TEST(inside_a_scope_is_the_arena)
 {
-    sl_osip_arena *a = ready();
+    sl_arena *a = ready();
     char *before = osip_malloc(16); /* made outside, freed inside: still malloc's */
     sl_osip_arena_enter(a);
     char *p = osip_malloc(5);
     char *q = osip_malloc(100);
-    ck_assert(sl_osip_arena_owns(a, p) && sl_osip_arena_owns(a, q));
-    ck_assert(!sl_osip_arena_owns(a, before));
+    ck_assert(sl_arena_owns(a, p) && sl_arena_owns(a, q));
+    ck_assert(!sl_arena_owns(a, before));
     ck_assert_uint_eq((uintptr_t)p % 16, 0);
     ck_assert_uint_eq((uintptr_t)q % 16, 0);
     memcpy(p, "abcd", 5);
@@ -49,23 +50,23 @@ START_TEST(inside_a_scope_is_the_arena)
     osip_free_func(p); /* a no-op: the bytes stay until leave */
     ck_assert_str_eq(p, "abcd");
     char *grown = osip_realloc_func(p, 4000);
-    ck_assert(sl_osip_arena_owns(a, grown));
+    ck_assert(sl_arena_owns(a, grown));
     ck_assert_str_eq(grown, "abcd");
     char *shrunk = osip_realloc_func(grown, 2);
     ck_assert(memcmp(shrunk, "ab", 2) == 0);
     osip_free(before);
     sl_osip_arena_leave(a);
-    ck_assert(!sl_osip_arena_owns(a, q));
+    ck_assert(!sl_arena_owns(a, q));
     char *after = osip_malloc(8);
-    ck_assert(!sl_osip_arena_owns(a, after));
+    ck_assert(!sl_arena_owns(a, after));
     osip_free(after);
-    sl_osip_arena_free(a);
+    sl_arena_free(a);
 }
 END_TEST
 
 START_TEST(a_message_larger_than_a_block)
 {
-    sl_osip_arena *a = ready();
+    sl_arena *a = ready();
     for (int round = 0; round < 3; round++) {
         sl_osip_arena_enter(a);
         char *big = osip_malloc(200000);
@@ -79,10 +80,10 @@ START_TEST(a_message_larger_than_a_block)
         }
         for (size_t i = 0; i < 2000; i++)
             ck_assert_int_eq((unsigned char)many[i][39], (unsigned char)i);
-        ck_assert(sl_osip_arena_owns(a, big) && sl_osip_arena_owns(a, many[1999]));
+        ck_assert(sl_arena_owns(a, big) && sl_arena_owns(a, many[1999]));
         sl_osip_arena_leave(a); /* the extra blocks are freed: no leak */
     }
-    sl_osip_arena_free(a);
+    sl_arena_free(a);
 }
 END_TEST
 
@@ -90,7 +91,7 @@ END_TEST
  * libosip2, gone at leave (the sanitizer run checks for leaks). */
 START_TEST(a_parse_tree_goes_at_leave)
 {
-    sl_osip_arena *a = ready();
+    sl_arena *a = ready();
     for (int round = 0; round < 100; round++) {
         sl_osip_arena_enter(a);
         osip_message_t *m;
@@ -101,7 +102,7 @@ START_TEST(a_parse_tree_goes_at_leave)
         ck_assert_int_eq(osip_list_size(&m->vias), 2);
         const osip_via_t *v = osip_list_get(&m->vias, 1);
         ck_assert_str_eq(v->host, "2001:db8::1");
-        ck_assert(sl_osip_arena_owns(a, v->host));
+        ck_assert(sl_arena_owns(a, v->host));
         char *text = NULL;
         osip_uri_t *u;
         ck_assert_int_eq(osip_uri_init(&u), 0);
@@ -111,7 +112,7 @@ START_TEST(a_parse_tree_goes_at_leave)
         ck_assert_str_eq(text, "sip:bob@example.com;transport=tcp");
         sl_osip_arena_leave(a);
     }
-    sl_osip_arena_free(a);
+    sl_arena_free(a);
 }
 END_TEST
 
