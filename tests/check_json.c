@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_arena.h"
 #include "sipladder/analysis.h"
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
@@ -604,11 +605,42 @@ START_TEST(caps_reported)
 }
 END_TEST
 
+/* jansson's values built inside an arena scope come from the arena and go
+ * at leave without json_decref (the sanitizer run checks for leaks and
+ * for use after leave); outside one they are malloc's and freed by decref. */
+START_TEST(values_built_in_an_arena)
+{
+    sl_json_arena_install();
+    sl_arena *a = sl_arena_new();
+    ck_assert_ptr_nonnull(a);
+    for (int round = 0; round < 3; round++) {
+        sl_json_arena_enter(a);
+        json_t *o = json_object();
+        json_t *list = json_array();
+        for (int i = 0; i < 5000; i++) /* past the first 64 KB block */
+            json_array_append_new(list, json_pack("{s:i, s:s}", "frame", i, "name", "Via"));
+        json_object_set_new(o, "messages", list);
+        ck_assert(sl_arena_owns(a, o) && sl_arena_owns(a, list));
+        char *text = json_dumps(o, JSON_COMPACT);
+        ck_assert_ptr_nonnull(text);
+        ck_assert(sl_arena_owns(a, text));
+        ck_assert_ptr_nonnull(strstr(text, "{\"frame\":4999,\"name\":\"Via\"}"));
+        sl_json_arena_leave(a); /* no json_decref, no free: all of it goes here */
+    }
+    json_t *outside = json_string("kept");
+    ck_assert(!sl_arena_owns(a, outside));
+    ck_assert_str_eq(json_string_value(outside), "kept");
+    json_decref(outside);
+    sl_arena_free(a);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("document");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, values_built_in_an_arena);
     tcase_add_test(tc, sip_messages_contract);
     tcase_add_test(tc, ipv6_in_brackets);
     tcase_add_test(tc, tcp_events);

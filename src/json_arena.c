@@ -1,0 +1,30 @@
+/* json_arena.c - jansson's allocator hooks, routed to the arena of the
+ * piece being built (see json_arena.h). */
+#include "json_arena.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+/* jansson's hooks take no context argument, so the arena in use is found
+ * through this one thread-local pointer: set and cleared by enter/leave
+ * around one piece, on the thread that builds it. */
+static _Thread_local sl_arena *current;
+
+static void *hook_malloc(size_t n) { return current ? sl_arena_alloc(current, n) : malloc(n); }
+
+static void hook_free(void *p)
+{
+    if (p && !(current && sl_arena_owns(current, p)))
+        free(p);
+}
+
+void sl_json_arena_install(void) { json_set_alloc_funcs(hook_malloc, hook_free); }
+
+void sl_json_arena_enter(sl_arena *a) { current = a; }
+
+void sl_json_arena_leave(sl_arena *a)
+{
+    if (current == a)
+        current = NULL;
+    sl_arena_reset(a);
+}
