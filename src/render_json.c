@@ -1208,24 +1208,43 @@ static void out_newline(jout *w, size_t indent)
     }
 }
 
+/* Whether one of the eight bytes of v is b (the has-zero-byte test). */
+static inline uint64_t has_byte(uint64_t v, unsigned char b)
+{
+    uint64_t x = v ^ (0x0101010101010101ull * b);
+    return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
+/* The bytes that need a look: newline, DEL, and C2 (a C1's lead byte). */
+static const bool dump_special[256] = {['\n'] = true, [0x7f] = true, [0xc2] = true};
+
 /* jansson writes DEL and C1 controls (U+0080-U+009F, valid UTF-8) raw
  * inside strings; a terminal obeys C1 like ESC, so they go out as \u
  * escapes.  Only strings hold such bytes, and jansson hands whole code
- * points to the callback, so the rewrite is exact. */
-static int dump_safe(const char *buf, size_t size, void *data)
+ * points to the callback, so the rewrite is exact.  This runs on every
+ * byte of the output: plain runs are skipped eight bytes at a time. */
+__attribute__((noinline)) static int dump_safe_slow(const char *buf, size_t size, void *data)
 {
-    /* The bytes that need a look: newline, DEL, and C2 (a C1's lead byte). */
-    static const bool special[256] = {['\n'] = true, [0x7f] = true, [0xc2] = true};
     jout *w = data;
     const unsigned char *u = (const unsigned char *)buf;
-    size_t start = 0;
-    for (size_t i = 0; i < size; i++) {
-        if (!special[u[i]])
+    size_t start = 0, i = 0;
+    while (i < size) {
+        if (size - i >= 8) {
+            uint64_t v;
+            memcpy(&v, u + i, 8);
+            if (!(has_byte(v, '\n') | has_byte(v, 0x7f) | has_byte(v, 0xc2))) {
+                i += 8;
+                continue;
+            }
+        }
+        if (!dump_special[u[i]]) {
+            i++;
             continue;
+        }
         if (u[i] == '\n') {
             out_bytes(w, buf + start, i - start);
             out_newline(w, w->indent);
-            start = i + 1;
+            start = ++i;
             continue;
         }
         unsigned cp;
@@ -1233,17 +1252,38 @@ static int dump_safe(const char *buf, size_t size, void *data)
             cp = 0x7f;
         else if (u[i] == 0xc2 && i + 1 < size && u[i + 1] < 0xa0)
             cp = u[i + 1];
-        else
+        else {
+            i++;
             continue;
+        }
         char esc[8];
         snprintf(esc, sizeof esc, "\\u%04x", cp);
         out_bytes(w, buf + start, i - start);
         out_bytes(w, esc, 6);
-        i += cp == 0x7f ? 0 : 1;
-        start = i + 1;
+        i += cp == 0x7f ? 1 : 2;
+        start = i;
     }
     out_bytes(w, buf + start, size - start);
     return w->err ? -1 : 0;
+}
+
+/* jansson's callback, called for every token it writes (a key, a quote,
+ * a number, a comma): most are a few plain bytes, copied here without a
+ * call; the rest, and any byte that needs a look, go to dump_safe_slow. */
+static int dump_safe(const char *buf, size_t size, void *data)
+{
+    jout *w = data;
+    if (size <= 32 && size <= sizeof w->buf - w->n) {
+        char *dst = w->buf + w->n;
+        for (size_t i = 0; i < size; i++) {
+            if (dump_special[(unsigned char)buf[i]])
+                return dump_safe_slow(buf, size, data);
+            dst[i] = buf[i];
+        }
+        w->n += size;
+        return w->err ? -1 : 0;
+    }
+    return dump_safe_slow(buf, size, data);
 }
 
 /* Write one piece at `indent` and free it (NULL: a builder failed). */
