@@ -41,7 +41,8 @@ typedef struct jctx {
     bool count_only;   /* strings are only checked and counted (json null) */
     const void **in_calls; /* streaming: the records calls hold, sorted */
     size_t n_in_calls;
-    sl_arena *arena; /* pieces are built in it (json_arena.h): none is released */
+    sl_arena *arena;   /* where elements are built (json_arena.h), or NULL */
+    bool in_arena;     /* building one there now: its pieces are not released */
 } jctx;
 
 /* Leg, dialog and transaction numbers go on from those of the calls
@@ -1296,8 +1297,33 @@ static void out_piece(jctx *x, jout *w, json_t *v, size_t indent, size_t flags)
     w->indent = indent;
     if (json_dump_callback(v, dump_safe, w, flags | JSON_ENCODE_ANY) != 0)
         w->err = true;
-    if (!x->arena) /* else the arena's reset drops the tree */
+    if (!x->in_arena) /* else the arena's reset drops the tree */
         json_decref(v);
+}
+
+/* An arena for the elements of a document (json_arena.h); NULL (out of
+ * memory) builds them with malloc, as without one. */
+static sl_arena *new_arena(void)
+{
+    sl_json_arena_install();
+    return sl_arena_new();
+}
+
+/* An element is built, written and dropped inside one arena scope. */
+static void element_begin(jctx *x)
+{
+    if (x->arena) {
+        sl_json_arena_enter(x->arena);
+        x->in_arena = true;
+    }
+}
+
+static void element_end(jctx *x)
+{
+    if (x->arena) {
+        x->in_arena = false;
+        sl_json_arena_leave(x->arena);
+    }
 }
 
 /* A top-level key of the document (a constant: nothing to escape). */
@@ -1373,11 +1399,13 @@ static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t f
     }
     for (size_t i = 0; i < n && !x->err && !w->err; i++) {
         json_t *v;
-        if (!elem(x, i, &v))
-            continue;
-        if (written++)
-            out_bytes(w, ",", 1);
-        out_piece(x, w, v, 0, flags);
+        element_begin(x);
+        if (elem(x, i, &v)) {
+            if (written++)
+                out_bytes(w, ",", 1);
+            out_piece(x, w, v, 0, flags);
+        }
+        element_end(x);
     }
     out_bytes(w, "]", 1);
 }
@@ -1406,12 +1434,14 @@ static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl
     }
     for (size_t i = 0; i < n && !x->err && !w->err; i++) {
         json_t *v;
-        if (!elem(x, i, &v))
-            continue;
-        out_bytes(w, written ? "," : "[", 1);
-        out_newline(w, 4);
-        out_piece(x, w, v, 4, flags);
-        written++;
+        element_begin(x);
+        if (elem(x, i, &v)) {
+            out_bytes(w, written ? "," : "[", 1);
+            out_newline(w, 4);
+            out_piece(x, w, v, 4, flags);
+            written++;
+        }
+        element_end(x);
     }
     if (written) {
         out_newline(w, 2);
@@ -1488,8 +1518,7 @@ typedef struct elems_part {
 static void write_elems(elems_part *p)
 {
     for (size_t i = p->from; i < p->to && !p->x.err && !p->w->err; i++) {
-        if (p->x.arena)
-            sl_json_arena_enter(p->x.arena);
+        element_begin(&p->x);
         json_t *v = NULL;
         p->make(&p->x, i, &v);
         bool comma = p->before + (i - p->from) > 0;
@@ -1510,8 +1539,7 @@ static void write_elems(elems_part *p)
             out_bytes(p->w, "\n", 1);
             break;
         }
-        if (p->x.arena)
-            sl_json_arena_leave(p->x.arena);
+        element_end(&p->x);
     }
     out_flush(p->w);
 }
@@ -1547,9 +1575,8 @@ static void spool_elems(jctx *x, jout *w, sl_spool *sp, int part, size_t n, elem
     elems_part second = {.x = {.r = x->r, .o = x->o}, .make = make, .style = style, .from = half, .to = n,
                          .before = before + half};
     w->f = sp->part[part];
-    sl_json_arena_install();
-    first.x.arena = sl_arena_new(); /* NULL: built with malloc, as before */
-    second.x.arena = half < n ? sl_arena_new() : NULL;
+    first.x.arena = new_arena();
+    second.x.arena = half < n ? new_arena() : NULL;
     FILE *tmp = half < n ? tmpfile() : NULL;
     second.w = tmp ? jout_new(tmp) : NULL;
     /* jansson's hash seed is set by the first object made; set it here,
@@ -1654,7 +1681,7 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
         return -1;
     const size_t flags = SL_JSON_FLAGS | JSON_INDENT(2);
     uint64_t later = count_later(r, o, false) + (o->spool ? o->spool->replaced : 0);
-    jctx x = {.r = r, .o = o};
+    jctx x = {.r = r, .o = o, .arena = new_arena()};
     out_bytes(w, "{", 1);
     out_key(w, true, "schema");
     out_piece(&x, w, json_string(SL_JSON_SCHEMA_ID), 2, flags);
@@ -1681,6 +1708,7 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     out_str(w, "}\n");
     out_flush(w);
     int rc = x.err || w->err ? -1 : 0;
+    sl_arena_free(x.arena);
     free(w);
     return rc;
 }
@@ -1694,7 +1722,7 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
         return -1;
     const size_t flags = SL_JSON_FLAGS | JSON_COMPACT;
     uint64_t later = count_later(r, o, true) + (o->spool ? o->spool->replaced : 0);
-    jctx x = {.r = r, .o = o};
+    jctx x = {.r = r, .o = o, .arena = new_arena()};
     /* The head line, streamed like the document; its capture counts the
      * replacements of everything after it (head pieces and call lines). */
     jctx c = {.r = r, .o = o, .count_only = true};
@@ -1735,11 +1763,14 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
             w->err = true;
     }
     for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
+        element_begin(&x);
         out_piece(&x, w, call_line(&x, i), 0, flags);
+        element_end(&x);
         out_bytes(w, "\n", 1);
     }
     out_flush(w);
     int rc = x.err || w->err ? -1 : 0;
+    sl_arena_free(x.arena);
     free(w);
     return rc;
 }
