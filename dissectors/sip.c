@@ -833,8 +833,11 @@ static void parse_structured(sip_state *st, osip_message_t *om)
         }
     }
     for (size_t i = 0; i < sc->n_structured; i++) {
-        char name[sizeof "record-route"];
-        snprintf(name, sizeof name, "%s", sc->structured[i].osip_name); /* libosip2 may lower-case it in place */
+        /* A copy: libosip2 may lower-case the name in place.  Every name of
+         * note_structured's list fits. */
+        char name[sizeof "record-route"] = {0};
+        const char *want = sc->structured[i].osip_name;
+        memcpy(name, want, strnlen(want, sizeof name - 1));
         char *text = value_copy(sc, sc->structured[i].value);
         if (!text) {
             malformed(f, "out of memory in libosip2");
