@@ -380,34 +380,50 @@ static bool find_header_end(const uint8_t *p, size_t n, size_t *end)
     return false;
 }
 
-/* Next logical header line (with folded continuations) in p[*pos..end).
- * Returns false at the end.  *colon is false for a line without ':'. */
-static bool next_header(const uint8_t *p, size_t end, size_t *pos, sl_sip_str *name, sl_sip_str *value,
-                        bool *colon)
+/* Next logical header line (with folded continuations) in p[*pos..end):
+ * its bytes p[*start..*stop).  Returns false at the end. */
+static bool next_line_span(const uint8_t *p, size_t end, size_t *pos, size_t *start, size_t *stop)
 {
     size_t i = *pos;
     while (i < end && (p[i] == '\r' || p[i] == '\n'))
         i++;
     if (i >= end)
         return false;
-    size_t s = i;
+    *start = i;
     for (;;) {
         const uint8_t *nl = memchr(p + i, '\n', end - i);
         i = nl ? (size_t)(nl - p) + 1 : end;
         if (i >= end || (p[i] != ' ' && p[i] != '\t'))
             break; /* no continuation line follows */
     }
-    *pos = i;
-    sl_sip_str line = trim(mkstr(p + s, i - s));
+    *pos = *stop = i;
+    return true;
+}
+
+/* A header line's name and value, trimmed; *colon is false without ':'. */
+static void split_header(sl_sip_str line, sl_sip_str *name, sl_sip_str *value, bool *colon)
+{
+    line = trim(line);
     const char *c = memchr(line.p, ':', line.n);
     *colon = c != NULL;
     if (!c) {
         *name = line;
         *value = (sl_sip_str){0};
-        return true;
+        return;
     }
     *name = trim(mkstr(line.p, (size_t)(c - line.p)));
     *value = trim(mkstr(c + 1, line.n - (size_t)(c - line.p) - 1));
+}
+
+/* Next logical header line in p[*pos..end), split.  Returns false at the
+ * end.  *colon is false for a line without ':'. */
+static bool next_header(const uint8_t *p, size_t end, size_t *pos, sl_sip_str *name, sl_sip_str *value,
+                        bool *colon)
+{
+    size_t s, e;
+    if (!next_line_span(p, end, pos, &s, &e))
+        return false;
+    split_header(mkstr(p + s, e - s), name, value, colon);
     return true;
 }
 
@@ -421,7 +437,17 @@ static cl_status content_length(const uint8_t *p, size_t n, uint64_t *out)
     sl_sip_str name, value;
     bool colon, seen = false;
     uint64_t first = 0;
-    while (next_header(p, n, &pos, &name, &value, &colon)) {
+    size_t s, e;
+    while (next_line_span(p, n, &pos, &s, &e)) {
+        /* Only a line whose first byte past blanks is c or l can name
+         * Content-Length ("l" is its compact form): the framer runs this
+         * on every message, so the other lines are not split. */
+        size_t k = s;
+        while (k < e && is_ws(p[k]))
+            k++;
+        if (k == e || (lower(p[k]) != 'c' && lower(p[k]) != 'l'))
+            continue;
+        split_header(mkstr(p + s, e - s), &name, &value, &colon);
         if (!colon || !header_name_is(name, "content-length"))
             continue;
         uint64_t v;
