@@ -425,6 +425,24 @@ START_TEST(osip_judges_structured_headers_only)
         }
         fx_log_free(&log);
     }
+    /* From and To URIs as written (tshark shows them so): inside <> past a
+     * quoted display name holding '<', or an addr-spec up to its ';'. */
+    const char *parties = "INVITE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: p@h\r\n"
+                          "CSeq: 1 INVITE\r\nFrom: \"a<b>\" <sip:alice@example.com;user=phone>;tag=1\r\n"
+                          "To: sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0;tag=2\r\nContent-Length: 0\r\n\r\n";
+    {
+        fx_log plog = {0};
+        fx_feed_whole(D, SL_TRANSPORT_UDP, (const uint8_t *)parties, strlen(parties), &plog);
+        const sl_sip_fields *f = &fx_nth(&plog, SL_EV_SIP, 0)->rec->f;
+        ck_assert(!f->malformed);
+        ck_assert(sl_sip_str_eq(f->from_uri, "sip:alice@example.com;user=phone"));
+        ck_assert(sl_sip_str_eq(f->from_display, "a<b>"));
+        ck_assert(sl_sip_str_eq(f->from_tag, "1"));
+        /* libosip2 would rebuild this one as sip:9876@[fe80:0:0:0:21a:a0ff:fe07]:32e0 */
+        ck_assert(sl_sip_str_eq(f->to_uri, "sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0"));
+        ck_assert(sl_sip_str_eq(f->to_tag, "2"));
+        fx_log_free(&plog);
+    }
     const char *bad_uri = "INVITE nocolon SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
                           "Call-ID: j@h\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n\r\n";
     fx_log log = {0};
