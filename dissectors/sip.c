@@ -759,6 +759,8 @@ static const sl_sip_addr *take_addrs(sip_state *st, const osip_list_t *l, size_t
  * a '<' has no '>'. */
 static sl_sip_str written_uri(sl_sip_str v)
 {
+    if (!v.p)
+        return v;
     bool quoted = false;
     for (size_t i = 0; i < v.n; i++) {
         char c = v.p[i];
