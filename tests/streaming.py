@@ -177,6 +177,12 @@ def main():
         w = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap)).splitlines() if not fin.search(l))
         s = sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap, *small)).splitlines() if not fin.search(l))
         check(w == s and len(w) > 1000, 'ladder: the same rows but FINs after a call was written (%d vs %d)' % (len(w), len(s)))
+        fin_note = re.compile(r'^\s*Note over \S+: FIN from ')  # a FIN of the Mermaid ladder
+        mermaid = lambda *extra: sorted(l for l in numbers_out(run(a.sipladder, 'ladder', cap, '--format', 'mermaid',
+                                                                   *extra)).splitlines() if not fin_note.search(l))
+        w, s = mermaid(), mermaid(*small)
+        check(w == s and len(w) > 1000,
+              'ladder --format mermaid: the same lines but FINs after a call was written (%d vs %d)' % (len(w), len(s)))
 
         # --export-certs: the certificates of connections written early too.
         def export(*extra):
