@@ -865,10 +865,17 @@ static char *value_copy(sip_scratch *sc, sl_sip_str v)
         sc->value_buf = grown;
         sc->value_cap = cap;
     }
-    for (size_t i = 0; i < v.n; i++)
-        sc->value_buf[i] = v.p[i] == '\r' || v.p[i] == '\n' ? ' ' : (char)v.p[i];
-    sc->value_buf[v.n] = '\0';
-    return sc->value_buf;
+    char *d = sc->value_buf;
+    if (v.n)
+        memcpy(d, v.p, v.n);
+    d[v.n] = '\0';
+    /* A value holds a line end only when folded (rare): find them, do not
+     * look at every byte. */
+    for (char *e = memchr(d, '\n', v.n); e; e = memchr(e + 1, '\n', v.n - (size_t)(e + 1 - d)))
+        *e = ' ';
+    for (char *e = memchr(d, '\r', v.n); e; e = memchr(e + 1, '\r', v.n - (size_t)(e + 1 - d)))
+        *e = ' ';
+    return d;
 }
 
 static void malformed(sl_sip_fields *f, const char *why)
