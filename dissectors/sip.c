@@ -10,7 +10,6 @@
  * the whole message parsed every header and copied the body for nothing
  * read: a fifth of the instructions of a whole `summary` run. */
 #include <osipparser2/osip_parser.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +62,6 @@ typedef struct sip_state {
 typedef struct sip_frame {
     const uint8_t *buf; /* the feed buffer */
     size_t start, hdr_end, end; /* offsets: message, after blank line, end */
-    bool has_blank_line;
     const char *cut; /* why the frame is not the whole message, or NULL */
 } sip_frame;
 
@@ -784,7 +782,7 @@ static sl_sip_str written_uri(sl_sip_str v)
 static sl_sip_str structured_value(const sip_scratch *sc, const char *name)
 {
     for (size_t i = 0; i < sc->n_structured; i++)
-        if (sc->structured[i].osip_name == name || strcmp(sc->structured[i].osip_name, name) == 0)
+        if (strcmp(sc->structured[i].osip_name, name) == 0)
             return sc->structured[i].value;
     return (sl_sip_str){0};
 }
@@ -1059,7 +1057,7 @@ static size_t frame_tcp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t po
         return pos + l + 1; /* skip the start line, resync on what follows */
     }
     uint64_t cl = 0;
-    bool untrusted = false;
+    const char *cut = NULL;
     switch (content_length(buf + pos, hdr, &cl)) {
     case CL_ABSENT:
         sl_sink_report(out, SIP_NAME, dir, pos, pos + hdr, -SL_EMALFORMED,
@@ -1082,13 +1080,11 @@ static size_t frame_tcp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t po
                        "SIP Content-Length %llu exceeds the cap (%zu bytes): body not trusted",
                        (unsigned long long)cl, st->cap);
         cl = 0;
-        untrusted = true;
+        cut = "body over the size cap, not kept";
     }
     if (cl > len - pos - hdr)
         return pos;
-    sip_frame fr = {.buf = buf, .start = pos, .hdr_end = pos + hdr, .end = pos + hdr + cl, .has_blank_line = true};
-    if (untrusted)
-        fr.cut = "body over the size cap, not kept";
+    sip_frame fr = {.buf = buf, .start = pos, .hdr_end = pos + hdr, .end = pos + hdr + cl, .cut = cut};
     dissect(st, dir, &fr, SL_TRANSPORT_TCP, out);
     return fr.end;
 }
@@ -1139,9 +1135,9 @@ static size_t frame_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t po
 {
     sip_frame fr = {.buf = buf, .start = pos, .end = len};
     size_t hdr;
-    fr.has_blank_line = find_header_end(buf + pos, len - pos, &hdr);
-    fr.hdr_end = fr.has_blank_line ? pos + hdr : len;
-    if (!fr.has_blank_line) {
+    bool has_blank_line = find_header_end(buf + pos, len - pos, &hdr);
+    fr.hdr_end = has_blank_line ? pos + hdr : len;
+    if (!has_blank_line) {
         sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ETRUNC,
                        "SIP datagram without the blank line ending the headers");
         fr.cut = "headers cut short";

@@ -61,7 +61,8 @@ typedef struct sl_sip_addr {
  * and the owned record (sl_sip_record), so consumers read both alike. */
 typedef struct sl_sip_fields {
     bool is_request;
-    bool malformed;          /* libosip2 rejected it, or no start line */
+    bool malformed;          /* cut short, a NUL in the headers, no start line, or libosip2
+                              * rejected its Request-URI or a Via/From/To/Contact/Route line */
     const char *malformed_reason; /* static text, NULL unless malformed */
 
     sl_sip_str first_line;   /* without its line end */
