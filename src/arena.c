@@ -157,3 +157,18 @@ void sl_arena_reset(sl_arena *a)
     POISON(a->first->data, a->first->used);
     a->first->used = 0;
 }
+
+void *sl_arena_hook_alloc(sl_arena *a, size_t n) { return a ? sl_arena_alloc(a, n) : malloc(n); }
+
+void *sl_arena_hook_realloc(sl_arena *a, void *p, size_t n)
+{
+    if (!a || (p && !sl_arena_owns(a, p)))
+        return realloc(p, n);
+    return sl_arena_realloc(a, p, n);
+}
+
+void sl_arena_hook_free(sl_arena *a, void *p)
+{
+    if (p && !(a && sl_arena_owns(a, p)))
+        free(p);
+}

@@ -3,20 +3,14 @@
 #include "json_arena.h"
 
 #include <jansson.h>
-#include <stdlib.h>
 
 /* jansson's hooks take no context argument, so the arena in use is found
  * through this one thread-local pointer: set and cleared by enter/leave
  * around one piece, on the thread that builds it. */
 static _Thread_local sl_arena *current;
 
-static void *hook_malloc(size_t n) { return current ? sl_arena_alloc(current, n) : malloc(n); }
-
-static void hook_free(void *p)
-{
-    if (p && !(current && sl_arena_owns(current, p)))
-        free(p);
-}
+static void *hook_malloc(size_t n) { return sl_arena_hook_alloc(current, n); }
+static void hook_free(void *p) { sl_arena_hook_free(current, p); }
 
 void sl_json_arena_install(void) { json_set_alloc_funcs(hook_malloc, hook_free); }
 

@@ -30,4 +30,12 @@ bool sl_arena_owns(const sl_arena *a, const void *p);
  * the largest round so far: memory stays at the largest round, not the sum. */
 void sl_arena_reset(sl_arena *a);
 
+/* What a library's allocator hooks do (its hooks take no context, so each
+ * keeps the arena of its open scope in a thread-local pointer): with a
+ * scope open (a not NULL) allocate from a, else from malloc; free only what
+ * malloc gave. */
+void *sl_arena_hook_alloc(sl_arena *a, size_t n);
+void *sl_arena_hook_realloc(sl_arena *a, void *p, size_t n);
+void sl_arena_hook_free(sl_arena *a, void *p);
+
 #endif
