@@ -1326,6 +1326,33 @@ static void element_end(jctx *x)
     }
 }
 
+/* How an element of a top-level array goes out: in the document's array
+ * (indented at depth 1), in a one-line array (the jsonl head), or as a
+ * line of its own (a jsonl call line). */
+typedef enum { ELEM_INDENTED, ELEM_IN_LINE, ELEM_LINE } elem_style;
+
+/* One element, v written and freed; `first`: none precedes it in its array. */
+static void out_elem(jctx *x, jout *w, elem_style style, bool first, json_t *v)
+{
+    switch (style) {
+    case ELEM_INDENTED:
+        if (!first)
+            out_bytes(w, ",", 1);
+        out_newline(w, 4);
+        out_piece(x, w, v, 4, SL_JSON_FLAGS | JSON_INDENT(2));
+        break;
+    case ELEM_IN_LINE:
+        if (!first)
+            out_bytes(w, ",", 1);
+        out_piece(x, w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
+        break;
+    case ELEM_LINE:
+        out_piece(x, w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
+        out_bytes(w, "\n", 1);
+        break;
+    }
+}
+
 /* A top-level key of the document (a constant: nothing to escape). */
 static void out_key(jout *w, bool first, const char *key)
 {
@@ -1387,7 +1414,7 @@ static bool loose_diagnosis_elem(jctx *x, size_t i, json_t **out)
 
 /* The same on one line (JSON_COMPACT: no spaces, no newlines); elements
  * spooled early (sp, part; sp may be NULL) first. */
-static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl_spool *sp, int part)
+static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, sl_spool *sp, int part)
 {
     out_bytes(w, "[", 1);
     size_t written = 0;
@@ -1400,11 +1427,8 @@ static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, size_t f
     for (size_t i = 0; i < n && !x->err && !w->err; i++) {
         json_t *v;
         element_begin(x);
-        if (elem(x, i, &v)) {
-            if (written++)
-                out_bytes(w, ",", 1);
-            out_piece(x, w, v, 0, flags);
-        }
+        if (elem(x, i, &v))
+            out_elem(x, w, ELEM_IN_LINE, written++ == 0, v);
         element_end(x);
     }
     out_bytes(w, "]", 1);
@@ -1421,7 +1445,7 @@ static void out_key_compact(jout *w, bool first, const char *key)
 
 /* A top-level array written one element at a time, as jansson would have
  * written it whole at depth 1 ("[]" when empty). */
-static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl_spool *sp, int part)
+static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, sl_spool *sp, int part)
 {
     size_t written = 0;
     if (sp && sp->entries[part]) {
@@ -1436,10 +1460,9 @@ static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, size_t flags, sl
         json_t *v;
         element_begin(x);
         if (elem(x, i, &v)) {
-            out_bytes(w, written ? "," : "[", 1);
-            out_newline(w, 4);
-            out_piece(x, w, v, 4, flags);
-            written++;
+            if (!written)
+                out_bytes(w, "[", 1);
+            out_elem(x, w, ELEM_INDENTED, written++ == 0, v);
         }
         element_end(x);
     }
@@ -1483,26 +1506,12 @@ static json_t *capture_final(jctx *x, uint64_t later)
     return capture;
 }
 
-/* One element of a top-level array, spooled: as out_array writes it. */
-static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size_t flags)
+/* One element of a top-level array, spooled: as out_array or
+ * out_array_compact writes it. */
+static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, elem_style style, json_t *v)
 {
-    if (sp->entries[part]++)
-        out_bytes(w, ",", 1);
-    out_newline(w, 4);
-    out_piece(x, w, v, 4, flags);
+    out_elem(x, w, style, sp->entries[part]++ == 0, v);
 }
-
-/* One element of a one-line array, spooled: as out_array_compact writes it. */
-static void spool_elem_compact(jctx *x, jout *w, sl_spool *sp, int part, json_t *v, size_t flags)
-{
-    if (sp->entries[part]++)
-        out_bytes(w, ",", 1);
-    out_piece(x, w, v, 0, flags);
-}
-
-/* How a spooled element goes out: in the document's array (indented), in
- * a one-line array (the jsonl head's connections), or as a line of its own. */
-typedef enum { ELEM_INDENTED, ELEM_IN_LINE, ELEM_LINE } elem_style;
 
 /* Elements [from, to) of a batch into w, `before` of them preceding the
  * first in its array.  Each part has its own context (counters, error), so
@@ -1521,24 +1530,7 @@ static void write_elems(elems_part *p)
         element_begin(&p->x);
         json_t *v = NULL;
         p->make(&p->x, i, &v);
-        bool comma = p->before + (i - p->from) > 0;
-        switch (p->style) {
-        case ELEM_INDENTED:
-            if (comma)
-                out_bytes(p->w, ",", 1);
-            out_newline(p->w, 4);
-            out_piece(&p->x, p->w, v, 4, SL_JSON_FLAGS | JSON_INDENT(2));
-            break;
-        case ELEM_IN_LINE:
-            if (comma)
-                out_bytes(p->w, ",", 1);
-            out_piece(&p->x, p->w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
-            break;
-        case ELEM_LINE:
-            out_piece(&p->x, p->w, v, 0, SL_JSON_FLAGS | JSON_COMPACT);
-            out_bytes(p->w, "\n", 1);
-            break;
-        }
+        out_elem(&p->x, p->w, p->style, p->before + (i - p->from) == 0, v);
         element_end(&p->x);
     }
     out_flush(p->w);
@@ -1610,30 +1602,22 @@ static bool call_line_elem(jctx *x, size_t i, json_t **out)
     return true;
 }
 
-/* A batch's verdicts, in the document's array. */
-static void spool_verdicts(jctx *x, jout *w, sl_spool *sp)
+/* A batch's verdicts, in the document's array or the jsonl head's. */
+static void spool_verdicts(jctx *x, jout *w, sl_spool *sp, elem_style style)
 {
     const sl_report *r = x->r;
     w->f = sp->part[SL_SPOOL_VERDICTS];
     for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
-        spool_elem(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]),
-                   SL_JSON_FLAGS | JSON_INDENT(2));
+        spool_elem(x, w, sp, SL_SPOOL_VERDICTS, style, diagnosis_json(x, &r->diagnoses->list[i]));
 }
 
 /* A batch of complete connections: their elements and verdicts (none is
  * a call's), for the document's arrays or the head line's. */
 static void spool_conns(jctx *x, jout *w, sl_spool *sp, bool lines)
 {
-    spool_elems(x, w, sp, SL_SPOOL_CONNS, x->r->model->n_conns, conn_elem, lines ? ELEM_IN_LINE : ELEM_INDENTED);
-    if (!lines) {
-        spool_verdicts(x, w, sp);
-        return;
-    }
-    const sl_report *r = x->r;
-    w->f = sp->part[SL_SPOOL_VERDICTS];
-    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n && !x->err && !w->err; i++)
-        spool_elem_compact(x, w, sp, SL_SPOOL_VERDICTS, diagnosis_json(x, &r->diagnoses->list[i]),
-                           SL_JSON_FLAGS | JSON_COMPACT);
+    elem_style style = lines ? ELEM_IN_LINE : ELEM_INDENTED;
+    spool_elems(x, w, sp, SL_SPOOL_CONNS, x->r->model->n_conns, conn_elem, style);
+    spool_verdicts(x, w, sp, style);
 }
 
 /* A batch of calls that ended: their elements and verdicts, or call lines. */
@@ -1645,7 +1629,7 @@ static void spool_calls(jctx *x, jout *w, sl_spool *sp, bool lines)
     spool_elems(x, w, sp, SL_SPOOL_CALLS, n_calls, lines ? call_line_elem : call_elem,
                 lines ? ELEM_LINE : ELEM_INDENTED);
     if (!lines)
-        spool_verdicts(x, w, sp);
+        spool_verdicts(x, w, sp, ELEM_INDENTED);
 }
 
 /* A streamed batch (call_stream.h), of calls or of connections. */
@@ -1692,18 +1676,18 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     out_key(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 2, flags);
     out_key(w, false, "connections");
-    out_array(&x, w, r->model->n_conns, conn_elem, flags, o->spool, SL_SPOOL_CONNS);
+    out_array(&x, w, r->model->n_conns, conn_elem, o->spool, SL_SPOOL_CONNS);
     out_key(w, false, "calls");
-    out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, flags, o->spool, SL_SPOOL_CALLS);
+    out_array(&x, w, r->calls ? r->calls->n_calls : 0, call_elem, o->spool, SL_SPOOL_CALLS);
     out_key(w, false, "registrations");
-    out_array(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags, NULL, 0);
+    out_array(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, NULL, 0);
     out_key(w, false, "messages");
     if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
         x.err = true;
-    out_array(&x, w, r->model->n_sip, loose_message_elem, flags, NULL, 0);
+    out_array(&x, w, r->model->n_sip, loose_message_elem, NULL, 0);
     free(x.in_calls);
     out_key(w, false, "diagnoses");
-    out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, flags, o->spool, SL_SPOOL_VERDICTS);
+    out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, o->spool, SL_SPOOL_VERDICTS);
     out_newline(w, 0);
     out_str(w, "}\n");
     out_flush(w);
@@ -1743,16 +1727,16 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     out_key_compact(w, false, "hosts");
     out_piece(&x, w, hosts_json(&x), 0, flags);
     out_key_compact(w, false, "connections");
-    out_array_compact(&x, w, r->model->n_conns, conn_elem, flags, o->spool, SL_SPOOL_CONNS);
+    out_array_compact(&x, w, r->model->n_conns, conn_elem, o->spool, SL_SPOOL_CONNS);
     out_key_compact(w, false, "registrations");
-    out_array_compact(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, flags, NULL, 0);
+    out_array_compact(&x, w, r->calls ? r->calls->n_registrations : 0, registration_elem, NULL, 0);
     out_key_compact(w, false, "messages");
     if (records_in_calls(r->calls, &x.in_calls, &x.n_in_calls) < 0)
         x.err = true;
-    out_array_compact(&x, w, r->model->n_sip, loose_message_elem, flags, NULL, 0);
+    out_array_compact(&x, w, r->model->n_sip, loose_message_elem, NULL, 0);
     free(x.in_calls);
     out_key_compact(w, false, "diagnoses");
-    out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, flags, o->spool,
+    out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, o->spool,
                       SL_SPOOL_VERDICTS);
     out_bytes(w, "}", 1);
     out_bytes(w, "\n", 1);
@@ -1764,9 +1748,8 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     }
     for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
         element_begin(&x);
-        out_piece(&x, w, call_line(&x, i), 0, flags);
+        out_elem(&x, w, ELEM_LINE, false, call_line(&x, i));
         element_end(&x);
-        out_bytes(w, "\n", 1);
     }
     out_flush(w);
     int rc = x.err || w->err ? -1 : 0;
