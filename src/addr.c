@@ -33,7 +33,8 @@ static size_t put_decimal(char *p, unsigned v)
     return n;
 }
 
-/* The longest "255.255.255.255:65535" and its NUL. */
+/* The longest "255.255.255.255" and "255.255.255.255:65535", with a NUL. */
+#define V4_STRLEN 16
 #define V4_PORT_STRLEN 22
 
 /* IPv4 as a dotted quad at p (room for 15 bytes); returns the length.
@@ -55,7 +56,7 @@ const char *sl_addr_format(const sl_addr *a, char *buf, size_t len)
     if (len == 0)
         return buf;
     buf[0] = '\0';
-    if (a->family == 4 && len >= V4_PORT_STRLEN)
+    if (a->family == 4 && len >= V4_STRLEN)
         buf[put_v4(buf, a->bytes)] = '\0';
     else if (a->family == 4)
         inet_ntop(AF_INET, a->bytes, buf, (socklen_t)len);
