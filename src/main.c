@@ -105,7 +105,7 @@ static void usage(FILE *out)
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
           "      --width N        ladder: N columns wide (default: the terminal's, else 120)\n"
           "      --threads N      threads at most (1 or 2; default 2 when there are 2 CPUs):\n"
-          "                       json writes a batch's calls on two\n"
+          "                       json writes calls and connections written early on two\n"
           "  -q, --quiet          no progress, only the table\n"
           "  -v, --verbose        more detail (every anomaly kept)\n"
           "      --max-flows N    open flows at once (default 200000)\n"

@@ -35,7 +35,7 @@ typedef struct sl_render_opts {
      * run it writes the spooled parts before its own, counting them. */
     struct sl_spool *spool;
     /* Threads a view may run at once (--threads; 0 or 1: only the caller's).
-     * The json view writes a batch's calls on two. */
+     * The json view writes each batch of calls or connections on two. */
     unsigned threads;
 } sl_render_opts;
 
