@@ -81,6 +81,14 @@ void sl_arena_free(sl_arena *a)
     free(a);
 }
 
+size_t sl_arena_used(const sl_arena *a)
+{
+    size_t total = a->first->used;
+    for (const block *b = a->extra; b; b = b->next)
+        total += b->used;
+    return total;
+}
+
 static bool in_block(const block *b, const void *p)
 {
     uintptr_t x = (uintptr_t)p, lo = (uintptr_t)b->data;
@@ -143,9 +151,7 @@ void *sl_arena_realloc(sl_arena *a, void *p, size_t n)
  * free per extra block each round. */
 void sl_arena_reset(sl_arena *a)
 {
-    size_t total = a->first->used;
-    for (const block *b = a->extra; b; b = b->next)
-        total += b->used;
+    size_t total = sl_arena_used(a);
     free_extra(a);
     block *bigger = total > a->first->cap ? block_new(total) : NULL;
     if (bigger) {

@@ -19,6 +19,7 @@ void sl_spool_close(sl_spool *s)
 {
     if (!s)
         return;
+    sl_work_queue_free(s->queue); /* its last pieces go to the parts first */
     for (int i = 0; i < SL_SPOOL_PARTS; i++)
         if (s->part[i])
             fclose(s->part[i]);
@@ -28,6 +29,13 @@ void sl_spool_close(sl_spool *s)
 int sl_spool_copy(sl_spool *s, int part, FILE *out)
 {
     FILE *f = s->part[part];
+    if (s->queue) {
+        sl_work_queue_drain(s->queue);
+        if (sl_work_queue_failed(s->queue)) {
+            s->failed = true;
+            return -1;
+        }
+    }
     if (!s->entries[part])
         return 0;
     if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {

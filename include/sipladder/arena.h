@@ -24,6 +24,8 @@ void sl_arena_free(sl_arena *a);
 void *sl_arena_alloc(sl_arena *a, size_t n);
 /* p (from this arena, or NULL) grown or shrunk to n, its bytes kept. */
 void *sl_arena_realloc(sl_arena *a, void *p, size_t n);
+/* Bytes handed out since the last reset, headers included. */
+size_t sl_arena_used(const sl_arena *a);
 /* Whether p was allocated from a since its last reset. */
 bool sl_arena_owns(const sl_arena *a, const void *p);
 /* Drop every allocation.  The first block is kept, grown to the size of

@@ -35,7 +35,8 @@ typedef struct sl_render_opts {
      * run it writes the spooled parts before its own, counting them. */
     struct sl_spool *spool;
     /* Threads a view may run at once (--threads; 0 or 1: only the caller's).
-     * The json view writes each batch of calls or connections on two. */
+     * The json view writes its batches of calls and connections on a
+     * second thread while the capture is read on (spool.h's queue). */
     unsigned threads;
 } sl_render_opts;
 

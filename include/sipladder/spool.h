@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sipladder/work_queue.h"
+
 enum {
     SL_SPOOL_CALLS = 0, /* per-call entries: lines, ladders, JSON elements */
     SL_SPOOL_VERDICTS,  /* their verdicts */
@@ -33,13 +35,18 @@ typedef struct sl_spool {
     uint64_t legs, dialogs, transactions; /* JSON: numbered in the parts; later ones go on */
     sl_spool_batch batch; /* non-zero: the view runs on a batch and writes the parts only */
     bool failed;        /* a part could not be written (call_stream checks after each batch) */
+    /* A view's writer of parts on a second thread (--threads), made by the
+     * view, or NULL.  The parts are complete only once it is drained:
+     * sl_spool_copy and sl_spool_close drain it. */
+    sl_work_queue *queue;
 } sl_spool;
 
 /* Temporary files for every part; -1 (errno set) when one cannot be made. */
 int sl_spool_open(sl_spool *s);
 void sl_spool_close(sl_spool *s); /* NULL-safe */
 
-/* Copy a part, from its start, to out.  0, or -1 on a read/write error. */
+/* Copy a part, from its start, to out (after what the queue still has to
+ * write).  0, or -1 on a read/write error. */
 int sl_spool_copy(sl_spool *s, int part, FILE *out);
 
 #endif
