@@ -1443,25 +1443,259 @@ static bool loose_diagnosis_elem(jctx *x, size_t i, json_t **out)
     return true;
 }
 
-/* The same on one line (JSON_COMPACT: no spaces, no newlines); elements
- * spooled early (sp, part; sp may be NULL) first. */
+static bool call_line_elem(jctx *x, size_t i, json_t **out)
+{
+    *out = call_line(x, i);
+    return true;
+}
+
+/* ---- elements written on a second thread (--threads 2) ----
+ *
+ * Building and dumping jansson trees is most of a json run.  Elements are
+ * built here, on the analysis thread (they read the model, which it goes
+ * on changing while the capture is read), into pieces of about
+ * PIECE_BYTES; the spool's work queue dumps each piece into memory on
+ * either thread and appends it to its file in order.  So batches are
+ * written while the analysis reads on, and the final run's arrays on both
+ * threads; the bytes are those of one thread. */
+#define PIECE_BYTES ((size_t)1 << 20)
+/* Pieces waiting to be dumped before the analysis thread dumps them
+ * itself.  What they hold is what this costs in memory (about 60 MB more
+ * at peak); fewer leave the worker idle while the next batch is read:
+ * 1 GB bench capture, 2 cores: 8 pieces 9.35 s, 16 pieces 7.85 s (one
+ * thread writing the batches' second halves: 12.6 s in the same run). */
+#define PIECES_WAITING 16
+
+typedef struct piece_elem {
+    json_t *v;
+    int slot; /* which of the piece's files */
+    elem_style style;
+    bool first;
+} piece_elem;
+
+typedef struct piece {
+    sl_work work; /* first: the queue hands back &work */
+    sl_work_queue *q;
+    FILE *to[SL_SPOOL_PARTS]; /* where each slot's text goes */
+    sl_arena *arena;          /* the elements' trees */
+    piece_elem *elems;
+    size_t n, cap;
+    membuf text[SL_SPOOL_PARTS]; /* what run wrote for each slot */
+    jout *w[SL_SPOOL_PARTS];     /* writers into text, made when first needed */
+    bool err;
+} piece;
+
+static void piece_run(sl_work *work)
+{
+    piece *p = (piece *)work;
+    jctx x = {.in_arena = true};
+    for (size_t i = 0; i < p->n && !p->err; i++) {
+        const piece_elem *e = &p->elems[i];
+        jout *w = p->w[e->slot];
+        if (!w && (w = p->w[e->slot] = jout_new(NULL)))
+            w->mem = &p->text[e->slot];
+        if (!w) {
+            p->err = true;
+            break;
+        }
+        out_elem(&x, w, e->style, e->first, e->v);
+    }
+    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
+        if (p->w[k]) {
+            out_flush(p->w[k]);
+            p->err |= p->w[k]->err;
+        }
+    }
+    p->err |= x.err;
+}
+
+static void piece_dispose(sl_work *work)
+{
+    piece *p = (piece *)work;
+    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
+        free(p->text[k].p);
+        free(p->w[k]);
+    }
+    sl_arena_free(p->arena);
+    free(p->elems);
+    free(p);
+}
+
+/* Its text to its files; the piece is then emptied and kept for reuse. */
+static bool piece_commit(sl_work *work)
+{
+    piece *p = (piece *)work;
+    bool ok = !p->err;
+    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
+        membuf *t = &p->text[k];
+        if (ok && t->len && fwrite(t->p, 1, t->len, p->to[k]) != t->len)
+            ok = false;
+        t->len = 0;
+        if (p->w[k])
+            p->w[k]->err = false;
+    }
+    sl_arena_reset(p->arena);
+    p->n = 0;
+    p->err = false;
+    sl_work_queue_keep(p->q, &p->work);
+    return ok;
+}
+
+/* Where elements go as pieces: the queue, the file of each slot, and the
+ * piece being filled (handed over once full, or at the end). */
+typedef struct piece_filler {
+    sl_work_queue *q;
+    FILE *to[SL_SPOOL_PARTS];
+    piece *p;
+} piece_filler;
+
+/* A piece kept from an earlier one, else a new one; NULL: out of memory. */
+static piece *piece_new(const piece_filler *f)
+{
+    piece *p = (piece *)sl_work_queue_reuse(f->q);
+    if (!p) {
+        if (!(p = calloc(1, sizeof *p)))
+            return NULL;
+        p->work.run = piece_run;
+        p->work.commit = piece_commit;
+        p->work.dispose = piece_dispose;
+        p->q = f->q;
+        if (!(p->arena = sl_arena_new())) {
+            free(p);
+            return NULL;
+        }
+    }
+    memcpy(p->to, f->to, sizeof p->to);
+    return p;
+}
+
+static void piece_hand_over(piece_filler *f)
+{
+    if (f->p)
+        sl_work_queue_submit(f->q, &f->p->work);
+    f->p = NULL;
+}
+
+/* v (built in the current piece's arena) into it, for slot `slot`. */
+static void piece_add(jctx *x, piece_filler *f, int slot, elem_style style, bool first, json_t *v)
+{
+    piece *p = f->p;
+    if (!v) {
+        x->err = true;
+        return;
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        piece_elem *grown = realloc(p->elems, cap * sizeof *grown);
+        if (!grown) {
+            x->err = true;
+            return;
+        }
+        p->elems = grown;
+        p->cap = cap;
+    }
+    p->elems[p->n++] = (piece_elem){v, slot, style, first};
+    if (sl_arena_used(p->arena) >= PIECE_BYTES)
+        piece_hand_over(f);
+}
+
+/* The spool's work queue, made when first wanted if the options allow a
+ * second thread; NULL: none (or none could start), all on this one. */
+static sl_work_queue *render_queue(const sl_render_opts *o)
+{
+    sl_spool *sp = o->spool;
+    if (!sp || o->threads < 2)
+        return NULL;
+    if (!sp->queue) {
+        sl_json_arena_install();
+        /* jansson's hash seed is set by the first object made: set it
+         * before there is a second thread. */
+        json_object_seed(0);
+        sp->queue = sl_work_queue_new(PIECES_WAITING);
+    }
+    return sp->queue;
+}
+
+/* Elements [0, n) made and sent on: through w, or (f not NULL) into
+ * pieces for slot `slot`.  *count numbers those sent (0: the first of its
+ * array); `open` (may be NULL) goes through w before the first when *count
+ * is 0.  With f, w's file gets the pieces after what w holds, and w must
+ * not be written again before the queue is drained. */
+static void make_elems(jctx *x, jout *w, piece_filler *f, size_t n, elem_fn make, int slot, elem_style style,
+                       uint64_t *count, const char *open)
+{
+    if (f && w)
+        out_flush(w);
+    for (size_t i = 0; i < n && !x->err && !(w && w->err); i++) {
+        json_t *v = NULL;
+        if (f) {
+            if (!f->p && !(f->p = piece_new(f))) {
+                x->err = true;
+                return;
+            }
+            sl_json_arena_enter(f->p->arena);
+        } else {
+            element_begin(x);
+        }
+        bool made = make(x, i, &v);
+        if (f)
+            sl_json_arena_step_out(f->p->arena);
+        if (made && *count == 0 && open) {
+            out_str(w, open);
+            if (f)
+                out_flush(w);
+        }
+        if (made && f)
+            piece_add(x, f, slot, style, *count == 0, v);
+        else if (made)
+            out_elem(x, w, style, *count == 0, v);
+        *count += made;
+        if (!f)
+            element_end(x);
+    }
+}
+
+/* The final run's elements through the queue, to w's file (false: no
+ * queue; they go through w). */
+static bool final_filler(jctx *x, jout *w, piece_filler *f)
+{
+    sl_work_queue *q = render_queue(x->o);
+    if (!q)
+        return false;
+    *f = (piece_filler){.q = q};
+    f->to[0] = w->f;
+    return true;
+}
+
+/* The final run's elements: through the queue when there is one. */
+static void final_elems(jctx *x, jout *w, size_t n, elem_fn make, elem_style style, uint64_t *count,
+                        const char *open)
+{
+    piece_filler f;
+    if (!final_filler(x, w, &f)) {
+        make_elems(x, w, NULL, n, make, 0, style, count, open);
+        return;
+    }
+    make_elems(x, w, &f, n, make, 0, style, count, open);
+    piece_hand_over(&f);
+    sl_work_queue_drain(f.q);
+    if (sl_work_queue_failed(f.q))
+        w->err = true;
+}
+
+/* A top-level array on one line (JSON_COMPACT: no spaces, no newlines);
+ * elements spooled early (sp, part; sp may be NULL) first. */
 static void out_array_compact(jctx *x, jout *w, size_t n, elem_fn elem, sl_spool *sp, int part)
 {
     out_bytes(w, "[", 1);
-    size_t written = 0;
+    uint64_t written = 0;
     if (sp && sp->entries[part]) {
         out_flush(w);
         if (sl_spool_copy(sp, part, w->f) < 0)
             w->err = true;
-        written = (size_t)sp->entries[part];
+        written = sp->entries[part];
     }
-    for (size_t i = 0; i < n && !x->err && !w->err; i++) {
-        json_t *v;
-        element_begin(x);
-        if (elem(x, i, &v))
-            out_elem(x, w, ELEM_IN_LINE, written++ == 0, v);
-        element_end(x);
-    }
+    final_elems(x, w, n, elem, ELEM_IN_LINE, &written, NULL);
     out_bytes(w, "]", 1);
 }
 
@@ -1478,25 +1712,16 @@ static void out_key_compact(jout *w, bool first, const char *key)
  * written it whole at depth 1 ("[]" when empty). */
 static void out_array(jctx *x, jout *w, size_t n, elem_fn elem, sl_spool *sp, int part)
 {
-    size_t written = 0;
+    uint64_t written = 0;
     if (sp && sp->entries[part]) {
         /* Elements written early (call_stream.h) open the array. */
         out_bytes(w, "[", 1);
         out_flush(w);
         if (sl_spool_copy(sp, part, w->f) < 0)
             w->err = true;
-        written = (size_t)sp->entries[part];
+        written = sp->entries[part];
     }
-    for (size_t i = 0; i < n && !x->err && !w->err; i++) {
-        json_t *v;
-        element_begin(x);
-        if (elem(x, i, &v)) {
-            if (!written)
-                out_bytes(w, "[", 1);
-            out_elem(x, w, ELEM_INDENTED, written++ == 0, v);
-        }
-        element_end(x);
-    }
+    final_elems(x, w, n, elem, ELEM_INDENTED, &written, "[");
     if (written) {
         out_newline(w, 2);
         out_bytes(w, "]", 1);
@@ -1537,208 +1762,24 @@ static json_t *capture_final(jctx *x, uint64_t later)
     return capture;
 }
 
-/* One element of a top-level array, spooled: as out_array or
- * out_array_compact writes it. */
-static void spool_elem(jctx *x, jout *w, sl_spool *sp, int part, elem_style style, json_t *v)
-{
-    out_elem(x, w, style, sp->entries[part]++ == 0, v);
-}
-
-/* n elements of a batch into spool part `part`, on this thread.  They are
- * built in an arena (json_arena.h): the mallocs, frees and json_decref
- * walks were a fifth of a json run. */
-static void spool_elems(jctx *x, jout *w, sl_spool *sp, int part, size_t n, elem_fn make, elem_style style)
-{
-    w->f = sp->part[part];
-    x->arena = new_arena();
-    for (size_t i = 0; i < n && !x->err && !w->err; i++) {
-        element_begin(x);
-        json_t *v = NULL;
-        make(x, i, &v);
-        spool_elem(x, w, sp, part, style, v);
-        element_end(x);
-    }
-    out_flush(w); /* the next part may go to another file */
-    sl_arena_free(x->arena);
-    x->arena = NULL;
-}
-
-/* ---- batches written on two threads (--threads 2) ----
- *
- * Building and dumping jansson trees is most of a json run.  The elements
- * of a batch are built here, on the analysis thread (they read the model,
- * which it goes on changing), into pieces of about PIECE_BYTES; the
- * spool's work queue dumps each piece into memory on either thread and
- * appends it to its parts in batch order.  The analysis goes on reading
- * the capture while the worker dumps, and helps when it falls behind.
- * The bytes are those of one thread. */
-#define PIECE_BYTES ((size_t)1 << 20)
-/* Pieces waiting to be dumped before the analysis thread dumps them
- * itself.  What they hold is what this costs in memory (about 60 MB more
- * at peak); fewer leave the worker idle while the next batch is read:
- * 1 GB bench capture, 2 cores: 8 pieces 9.35 s, 16 pieces 7.85 s (one
- * thread writing the batches' second halves: 12.6 s in the same run). */
-#define PIECES_WAITING 16
-
-typedef struct piece_elem {
-    json_t *v;
-    int part;
-    elem_style style;
-    bool first;
-} piece_elem;
-
-typedef struct piece {
-    sl_work work; /* first: the queue hands back &work */
-    sl_spool *sp;
-    sl_arena *arena; /* the elements' trees */
-    piece_elem *elems;
-    size_t n, cap;
-    membuf text[SL_SPOOL_PARTS]; /* what run wrote for each part */
-    jout *w[SL_SPOOL_PARTS];     /* writers into text, made when first needed */
-    bool err;
-} piece;
-
-static void piece_run(sl_work *work)
-{
-    piece *p = (piece *)work;
-    jctx x = {.in_arena = true};
-    for (size_t i = 0; i < p->n && !p->err; i++) {
-        const piece_elem *e = &p->elems[i];
-        jout *w = p->w[e->part];
-        if (!w && (w = p->w[e->part] = jout_new(NULL)))
-            w->mem = &p->text[e->part];
-        if (!w) {
-            p->err = true;
-            break;
-        }
-        out_elem(&x, w, e->style, e->first, e->v);
-    }
-    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
-        if (p->w[k]) {
-            out_flush(p->w[k]);
-            p->err |= p->w[k]->err;
-        }
-    }
-    p->err |= x.err;
-}
-
-static void piece_dispose(sl_work *work)
-{
-    piece *p = (piece *)work;
-    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
-        free(p->text[k].p);
-        free(p->w[k]);
-    }
-    sl_arena_free(p->arena);
-    free(p->elems);
-    free(p);
-}
-
-/* Its text to the parts; the piece is then emptied and kept for reuse. */
-static bool piece_commit(sl_work *work)
-{
-    piece *p = (piece *)work;
-    bool ok = !p->err;
-    for (int k = 0; k < SL_SPOOL_PARTS; k++) {
-        membuf *t = &p->text[k];
-        if (ok && t->len && fwrite(t->p, 1, t->len, p->sp->part[k]) != t->len)
-            ok = false;
-        t->len = 0;
-        if (p->w[k])
-            p->w[k]->err = false;
-    }
-    sl_arena_reset(p->arena);
-    p->n = 0;
-    p->err = false;
-    sl_work_queue_keep(p->sp->queue, &p->work);
-    return ok;
-}
-
-/* A piece kept from an earlier one, else a new one; NULL: out of memory. */
-static piece *piece_new(sl_spool *sp)
-{
-    piece *p = (piece *)sl_work_queue_reuse(sp->queue);
-    if (p)
-        return p;
-    if (!(p = calloc(1, sizeof *p)))
-        return NULL;
-    p->work.run = piece_run;
-    p->work.commit = piece_commit;
-    p->work.dispose = piece_dispose;
-    p->sp = sp;
-    if (!(p->arena = sl_arena_new())) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* The piece being filled, handed to the queue once it is full or the
- * batch is over. */
-typedef struct piece_filler {
-    sl_spool *sp;
-    piece *p;
-} piece_filler;
-
-static void piece_hand_over(piece_filler *f)
-{
-    if (f->p)
-        sl_work_queue_submit(f->sp->queue, &f->p->work);
-    f->p = NULL;
-}
-
-/* n elements of a batch, built into pieces for spool part `part`. */
-static void queue_elems(jctx *x, piece_filler *f, int part, size_t n, elem_fn make, elem_style style)
-{
-    for (size_t i = 0; i < n && !x->err; i++) {
-        if (!f->p && !(f->p = piece_new(f->sp))) {
-            x->err = true;
-            return;
-        }
-        piece *p = f->p;
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? 2 * p->cap : 64;
-            piece_elem *grown = realloc(p->elems, cap * sizeof *grown);
-            if (!grown) {
-                x->err = true;
-                return;
-            }
-            p->elems = grown;
-            p->cap = cap;
-        }
-        json_t *v = NULL;
-        sl_json_arena_enter(p->arena);
-        make(x, i, &v);
-        sl_json_arena_step_out(p->arena);
-        if (!v) {
-            x->err = true;
-            return;
-        }
-        p->elems[p->n++] = (piece_elem){v, part, style, f->sp->entries[part]++ == 0};
-        if (sl_arena_used(p->arena) >= PIECE_BYTES)
-            piece_hand_over(f);
-    }
-}
-
-static bool call_line_elem(jctx *x, size_t i, json_t **out)
-{
-    *out = call_line(x, i);
-    return true;
-}
-
-/* Where a batch's elements go: written on this thread (w), or built into
- * pieces for the spool's work queue. */
+/* Where a batch's elements go: written on this thread (w, to the part's
+ * file), or built into pieces for the spool's work queue. */
 typedef struct batch_out {
     jout *w; /* NULL: queued */
     piece_filler f;
 } batch_out;
 
+/* n elements of a batch into spool part `part`. */
 static void batch_elems(jctx *x, batch_out *b, int part, size_t n, elem_fn make, elem_style style)
 {
-    if (b->w)
-        spool_elems(x, b->w, x->o->spool, part, n, make, style);
-    else
-        queue_elems(x, &b->f, part, n, make, style);
+    sl_spool *sp = x->o->spool;
+    if (!b->w) {
+        make_elems(x, NULL, &b->f, n, make, part, style, &sp->entries[part], NULL);
+        return;
+    }
+    b->w->f = sp->part[part];
+    make_elems(x, b->w, NULL, n, make, part, style, &sp->entries[part], NULL);
+    out_flush(b->w); /* the next part may go to another file */
 }
 
 /* A batch's verdicts, in the document's array or the jsonl head's. */
@@ -1769,36 +1810,25 @@ static void spool_calls(jctx *x, batch_out *b, bool lines)
         spool_verdicts(x, b, ELEM_INDENTED);
 }
 
-/* The spool's work queue, made at the first batch when the options allow
- * a second thread; NULL: none (or none could start), all on this one. */
-static sl_work_queue *batch_queue(const sl_render_opts *o)
-{
-    sl_spool *sp = o->spool;
-    if (o->threads > 1 && !sp->queue) {
-        sl_json_arena_install();
-        /* jansson's hash seed is set by the first object made: set it
-         * before there is a second thread. */
-        json_object_seed(0);
-        sp->queue = sl_work_queue_new(PIECES_WAITING);
-    }
-    return sp->queue;
-}
-
 /* A streamed batch (call_stream.h), of calls or of connections. */
 static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
 {
     sl_spool *sp = o->spool;
-    batch_out b = {.f = {.sp = sp}};
-    if (!batch_queue(o) && !(b.w = jout_new(NULL)))
-        return -1;
+    batch_out b = {.f = {.q = render_queue(o)}};
     jctx x = {.r = r, .o = o};
+    if (b.f.q) {
+        for (int k = 0; k < SL_SPOOL_PARTS; k++)
+            b.f.to[k] = sp->part[k];
+    } else if (!(b.w = jout_new(NULL))) {
+        return -1;
+    } else {
+        x.arena = new_arena(); /* NULL: built with malloc */
+    }
     if (sp->batch == SL_BATCH_CONNS)
         spool_conns(&x, &b, lines);
     else
         spool_calls(&x, &b, lines);
-    if (b.w)
-        out_flush(b.w);
-    else
+    if (!b.w)
         piece_hand_over(&b.f);
     sp->replaced += x.replaced;
     if (r->calls) {
@@ -1806,8 +1836,9 @@ static int json_batch(const sl_report *r, const sl_render_opts *o, bool lines)
         sp->dialogs += r->calls->n_dialogs;
         sp->transactions += r->calls->n_transactions;
     }
-    bool failed = x.err || (b.w ? b.w->err : sl_work_queue_failed(sp->queue));
+    bool failed = x.err || (b.w ? b.w->err : sl_work_queue_failed(b.f.q));
     free(b.w);
+    sl_arena_free(x.arena);
     return failed ? -1 : 0;
 }
 
@@ -1901,11 +1932,11 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
         if (sl_spool_copy(o->spool, SL_SPOOL_CALLS, w->f) < 0)
             w->err = true;
     }
-    for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX && !x.err && !w->err; i++) {
-        element_begin(&x);
-        out_elem(&x, w, ELEM_LINE, false, call_line(&x, i));
-        element_end(&x);
-    }
+    size_t n_lines = r->calls ? r->calls->n_calls : 0;
+    if (n_lines > (size_t)INT32_MAX + 1)
+        n_lines = (size_t)INT32_MAX + 1;
+    uint64_t lines = 0;
+    final_elems(&x, w, n_lines, call_line_elem, ELEM_LINE, &lines, NULL);
     out_flush(w);
     int rc = x.err || w->err ? -1 : 0;
     sl_arena_free(x.arena);

@@ -156,12 +156,14 @@ def main():
                              'hosts': [], 'connections': [], 'registrations': [], 'messages': []}
         compare_docs(as_doc(lines_w), as_doc(lines_s), 'jsonl')
 
-        # A batch's elements written by two threads: the same bytes as by one.
+        # Elements written out by a second thread (batches, and the final
+        # run's arrays): the same bytes as by one, streamed or whole.
         for fmt in ('json', 'jsonl'):
-            one = run(a.sipladder, 'json', cap, '--format', fmt, '--threads', '1', *small)
-            two = run(a.sipladder, 'json', cap, '--format', fmt, '--threads', '2', *small)
-            check(one == two and len(one) > 0, '%s: --threads 2 writes the same %d bytes as --threads 1'
-                  % (fmt, len(one)))
+            for how, extra in (('streamed', small), ('whole', ())):
+                one = run(a.sipladder, 'json', cap, '--format', fmt, '--threads', '1', *extra)
+                two = run(a.sipladder, 'json', cap, '--format', fmt, '--threads', '2', *extra)
+                check(one == two and len(one) > 0, '%s, %s: --threads 2 writes the same %d bytes as --threads 1'
+                      % (fmt, how, len(one)))
 
         check(run(a.sipladder, 'messages', cap) == run(a.sipladder, 'messages', cap, *small),
               'messages: the same output')

@@ -35,8 +35,9 @@ typedef struct sl_render_opts {
      * run it writes the spooled parts before its own, counting them. */
     struct sl_spool *spool;
     /* Threads a view may run at once (--threads; 0 or 1: only the caller's).
-     * The json view writes its batches of calls and connections on a
-     * second thread while the capture is read on (spool.h's queue). */
+     * The json view writes its elements out on a second thread (the
+     * spool's work queue, spool.h): batches while the capture is read on,
+     * the final run's arrays on both. */
     unsigned threads;
 } sl_render_opts;
 
