@@ -16,7 +16,7 @@ void sl_json_arena_install(void) { json_set_alloc_funcs(hook_malloc, hook_free);
 
 void sl_json_arena_enter(sl_arena *a) { current = a; }
 
-void sl_json_arena_step_out(sl_arena *a)
+void sl_json_arena_step_out(const sl_arena *a)
 {
     if (current == a)
         current = NULL;

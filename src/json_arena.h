@@ -24,6 +24,6 @@ void sl_json_arena_enter(sl_arena *a);
 void sl_json_arena_leave(sl_arena *a);
 /* Close the scope and keep what was built in a: the tree outlives the
  * scope (it may be written on another thread) until a is reset or freed. */
-void sl_json_arena_step_out(sl_arena *a);
+void sl_json_arena_step_out(const sl_arena *a);
 
 #endif
