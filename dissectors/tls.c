@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipladder/bytes.h"
 #include "sipladder/cursor.h"
 #include "sipladder/status.h"
 #include "sipladder/tls.h"
@@ -43,8 +44,7 @@ typedef struct tls_dir {
     bool encrypted;     /* ChangeCipherSpec seen (TLS <= 1.2) */
     bool lost;          /* malformed record layer: ignore until a gap */
     bool started;       /* a record was seen (SSLv2 hello only as the first) */
-    uint8_t *hs;        /* partial handshake message(s) */
-    size_t hs_len, hs_cap;
+    sl_bytes hs;        /* partial handshake message(s) */
     uint64_t hs_skip;   /* bytes of an over-cap message still to skip */
     sl_span hs_first;   /* span of the record where hs[0] arrived */
 } tls_dir;
@@ -307,8 +307,8 @@ static void tls_state_free(void *state)
     tls_state *st = state;
     if (!st)
         return;
-    free(st->d[0].hs);
-    free(st->d[1].hs);
+    sl_bytes_free(&st->d[0].hs);
+    sl_bytes_free(&st->d[1].hs);
     if (st->own_scratch)
         free(st->scratch);
     free(st);
@@ -317,7 +317,7 @@ static void tls_state_free(void *state)
 static void dir_reset(tls_dir *d)
 {
     d->lost = false;
-    d->hs_len = 0;
+    d->hs.len = 0;
     d->hs_skip = 0;
 }
 
@@ -730,31 +730,14 @@ static void on_handshake_message(tls_ctx *c, uint8_t type, const uint8_t *body, 
     }
 }
 
-static bool hs_append(tls_dir *d, const uint8_t *p, size_t n)
-{
-    if (n > d->hs_cap - d->hs_len) {
-        size_t cap = d->hs_cap ? d->hs_cap : 1024;
-        while (cap - d->hs_len < n)
-            cap *= 2;
-        uint8_t *nb = realloc(d->hs, cap);
-        if (!nb)
-            return false;
-        d->hs = nb;
-        d->hs_cap = cap;
-    }
-    memcpy(d->hs + d->hs_len, p, n);
-    d->hs_len += n;
-    return true;
-}
-
 /* Take whole messages off the front of the direction's handshake buffer. */
 static void hs_drain(tls_ctx *c, tls_dir *d, const sl_span *rec_span)
 {
     size_t max = c->st->cfg->limits.max_tls_handshake;
     size_t pos = 0;
-    while (d->hs_len - pos >= 4) {
+    while (d->hs.len - pos >= 4) {
         sl_cursor cur;
-        sl_cursor_init(&cur, d->hs + pos, d->hs_len - pos);
+        sl_cursor_init(&cur, d->hs.p + pos, d->hs.len - pos);
         uint8_t type = sl_cursor_u8(&cur);
         uint32_t mlen = sl_cursor_u24be(&cur);
         sl_span span = pos == 0 ? d->hs_first : *rec_span;
@@ -765,13 +748,13 @@ static void hs_drain(tls_ctx *c, tls_dir *d, const sl_span *rec_span)
             snprintf(text, sizeof text, "TLS handshake message type %u of %u bytes exceeds max_tls_handshake (%zu): skipped",
                      type, mlen, max);
             report_span(c, &span, -SL_ELIMIT, text);
-            size_t have = d->hs_len - pos - 4;
+            size_t have = d->hs.len - pos - 4;
             if (have >= mlen) {
                 pos += 4u + mlen;
                 continue;
             }
             d->hs_skip = mlen - have;
-            d->hs_len = 0;
+            d->hs.len = 0;
             return;
         }
         if (sl_cursor_left(&cur) < mlen) {
@@ -781,13 +764,13 @@ static void hs_drain(tls_ctx *c, tls_dir *d, const sl_span *rec_span)
                 d->hs_first = *rec_span;
             break;
         }
-        on_handshake_message(c, type, d->hs + pos + 4, mlen, &span);
+        on_handshake_message(c, type, d->hs.p + pos + 4, mlen, &span);
         pos += 4u + mlen;
     }
-    if (pos > 0 && pos < d->hs_len && d->hs_len - pos < 4)
+    if (pos > 0 && pos < d->hs.len && d->hs.len - pos < 4)
         d->hs_first = *rec_span;
-    memmove(d->hs, d->hs + pos, d->hs_len - pos);
-    d->hs_len -= pos;
+    memmove(d->hs.p, d->hs.p + pos, d->hs.len - pos);
+    d->hs.len -= pos;
 }
 
 static void on_handshake_record(tls_ctx *c, const uint8_t *frag, size_t n, const sl_span *span)
@@ -801,11 +784,11 @@ static void on_handshake_record(tls_ctx *c, const uint8_t *frag, size_t n, const
     }
     if (n == 0)
         return;
-    if (d->hs_len == 0)
+    if (d->hs.len == 0)
         d->hs_first = *span;
-    if (!hs_append(d, frag, n)) {
+    if (!sl_bytes_append(&d->hs, frag, n, 1024)) {
         report_span(c, span, -SL_ENOMEM, "TLS handshake: out of memory, message dropped");
-        d->hs_len = 0;
+        d->hs.len = 0;
         return;
     }
     hs_drain(c, d, span);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "json_arena.h"
+#include "sipladder/bytes.h"
 #include "sipladder/calls.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render_json.h"
@@ -1146,15 +1147,9 @@ json_t *sl_json_lines(const sl_report *r, const sl_render_opts *o)
  * whole tree (a newline is never inside a JSON string, so every one jansson
  * writes is structural). */
 
-/* Bytes kept in memory (a piece of a batch, written on another thread). */
-typedef struct membuf {
-    char *p;
-    size_t len, cap;
-} membuf;
-
 typedef struct jout {
     FILE *f;
-    membuf *mem;   /* not NULL: the bytes go here, not to f */
+    sl_bytes *mem; /* not NULL: the bytes go here, not to f (a piece, written on another thread) */
     size_t indent; /* spaces after each newline of the piece being written */
     bool err;      /* a write failed */
     size_t n;
@@ -1174,27 +1169,10 @@ static jout *jout_new(FILE *f)
     return w;
 }
 
-static bool membuf_add(membuf *m, const char *p, size_t n)
-{
-    if (n > m->cap - m->len) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap - m->len < n)
-            cap *= 2;
-        char *grown = realloc(m->p, cap);
-        if (!grown)
-            return false;
-        m->p = grown;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, p, n);
-    m->len += n;
-    return true;
-}
-
 /* p[0..n) to where w's bytes go, past its buffer. */
 static void write_through(jout *w, const char *p, size_t n)
 {
-    if (w->mem ? !membuf_add(w->mem, p, n) : fwrite(p, 1, n, w->f) != n)
+    if (w->mem ? !sl_bytes_append(w->mem, p, n, 65536) : fwrite(p, 1, n, w->f) != n)
         w->err = true;
 }
 
@@ -1480,7 +1458,7 @@ typedef struct piece {
     sl_arena *arena;          /* the elements' trees */
     piece_elem *elems;
     size_t n, cap;
-    membuf text[SL_SPOOL_PARTS]; /* what run wrote for each slot */
+    sl_bytes text[SL_SPOOL_PARTS]; /* what run wrote for each slot */
     jout *w[SL_SPOOL_PARTS];     /* writers into text, made when first needed */
     bool err;
 } piece;
@@ -1513,7 +1491,7 @@ static void piece_dispose(sl_work *work)
 {
     piece *p = (piece *)work;
     for (int k = 0; k < SL_SPOOL_PARTS; k++) {
-        free(p->text[k].p);
+        sl_bytes_free(&p->text[k]);
         free(p->w[k]);
     }
     sl_arena_free(p->arena);
@@ -1527,7 +1505,7 @@ static bool piece_commit(sl_work *work)
     piece *p = (piece *)work;
     bool ok = !p->err;
     for (int k = 0; k < SL_SPOOL_PARTS; k++) {
-        membuf *t = &p->text[k];
+        sl_bytes *t = &p->text[k];
         if (ok && t->len && fwrite(t->p, 1, t->len, p->to[k]) != t->len)
             ok = false;
         t->len = 0;
