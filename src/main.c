@@ -491,7 +491,7 @@ static int run(cli *c)
     int view_rc = pick_render(c)(&report, &ro);
     if (view_rc == -SL_EUSAGE) {
         exit_code = EXIT_USAGE; /* e.g. --call named no call; the view said so */
-    } else if (view_rc < 0) {
+    } else if (view_rc < 0 && !ferror(out)) { /* a write error is reported below */
         fputs("sipladder: out of memory\n", stderr);
         exit_code = EXIT_INTERNAL;
     }
@@ -504,7 +504,8 @@ static int run(cli *c)
     else if (c->export_certs && certs.written)
         fprintf(stderr, "sipladder: %zu certificate%s written to %s\n", certs.written, certs.written == 1 ? "" : "s",
                 certs.dir);
-    if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
+    bool write_failed = ferror(out) != 0; /* also when the close's own flush succeeds */
+    if ((out != stdout ? fclose(out) : fflush(out)) != 0 || write_failed) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", c->output ? c->output : "standard output",
                 strerror(errno));
         exit_code = EXIT_OUTPUT;

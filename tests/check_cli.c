@@ -137,6 +137,25 @@ START_TEST(output_file_and_unwritable_output)
 }
 END_TEST
 
+/* A write that fails (a full disk) is said to be one, by every view and on
+ * one thread or two, not taken for a lack of memory. */
+START_TEST(a_full_disk_is_an_output_error)
+{
+    if (access("/dev/full", W_OK) != 0)
+        return;
+    const char *views[] = {"summary", "json", "ladder"};
+    const char *threads[] = {"1", "2"};
+    for (size_t v = 0; v < 3; v++) {
+        for (size_t t = 0; t < 2; t++) {
+            RUN(&r, views[v], "--threads", threads[t], "-o", "/dev/full", "testdata/tls/tls12-expired.pcap");
+            ck_assert_msg(r.status == 5, "%s --threads %s: exit %d", views[v], threads[t], r.status);
+            ck_assert_ptr_nonnull(strstr(r.err, "cannot write /dev/full"));
+            ck_assert_ptr_null(strstr(r.err, "out of memory"));
+        }
+    }
+}
+END_TEST
+
 START_TEST(summary_names_and_color)
 {
     RUN(&r, "summary", "--color=never", "--name", "10.250.1.2=Expressway-E", "-r",
@@ -170,6 +189,7 @@ int main(void)
     tcase_add_test(tc, unreadable_inputs_exit_3);
     tcase_add_test(tc, truncated_capture_exit_4_with_what_came_before);
     tcase_add_test(tc, output_file_and_unwritable_output);
+    tcase_add_test(tc, a_full_disk_is_an_output_error);
     tcase_add_test(tc, summary_names_and_color);
     tcase_add_test(tc, several_files_are_one_capture);
     suite_add_tcase(s, tc);
