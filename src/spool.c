@@ -2,13 +2,36 @@
  * files so that memory does not grow with the calls written. */
 #include "sipladder/spool.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* An anonymous temporary file in $TMPDIR (else /tmp), gone when closed:
+ * tmpfile() would ignore TMPDIR, and /tmp may be a small tmpfs. */
+static FILE *temp_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/sipladder-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+");
+    if (!f)
+        close(fd);
+    return f;
+}
 
 int sl_spool_open(sl_spool *s)
 {
     memset(s, 0, sizeof *s);
     for (int i = 0; i < SL_SPOOL_PARTS; i++)
-        if (!(s->part[i] = tmpfile())) {
+        if (!(s->part[i] = temp_file())) {
             sl_spool_close(s);
             return -1;
         }

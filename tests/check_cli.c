@@ -156,6 +156,18 @@ START_TEST(a_full_disk_is_an_output_error)
 }
 END_TEST
 
+/* Calls that ended are spooled in $TMPDIR: one that cannot hold files is
+ * said, and the run goes on with the calls held in memory. */
+START_TEST(an_unusable_tmpdir_is_warned_of)
+{
+    setenv("TMPDIR", "/nonexistent-sipladder-tmp", 1); /* this test's own process (Check forks) */
+    RUN(&r, "summary", "testdata/tcp/normal-exchange.pcap");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.err, "cannot make temporary files in /nonexistent-sipladder-tmp (TMPDIR)"));
+    ck_assert(strlen(r.out) > 0); /* the summary is still written */
+}
+END_TEST
+
 START_TEST(summary_names_and_color)
 {
     RUN(&r, "summary", "--color=never", "--name", "10.250.1.2=Expressway-E", "-r",
@@ -190,6 +202,7 @@ int main(void)
     tcase_add_test(tc, truncated_capture_exit_4_with_what_came_before);
     tcase_add_test(tc, output_file_and_unwritable_output);
     tcase_add_test(tc, a_full_disk_is_an_output_error);
+    tcase_add_test(tc, an_unusable_tmpdir_is_warned_of);
     tcase_add_test(tc, summary_names_and_color);
     tcase_add_test(tc, several_files_are_one_capture);
     suite_add_tcase(s, tc);
