@@ -17,7 +17,8 @@ struct sl_work_queue {
     size_t max_waiting;
     sl_work *spares;      /* kept for reuse (linked by next) */
     size_t n_spares;
-    bool committing;      /* a thread is committing: the others leave it the pieces */
+    bool committing;      /* a thread is committing (pieces off the list, maybe one
+                           * still being written): the others leave it the pieces */
     bool failed;
     bool stop;
     pthread_t worker;
@@ -117,7 +118,8 @@ void sl_work_queue_submit(sl_work_queue *q, sl_work *w)
 void sl_work_queue_drain(sl_work_queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->head) {
+    /* A piece leaves the list before its commit runs: wait for that too. */
+    while (q->head || q->committing) {
         if (q->next_run)
             run_next(q); /* help rather than wait */
         else

@@ -142,6 +142,35 @@ START_TEST(the_submitter_runs_pieces_when_too_many_wait)
 }
 END_TEST
 
+/* A piece is taken off the queue before its commit runs: a drain must
+ * still wait for that commit, or the caller writes while it does. */
+static bool slow_commit(sl_work *w)
+{
+    struct timespec t = {0, 50 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    return piece_commit(w);
+}
+
+START_TEST(drain_waits_for_a_commit_under_way)
+{
+    static commit_log lg;
+    lg = (commit_log){0};
+    piece p;
+    piece_init(&p, &lg, 0);
+    p.work.commit = slow_commit;
+    sl_work_queue *q = sl_work_queue_new(4);
+    ck_assert_ptr_nonnull(q);
+    sl_work_queue_submit(q, &p.work);
+    while (atomic_load(&p.runs) == 0) /* the worker has taken it */
+        spin(1);
+    struct timespec t = {0, 10 * 1000 * 1000}; /* into its commit's sleep */
+    nanosleep(&t, NULL);
+    sl_work_queue_drain(q);
+    ck_assert_int_eq(lg.n_committed, 1);
+    sl_work_queue_free(q);
+}
+END_TEST
+
 START_TEST(a_failed_commit_is_reported)
 {
     static commit_log lg;
@@ -207,6 +236,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, commits_follow_submission_order);
     tcase_add_test(t, the_submitter_runs_pieces_when_too_many_wait);
+    tcase_add_test(t, drain_waits_for_a_commit_under_way);
     tcase_add_test(t, a_failed_commit_is_reported);
     tcase_add_test(t, kept_pieces_come_back_then_go_at_free);
     tcase_add_test(t, free_finishes_what_was_handed_over);
