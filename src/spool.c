@@ -2,6 +2,7 @@
  * files so that memory does not grow with the calls written. */
 #include "sipladder/spool.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,8 +16,10 @@ static FILE *temp_file(void)
         dir = "/tmp";
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/sipladder-XXXXXX", dir);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (n < 0 || (size_t)n >= sizeof path) {
+        errno = ENAMETOOLONG;
         return NULL;
+    }
     int fd = mkstemp(path);
     if (fd < 0)
         return NULL;
