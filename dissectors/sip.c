@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "osip_arena.h"
+#include "sipladder/bytes.h"
 #include "sipladder/sip.h"
 #include "sipladder/status.h"
 
@@ -46,8 +47,7 @@ typedef struct sip_scratch {
     sl_arena *arena;       /* libosip2's tree and strings of this message */
     sip_structured structured[SIP_MAX_STRUCTURED]; /* the header lines libosip2 parses */
     size_t n_structured;
-    char *value_buf; /* a NUL-terminated copy of one of them for libosip2 */
-    size_t value_cap;
+    sl_bytes value; /* a NUL-terminated copy of one of them for libosip2 */
     bool cap_hit; /* some cap above was reached in this message */
 } sip_scratch;
 
@@ -855,18 +855,10 @@ static void report_missing(sip_state *st, sl_dir dir, const sip_frame *fr, sl_si
  * as its own message parser joins them; NULL when out of memory. */
 static char *value_copy(sip_scratch *sc, sl_sip_str v)
 {
-    if (v.n >= sc->value_cap) {
-        size_t cap = v.n + 1 > 2 * sc->value_cap ? v.n + 1 : 2 * sc->value_cap;
-        char *grown = realloc(sc->value_buf, cap);
-        if (!grown)
-            return NULL;
-        sc->value_buf = grown;
-        sc->value_cap = cap;
-    }
-    char *d = sc->value_buf;
-    if (v.n)
-        memcpy(d, v.p, v.n);
-    d[v.n] = '\0';
+    sc->value.len = 0;
+    if (!sl_bytes_append(&sc->value, v.p, v.n, 256) || !sl_bytes_append(&sc->value, "", 1, 256))
+        return NULL;
+    char *d = (char *)sc->value.p;
     /* A value holds a line end only when folded (rare): find them, do not
      * look at every byte. */
     for (char *e = memchr(d, '\n', v.n); e; e = memchr(e + 1, '\n', v.n - (size_t)(e + 1 - d)))
@@ -1237,7 +1229,7 @@ static int scratch_init(sip_scratch *sc)
 static void scratch_clear(sip_scratch *sc)
 {
     sl_arena_free(sc->arena);
-    free(sc->value_buf);
+    sl_bytes_free(&sc->value);
 }
 
 /* The analysis's shared context: libosip2 is ready (a flow need not set it
