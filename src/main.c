@@ -17,6 +17,7 @@
 #include "sipladder/model.h"
 #include "sipladder/render.h"
 #include "sipladder/render_json.h"
+#include "sipladder/spool.h"
 #include "sipladder/status.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/x509_info.h"
@@ -418,13 +419,11 @@ static int run(cli *c)
     dopt.tls = &c->cfg.tls;
     cert_export certs = {.dir = c->export_certs};
     sl_call_stream *stream = stream_new(c, &ro, &dopt, &certs);
-    if (!stream) {
-        const char *tmp = getenv("TMPDIR");
+    if (!stream)
         fprintf(stderr,
                 "sipladder: warning: cannot make temporary files in %s (TMPDIR): %s; calls are kept in memory "
                 "until the end, up to --max-sip-memory\n",
-                tmp && *tmp ? tmp : "/tmp", strerror(errno));
-    }
+                sl_spool_dir(), strerror(errno));
     sl_analysis_hooks hooks = {.ctx = stream,
                                .sip_pressure = stream ? sl_call_stream_pressure : NULL,
                                .conns_complete = stream ? sl_call_stream_conns : NULL};

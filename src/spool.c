@@ -7,13 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* An anonymous temporary file in $TMPDIR (else /tmp), gone when closed:
+const char *sl_spool_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* An anonymous temporary file in sl_spool_dir(), gone when closed:
  * tmpfile() would ignore TMPDIR, and /tmp may be a small tmpfs. */
 static FILE *temp_file(void)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
+    const char *dir = sl_spool_dir();
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/sipladder-XXXXXX", dir);
     if (n < 0 || (size_t)n >= sizeof path) {

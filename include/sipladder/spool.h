@@ -41,6 +41,9 @@ typedef struct sl_spool {
     sl_work_queue *queue;
 } sl_spool;
 
+/* Where the parts are made: $TMPDIR, else /tmp. */
+const char *sl_spool_dir(void);
+
 /* Temporary files for every part; -1 (errno set) when one cannot be made. */
 int sl_spool_open(sl_spool *s);
 void sl_spool_close(sl_spool *s); /* NULL-safe */
