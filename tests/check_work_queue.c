@@ -79,13 +79,20 @@ static void piece_init(piece *p, commit_log *lg, int number)
                  .number = number};
 }
 
+/* A queue for a test, with its log emptied. */
+static sl_work_queue *queue_for(commit_log *lg, size_t max_waiting)
+{
+    *lg = (commit_log){0};
+    sl_work_queue *q = sl_work_queue_new(max_waiting);
+    ck_assert_ptr_nonnull(q);
+    return q;
+}
+
 START_TEST(commits_follow_submission_order)
 {
     static commit_log lg;
     static piece pieces[MANY];
-    lg = (commit_log){0};
-    sl_work_queue *q = sl_work_queue_new(3);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 3);
     for (int i = 0; i < MANY; i++) {
         piece_init(&pieces[i], &lg, i);
         sl_work_queue_submit(q, &pieces[i].work);
@@ -108,7 +115,6 @@ END_TEST
 START_TEST(the_submitter_runs_pieces_when_too_many_wait)
 {
     static commit_log lg;
-    lg = (commit_log){0};
     pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
     bool gate_open = false;
@@ -118,8 +124,7 @@ START_TEST(the_submitter_runs_pieces_when_too_many_wait)
     p[0].gate_lock = &gate_lock;
     p[0].gate_cond = &gate_cond;
     p[0].gate_open = &gate_open;
-    sl_work_queue *q = sl_work_queue_new(1);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 1);
     sl_work_queue_submit(q, &p[0].work);
     while (atomic_load(&p[0].runs) == 0) /* the worker has taken it */
         spin(1);
@@ -154,12 +159,10 @@ static bool slow_commit(sl_work *w)
 START_TEST(drain_waits_for_a_commit_under_way)
 {
     static commit_log lg;
-    lg = (commit_log){0};
     piece p;
     piece_init(&p, &lg, 0);
     p.work.commit = slow_commit;
-    sl_work_queue *q = sl_work_queue_new(4);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 4);
     sl_work_queue_submit(q, &p.work);
     while (atomic_load(&p.runs) == 0) /* the worker has taken it */
         spin(1);
@@ -174,10 +177,8 @@ END_TEST
 START_TEST(a_failed_commit_is_reported)
 {
     static commit_log lg;
-    lg = (commit_log){0};
     piece p[4];
-    sl_work_queue *q = sl_work_queue_new(2);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 2);
     for (int i = 0; i < 4; i++) {
         piece_init(&p[i], &lg, i);
         p[i].fail = i == 2;
@@ -193,10 +194,8 @@ END_TEST
 START_TEST(kept_pieces_come_back_then_go_at_free)
 {
     static commit_log lg;
-    lg = (commit_log){0};
     piece p[8];
-    sl_work_queue *q = sl_work_queue_new(1);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 1);
     ck_assert_ptr_null(sl_work_queue_reuse(q));
     for (int i = 0; i < 8; i++) {
         piece_init(&p[i], &lg, i);
@@ -216,9 +215,7 @@ START_TEST(free_finishes_what_was_handed_over)
 {
     static commit_log lg;
     static piece pieces[64];
-    lg = (commit_log){0};
-    sl_work_queue *q = sl_work_queue_new(64);
-    ck_assert_ptr_nonnull(q);
+    sl_work_queue *q = queue_for(&lg, 64);
     for (int i = 0; i < 64; i++) {
         piece_init(&pieces[i], &lg, i);
         sl_work_queue_submit(q, &pieces[i].work);
