@@ -10,9 +10,13 @@
  * a length > 2^14 + 2048) is reported once and the direction is treated as
  * lost until the core reports a gap.  Scanning for the next plausible header
  * inside ciphertext would invent records, so we do not. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
 
 #include "sipladder/bytes.h"
 #include "sipladder/cursor.h"
@@ -190,6 +194,23 @@ const char *sl_tls_alert_name(uint8_t description) { return LOOKUP(ALERTS, descr
 const char *sl_tls_cipher_name(uint16_t suite) { return LOOKUP(CIPHERS, suite); }
 const char *sl_tls_version_name(uint16_t version) { return LOOKUP(VERSIONS, version); }
 const char *sl_tls_handshake_name(uint8_t type) { return LOOKUP(HANDSHAKES, type); }
+
+/* RFC 6960 4.2.1 OCSPResponseStatus and CertStatus. */
+static const num_name OCSP_STATUSES[] = {
+    {0, "successful"}, {1, "malformedRequest"}, {2, "internalError"},
+    {3, "tryLater"},   {5, "sigRequired"},      {6, "unauthorized"},
+};
+static const num_name CERT_STATUSES[] = {{0, "good"}, {1, "revoked"}, {2, "unknown"}};
+
+const char *sl_tls_ocsp_status_name(int response_status)
+{
+    return response_status < 0 ? NULL : LOOKUP(OCSP_STATUSES, (unsigned)response_status);
+}
+
+const char *sl_tls_cert_status_name(int cert_status)
+{
+    return cert_status < 0 ? NULL : LOOKUP(CERT_STATUSES, (unsigned)cert_status);
+}
 
 const char *sl_tls_cipher_text(uint16_t suite, char *buf, size_t len)
 {
@@ -705,6 +726,73 @@ static void on_certificate_request(tls_ctx *c, const uint8_t *body, uint32_t len
         free(names[i]);
 }
 
+/* ------------------------------------------------------------------ stapling, tickets */
+
+/* The response status and the first certificate's status of a DER
+ * OCSPResponse; left at -1 where OpenSSL cannot read them. */
+static void read_ocsp(const uint8_t *der, size_t len, sl_tls_certificate_status *cs)
+{
+    const unsigned char *p = der;
+    OCSP_RESPONSE *resp = len <= LONG_MAX ? d2i_OCSP_RESPONSE(NULL, &p, (long)len) : NULL;
+    if (!resp) {
+        ERR_clear_error(); /* the capture's fault: nothing for a later OpenSSL caller */
+        return;
+    }
+    cs->response_status = OCSP_response_status(resp);
+    OCSP_BASICRESP *basic = OCSP_response_get1_basic(resp);
+    OCSP_SINGLERESP *one = basic ? OCSP_resp_get0(basic, 0) : NULL;
+    if (one) {
+        int reason = 0;
+        cs->cert_status = OCSP_single_get0_status(one, &reason, NULL, NULL, NULL);
+    }
+    OCSP_BASICRESP_free(basic);
+    OCSP_RESPONSE_free(resp);
+    ERR_clear_error();
+}
+
+/* RFC 6066 8: status_type(1) OCSPResponse<1..2^24-1>; RFC 6961 2.2 (type 2):
+ * a list<1..2^24-1> of OCSPResponse<0..2^24-1>, the first one read. */
+static void on_certificate_status(tls_ctx *c, const uint8_t *body, uint32_t len, const sl_span *span)
+{
+    sl_tls_event tev = {.type = SL_TLS_EV_HANDSHAKE};
+    sl_tls_certificate_status *cs = &tev.u.certificate_status;
+    cs->response_status = -1;
+    cs->cert_status = -1;
+    sl_cursor cur;
+    sl_cursor_init(&cur, body, len);
+    cs->status_type = sl_cursor_u8(&cur);
+    sl_cursor resp = cur;
+    if (cs->status_type == 2)
+        resp = sl_cursor_sub(&cur, sl_cursor_u24be(&cur));
+    uint32_t rlen = sl_cursor_u24be(&resp);
+    const uint8_t *der = sl_cursor_bytes(&resp, rlen);
+    if (cs->status_type != 1 && cs->status_type != 2) {
+        report_span(c, span, -SL_EMALFORMED, "TLS CertificateStatus: unknown status type, response not read");
+    } else if (!der) {
+        report_span(c, span, -SL_EMALFORMED, "TLS CertificateStatus malformed (a length exceeds the message)");
+    } else {
+        cs->response_length = rlen;
+        read_ocsp(der, rlen, cs);
+        if (cs->response_status < 0)
+            report_span(c, span, -SL_EMALFORMED, "TLS CertificateStatus: the OCSP response is not readable DER");
+    }
+    emit_hs(c, &tev, SL_TLS_HS_CERTIFICATE_STATUS, len, span);
+}
+
+/* RFC 5077 3.3: ticket_lifetime_hint(4) ticket<0..2^16-1>.  A TLS 1.3 ticket
+ * is encrypted and never reaches here. */
+static void on_new_session_ticket(tls_ctx *c, const uint8_t *body, uint32_t len, const sl_span *span)
+{
+    sl_tls_event tev = {.type = SL_TLS_EV_HANDSHAKE};
+    sl_cursor cur;
+    sl_cursor_init(&cur, body, len);
+    tev.u.new_session_ticket.lifetime_hint = sl_cursor_u32be(&cur);
+    tev.u.new_session_ticket.ticket_length = sl_cursor_u16be(&cur);
+    if (!sl_cursor_ok(&cur) || sl_cursor_left(&cur) != tev.u.new_session_ticket.ticket_length)
+        report_span(c, span, -SL_EMALFORMED, "TLS NewSessionTicket: the ticket length disagrees with the message length");
+    emit_hs(c, &tev, SL_TLS_HS_NEW_SESSION_TICKET, len, span);
+}
+
 /* ------------------------------------------------------------------ handshake */
 
 static void on_handshake_message(tls_ctx *c, uint8_t type, const uint8_t *body, uint32_t len, const sl_span *span)
@@ -721,6 +809,12 @@ static void on_handshake_message(tls_ctx *c, uint8_t type, const uint8_t *body, 
         break;
     case SL_TLS_HS_CERTIFICATE_REQUEST:
         on_certificate_request(c, body, len, span);
+        break;
+    case SL_TLS_HS_CERTIFICATE_STATUS:
+        on_certificate_status(c, body, len, span);
+        break;
+    case SL_TLS_HS_NEW_SESSION_TICKET:
+        on_new_session_ticket(c, body, len, span);
         break;
     default: {
         sl_tls_event tev = {.type = SL_TLS_EV_HANDSHAKE};

@@ -1,5 +1,6 @@
 /* render_tls.c - text detail of one TLS handshake (see render_tls.h). */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,12 +16,6 @@ static const char *label(sl_dir d, const char *client, const char *server)
     if (d == SL_DIR_C2S)
         return client ? client : "client";
     return server ? server : "server";
-}
-
-static void step(FILE *out, const char *what, const sl_tls_mark *m, const char *who)
-{
-    if (m->frame)
-        fprintf(out, "  frame %-6" PRIu64 " %-22s from %s\n", m->frame, what, who);
 }
 
 static void print_time(FILE *out, const char *name, sl_time_ns t)
@@ -67,74 +62,150 @@ static void print_chain(FILE *out, const sl_tls_chain *c, const char *who)
         print_cert(out, c->certs[i], i);
 }
 
-static void print_hello(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
+/* "  frame 12     Name                   from who" and no line end. */
+static void step_head(FILE *out, uint64_t frame, const char *what, const char *who)
+{
+    fprintf(out, "  frame %-6" PRIu64 " %-22s from %s", frame, what, who);
+}
+
+/* The session's ClientHello fields are those of its last ClientHello. */
+static void print_client_hello(FILE *out, const sl_tls_session *s, const sl_tls_step *st, bool last)
+{
+    char vb[24];
+    fprintf(out, ": %s, %zu cipher suites",
+            sl_tls_version_text(st->u.client_hello.legacy_version, vb, sizeof vb), st->u.client_hello.n_cipher_suites);
+    if (!last)
+        return;
+    fputs(", SNI ", out);
+    put_escaped(out, s->sni);
+    if (s->n_ch_versions) {
+        fputs(", offers", out);
+        for (size_t i = 0; i < s->n_ch_versions; i++)
+            fprintf(out, " %s", sl_tls_version_text(s->ch_versions[i], vb, sizeof vb));
+    }
+    if (s->n_alpn) {
+        fputs(", ALPN", out);
+        for (size_t i = 0; i < s->n_alpn; i++) {
+            fputc(' ', out);
+            put_escaped(out, s->alpn[i]);
+        }
+    }
+}
+
+static void print_cert_request(FILE *out, const sl_tls_session *s, const sl_tls_step *st)
+{
+    fputs(" (mutual TLS)", out);
+    if (st->at.frame != s->cert_request.frame)
+        return; /* the CA names kept are those of the last one */
+    fprintf(out, ", acceptable CAs: %zu", s->n_ca_names);
+    for (size_t i = 0; i < s->n_ca_names; i++) {
+        fputs("\n      ", out);
+        put_escaped(out, s->ca_names[i]);
+    }
+}
+
+static void print_cert_status(FILE *out, const sl_tls_certificate_status *cs)
+{
+    if (cs->status_type != 1 && cs->status_type != 2) {
+        fprintf(out, ": status type %u (not OCSP)", cs->status_type);
+        return;
+    }
+    const char *rs = sl_tls_ocsp_status_name(cs->response_status);
+    const char *certs = sl_tls_cert_status_name(cs->cert_status);
+    fprintf(out, ": OCSP response (%" PRIu32 " bytes)", cs->response_length);
+    if (cs->response_status < 0)
+        fputs(" not readable", out);
+    else if (rs)
+        fprintf(out, " %s", rs);
+    else
+        fprintf(out, " status %d", cs->response_status);
+    if (certs)
+        fprintf(out, ", certificate %s", certs);
+}
+
+/* What one handshake message says, after its "from who". */
+static void print_hs_detail(FILE *out, const sl_tls_session *s, const sl_tls_step *st, bool last_hello)
 {
     char vb[24], cb[8];
-    if (s->client_hello.frame) {
-        fprintf(out, "  frame %-6" PRIu64 " %-22s from %s: %s, %zu cipher suites, SNI ", s->client_hello.frame,
-                s->sslv2_hello ? "ClientHello (SSLv2)" : "ClientHello", cl,
-                sl_tls_version_text(s->ch_legacy_version, vb, sizeof vb), s->n_cipher_suites);
-        put_escaped(out, s->sni);
-        if (s->n_ch_versions) {
-            fputs(", offers", out);
-            for (size_t i = 0; i < s->n_ch_versions; i++)
-                fprintf(out, " %s", sl_tls_version_text(s->ch_versions[i], vb, sizeof vb));
-        }
-        if (s->n_alpn) {
-            fputs(", ALPN", out);
-            for (size_t i = 0; i < s->n_alpn; i++) {
-                fputc(' ', out);
-                put_escaped(out, s->alpn[i]);
-            }
-        }
-        fputc('\n', out);
+    switch (st->hs_type) {
+    case SL_TLS_HS_CLIENT_HELLO:
+        print_client_hello(out, s, st, last_hello);
+        break;
+    case SL_TLS_HS_SERVER_HELLO:
+        fprintf(out, ": %s, %s", sl_tls_version_text(st->u.server_hello.version, vb, sizeof vb),
+                sl_tls_cipher_text(st->u.server_hello.cipher_suite, cb, sizeof cb));
+        break;
+    case SL_TLS_HS_CERTIFICATE: {
+        const sl_tls_chain *c = &s->chain[st->dir];
+        if (c->at.frame == st->at.frame && c->n_sent == 0)
+            fputs(": empty, no certificate", out);
+        else if (c->at.frame == st->at.frame)
+            fprintf(out, ": %zu certificate%s", c->n_sent, c->n_sent == 1 ? "" : "s");
+        break;
     }
-    step(out, "HelloRetryRequest", &s->hello_retry, sv);
-    if (s->server_hello.frame)
-        fprintf(out, "  frame %-6" PRIu64 " %-22s from %s: %s, %s\n", s->server_hello.frame, "ServerHello", sv,
-                sl_tls_version_text(s->version, vb, sizeof vb), sl_tls_cipher_text(s->cipher_suite, cb, sizeof cb));
-    if (s->tls13)
+    case SL_TLS_HS_CERTIFICATE_REQUEST:
+        print_cert_request(out, s, st);
+        break;
+    case SL_TLS_HS_CERTIFICATE_STATUS:
+        print_cert_status(out, &st->u.certificate_status);
+        break;
+    case SL_TLS_HS_NEW_SESSION_TICKET:
+        if (st->u.new_session_ticket.lifetime_hint)
+            fprintf(out, ": lifetime hint %" PRIu32 " s,", st->u.new_session_ticket.lifetime_hint);
+        else
+            fputs(": no lifetime hint,", out);
+        fprintf(out, " ticket %u bytes", st->u.new_session_ticket.ticket_length);
+        break;
+    default:
+        break;
+    }
+}
+
+static void print_step(FILE *out, const sl_tls_session *s, size_t i, bool last_hello, const char *who)
+{
+    const sl_tls_step *st = &s->steps[i];
+    char buf[32];
+    const char *what = sl_tls_step_name(s, i, buf, sizeof buf);
+    step_head(out, st->at.frame, what, who);
+    if (st->kind == SL_TLS_STEP_HANDSHAKE)
+        print_hs_detail(out, s, st, last_hello);
+    fputc('\n', out);
+    if (s->tls13 && st->kind == SL_TLS_STEP_HANDSHAKE && st->hs_type == SL_TLS_HS_SERVER_HELLO && !st->hello_retry)
         fputs("  TLS 1.3: everything after ServerHello, certificates included, is encrypted\n", out);
 }
 
-static void print_steps(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
+static void print_alert(FILE *out, const sl_tls_alert_seen *a, const char *who)
 {
-    print_hello(out, s, cl, sv);
-    step(out, "Certificate", &s->chain[SL_DIR_S2C].at, sv);
-    step(out, "ServerKeyExchange", &s->side[SL_DIR_S2C].key_exchange, sv);
-    if (s->cert_request.frame) {
-        fprintf(out, "  frame %-6" PRIu64 " %-22s from %s (mutual TLS), acceptable CAs: %zu\n", s->cert_request.frame,
-                "CertificateRequest", sv, s->n_ca_names);
-        for (size_t i = 0; i < s->n_ca_names; i++) {
-            fputs("      ", out);
-            put_escaped(out, s->ca_names[i]);
-            fputc('\n', out);
-        }
+    if (a->encrypted) {
+        step_head(out, a->frame, "Alert (encrypted)", who);
+        fputc('\n', out);
+        return;
     }
-    step(out, "ServerHelloDone", &s->side[SL_DIR_S2C].hello_done, sv);
-    step(out, "Certificate", &s->chain[SL_DIR_C2S].at, cl);
-    step(out, "ClientKeyExchange", &s->side[SL_DIR_C2S].key_exchange, cl);
-    step(out, "CertificateVerify", &s->side[SL_DIR_C2S].cert_verify, cl);
-    step(out, "ChangeCipherSpec", &s->side[SL_DIR_C2S].ccs, cl);
-    step(out, "Finished (encrypted)", &s->side[SL_DIR_C2S].finished, cl);
-    step(out, "ChangeCipherSpec", &s->side[SL_DIR_S2C].ccs, sv);
-    step(out, "Finished (encrypted)", &s->side[SL_DIR_S2C].finished, sv);
+    const char *name = sl_tls_alert_name(a->description);
+    step_head(out, a->frame, "Alert", who);
+    fprintf(out, ": %s %s (%u)\n", a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level?",
+            name ? name : "unknown", a->description);
 }
 
-static void print_alerts(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
+/* Every handshake message and alert, in frame order (a message before an
+ * alert of the same frame: the alert ends what the frame carried). */
+static void print_steps(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
 {
-    for (size_t i = 0; i < s->n_alerts; i++) {
-        const sl_tls_alert_seen *a = &s->alerts[i];
-        const char *who = a->dir == SL_DIR_C2S ? cl : sv;
-        if (a->encrypted) {
-            fprintf(out, "  frame %-6" PRIu64 " %-22s from %s\n", a->frame, "Alert (encrypted)", who);
-            continue;
-        }
-        const char *name = sl_tls_alert_name(a->description);
-        fprintf(out, "  frame %-6" PRIu64 " %-22s from %s: %s %s (%u)\n", a->frame, "Alert", who,
-                a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level?", name ? name : "unknown",
-                a->description);
+    size_t last_hello = SIZE_MAX;
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (s->steps[i].kind == SL_TLS_STEP_HANDSHAKE && s->steps[i].hs_type == SL_TLS_HS_CLIENT_HELLO)
+            last_hello = i;
+    size_t a = 0;
+    for (size_t i = 0; i < s->n_steps; i++) {
+        const sl_tls_step *st = &s->steps[i];
+        for (; a < s->n_alerts && s->alerts[a].frame < st->at.frame; a++)
+            print_alert(out, &s->alerts[a], s->alerts[a].dir == SL_DIR_C2S ? cl : sv);
+        print_step(out, s, i, i == last_hello, st->dir == SL_DIR_C2S ? cl : sv);
     }
+    for (; a < s->n_alerts; a++)
+        print_alert(out, &s->alerts[a], s->alerts[a].dir == SL_DIR_C2S ? cl : sv);
+    if (s->steps_not_kept)
+        fprintf(out, "  (%" PRIu64 " more handshake messages not listed)\n", s->steps_not_kept);
 }
 
 static void print_app(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
@@ -180,7 +251,6 @@ void sl_render_tls_session(FILE *out, const sl_tls_session *s, const sl_tls_outc
     const char *sv = label(SL_DIR_S2C, client_label, server_label);
     fprintf(out, "TLS %s -> %s (frames %" PRIu64 "-%" PRIu64 ")\n", cl, sv, s->first_frame, s->last_frame);
     print_steps(out, s, cl, sv);
-    print_alerts(out, s, cl, sv);
     print_app(out, s, cl, sv);
     print_chain(out, &s->chain[SL_DIR_S2C], sv);
     print_chain(out, &s->chain[SL_DIR_C2S], cl);

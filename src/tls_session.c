@@ -35,6 +35,7 @@ void sl_tls_session_free(sl_tls_session *s)
     chain_clear(&s->chain[0]);
     chain_clear(&s->chain[1]);
     free(s->alerts);
+    free(s->steps);
     free(s);
 }
 
@@ -170,6 +171,90 @@ static void count_handshake(sl_tls_side *side, const sl_event *ev, uint8_t type)
     }
 }
 
+/* Room for one more step: capacity 8, then doubled at each power of two. */
+static bool steps_room(sl_tls_session *s)
+{
+    size_t n = s->n_steps;
+    if (n >= SL_TLS_MAX_STEPS)
+        return false;
+    if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+        return true;
+    sl_tls_step *grown = realloc(s->steps, (n ? 2 * n : 8) * sizeof *grown);
+    if (!grown)
+        return false;
+    s->steps = grown;
+    return true;
+}
+
+/* Keep the list in frame order: the core may complete one direction's
+ * message later than a frame of the other direction already listed. */
+static void add_step(sl_tls_session *s, const sl_event *ev, const sl_tls_event *t)
+{
+    if (!steps_room(s)) {
+        s->steps_not_kept++;
+        return;
+    }
+    sl_tls_step st = {.dir = ev->dir, .hs_type = t->hs_type, .length = t->hs_length, .at = mark_of(ev)};
+    switch (t->type) {
+    case SL_TLS_EV_CHANGE_CIPHER_SPEC:
+        st.kind = SL_TLS_STEP_CHANGE_CIPHER_SPEC;
+        st.hs_type = 0;
+        break;
+    case SL_TLS_EV_ENCRYPTED_HANDSHAKE:
+        st.kind = SL_TLS_STEP_ENCRYPTED;
+        st.hs_type = 0;
+        break;
+    case SL_TLS_EV_CLIENT_HELLO:
+        st.u.client_hello.sslv2 = t->u.client_hello.sslv2;
+        st.u.client_hello.legacy_version = t->u.client_hello.legacy_version;
+        st.u.client_hello.n_cipher_suites = t->u.client_hello.n_cipher_suites;
+        break;
+    case SL_TLS_EV_SERVER_HELLO:
+        st.hello_retry = t->u.server_hello.hello_retry_request;
+        st.u.server_hello.version = t->u.server_hello.version;
+        st.u.server_hello.cipher_suite = t->u.server_hello.cipher_suite;
+        break;
+    case SL_TLS_EV_HANDSHAKE:
+        if (t->hs_type == SL_TLS_HS_CERTIFICATE_STATUS)
+            st.u.certificate_status = t->u.certificate_status;
+        else if (t->hs_type == SL_TLS_HS_NEW_SESSION_TICKET)
+            st.u.new_session_ticket = t->u.new_session_ticket;
+        break;
+    default:
+        break;
+    }
+    size_t i = s->n_steps++;
+    while (i > 0 && s->steps[i - 1].at.frame > st.at.frame) {
+        s->steps[i] = s->steps[i - 1];
+        i--;
+    }
+    s->steps[i] = st;
+}
+
+const char *sl_tls_step_name(const sl_tls_session *s, size_t i, char *buf, size_t len)
+{
+    const sl_tls_step *st = &s->steps[i];
+    if (st->kind == SL_TLS_STEP_CHANGE_CIPHER_SPEC)
+        return "ChangeCipherSpec";
+    if (st->kind == SL_TLS_STEP_ENCRYPTED) {
+        /* TLS <= 1.2: the first handshake record after ChangeCipherSpec is
+         * Finished; a later one (renegotiation) cannot be named. */
+        for (size_t k = 0; k < i; k++)
+            if (s->steps[k].kind == SL_TLS_STEP_ENCRYPTED && s->steps[k].dir == st->dir)
+                return "Handshake (encrypted)";
+        return "Finished (encrypted)";
+    }
+    if (st->hs_type == SL_TLS_HS_CLIENT_HELLO && st->u.client_hello.sslv2)
+        return "ClientHello (SSLv2)";
+    if (st->hs_type == SL_TLS_HS_SERVER_HELLO && st->hello_retry)
+        return "HelloRetryRequest";
+    const char *name = sl_tls_handshake_name(st->hs_type);
+    if (name)
+        return name;
+    snprintf(buf, len, "Handshake type %u", st->hs_type);
+    return buf;
+}
+
 static void on_app_data(sl_tls_side *side, const sl_event *ev, const sl_tls_app_data *a)
 {
     if (!side->first_app.frame)
@@ -207,10 +292,12 @@ static int add_tls(sl_tls_session *s, const sl_event *ev, const sl_tls_event *t)
     case SL_TLS_EV_ENCRYPTED_HANDSHAKE:
         mark_first(&side->finished, ev);
         side->last_hs = mark_of(ev);
+        add_step(s, ev, t);
         return 0;
     case SL_TLS_EV_CHANGE_CIPHER_SPEC:
         mark_first(&side->ccs, ev);
         side->last_hs = mark_of(ev);
+        add_step(s, ev, t);
         return 0;
     case SL_TLS_EV_ALERT:
         return on_alert(s, ev, &t->u.alert);
@@ -222,6 +309,7 @@ static int add_tls(sl_tls_session *s, const sl_event *ev, const sl_tls_event *t)
         return 0;
     }
     count_handshake(side, ev, t->hs_type);
+    add_step(s, ev, t);
     return rc;
 }
 
@@ -320,6 +408,8 @@ static unsigned hints_of(const sl_chain_report *r)
     h |= r->n_broken ? SL_TLS_HINT_BROKEN_CERT : 0;
     return h;
 }
+
+unsigned sl_tls_chain_hints(const sl_chain_report *r) { return hints_of(r); }
 
 /* Each chain at the time of its own Certificate message.  The server's chain
  * is checked against --expect-name, else against the SNI the client asked

@@ -37,6 +37,7 @@ enum {
     SL_TLS_HS_CERTIFICATE_VERIFY = 15,
     SL_TLS_HS_CLIENT_KEY_EXCHANGE = 16,
     SL_TLS_HS_FINISHED = 20,
+    SL_TLS_HS_CERTIFICATE_STATUS = 22, /* RFC 6066 8: a stapled OCSP response */
 };
 
 typedef enum {
@@ -45,7 +46,9 @@ typedef enum {
     SL_TLS_EV_SERVER_HELLO,      /* u.server_hello (also a HelloRetryRequest) */
     SL_TLS_EV_CERTIFICATE,       /* u.certificate */
     SL_TLS_EV_CERTIFICATE_REQUEST, /* u.certificate_request */
-    SL_TLS_EV_HANDSHAKE,         /* any other clear handshake message: hs_type says which */
+    SL_TLS_EV_HANDSHAKE,         /* any other clear handshake message: hs_type says which;
+                                    CertificateStatus: u.certificate_status,
+                                    NewSessionTicket: u.new_session_ticket */
     SL_TLS_EV_ENCRYPTED_HANDSHAKE, /* a handshake record after ChangeCipherSpec (Finished) */
     SL_TLS_EV_CHANGE_CIPHER_SPEC,
     SL_TLS_EV_ALERT,             /* u.alert */
@@ -100,6 +103,22 @@ typedef struct sl_tls_certificate_request {
     size_t n_ca_sent;            /* in the message (more than kept, or unparsable) */
 } sl_tls_certificate_request;
 
+/* CertificateStatus (RFC 6066 8, RFC 6961 2.2): the OCSP response a server
+ * staples.  Read with OpenSSL; -1 where the bytes did not say. */
+typedef struct sl_tls_certificate_status {
+    uint8_t status_type;      /* 1 ocsp, 2 ocsp_multi */
+    uint32_t response_length; /* DER bytes of the (first) OCSPResponse */
+    int response_status;      /* OCSPResponse.responseStatus: 0 successful, 1 malformedRequest,
+                                 2 internalError, 3 tryLater, 5 sigRequired, 6 unauthorized */
+    int cert_status;          /* first SingleResponse: 0 good, 1 revoked, 2 unknown */
+} sl_tls_certificate_status;
+
+/* NewSessionTicket as TLS <= 1.2 sends it in the clear (RFC 5077 3.3). */
+typedef struct sl_tls_new_session_ticket {
+    uint32_t lifetime_hint;   /* seconds; 0: not specified */
+    uint16_t ticket_length;
+} sl_tls_new_session_ticket;
+
 typedef struct sl_tls_alert {
     bool encrypted;      /* after ChangeCipherSpec: level/description unknown */
     uint8_t level;       /* 1 warning, 2 fatal */
@@ -122,6 +141,8 @@ typedef struct sl_tls_event {
         sl_tls_server_hello server_hello;
         sl_tls_certificate certificate;
         sl_tls_certificate_request certificate_request;
+        sl_tls_certificate_status certificate_status;
+        sl_tls_new_session_ticket new_session_ticket;
         sl_tls_alert alert;
         sl_tls_app_data app_data;
     } u;
@@ -132,6 +153,8 @@ const char *sl_tls_alert_name(uint8_t description);          /* "unknown_ca" */
 const char *sl_tls_cipher_name(uint16_t suite);              /* "TLS_AES_128_GCM_SHA256" */
 const char *sl_tls_version_name(uint16_t version);           /* "TLS 1.2" */
 const char *sl_tls_handshake_name(uint8_t type);             /* "ClientHello" */
+const char *sl_tls_ocsp_status_name(int response_status);    /* "successful" */
+const char *sl_tls_cert_status_name(int cert_status);        /* "good", "revoked", "unknown" */
 /* As above, but never NULL: an unknown number is written as "0xC02F" into buf. */
 const char *sl_tls_cipher_text(uint16_t suite, char *buf, size_t len);
 const char *sl_tls_version_text(uint16_t version, char *buf, size_t len);

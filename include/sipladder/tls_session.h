@@ -55,6 +55,43 @@ typedef struct sl_tls_side {
     uint64_t anomalies;
 } sl_tls_side;
 
+/* The handshake in capture order, one step per message: every clear
+ * handshake message (named by its type, never by the direction, which a
+ * capture with the roles swapped gets wrong), each ChangeCipherSpec and each
+ * encrypted handshake record.  The fields above keep the last of each kind;
+ * this keeps them all (both ClientHellos around a HelloRetryRequest,
+ * NewSessionTicket, CertificateStatus, KeyUpdate, unknown types). */
+typedef enum {
+    SL_TLS_STEP_HANDSHAKE = 0, /* hs_type says which */
+    SL_TLS_STEP_CHANGE_CIPHER_SPEC,
+    SL_TLS_STEP_ENCRYPTED,     /* a handshake record after ChangeCipherSpec (Finished first) */
+} sl_tls_step_kind;
+
+typedef struct sl_tls_step {
+    sl_tls_step_kind kind;
+    uint8_t hs_type;
+    bool hello_retry;          /* a ServerHello that is a HelloRetryRequest */
+    sl_dir dir;                /* sender */
+    uint32_t length;           /* handshake message body bytes */
+    sl_tls_mark at;
+    union {                    /* by hs_type; zero for the others */
+        struct {
+            bool sslv2;
+            uint16_t legacy_version;
+            size_t n_cipher_suites;
+        } client_hello;
+        struct {
+            uint16_t version;  /* selected */
+            uint16_t cipher_suite;
+        } server_hello;        /* and HelloRetryRequest */
+        sl_tls_certificate_status certificate_status;
+        sl_tls_new_session_ticket new_session_ticket;
+    } u;
+} sl_tls_step;
+
+/* Steps kept per session; more (a renegotiation loop) are only counted. */
+#define SL_TLS_MAX_STEPS 256
+
 typedef struct sl_tls_session {
     /* ClientHello (the last one when a HelloRetryRequest asked for another). */
     sl_tls_mark client_hello;
@@ -84,6 +121,9 @@ typedef struct sl_tls_session {
     sl_tls_alert_seen *alerts; /* owned, in order */
     size_t n_alerts;
     sl_tls_side side[2];
+    sl_tls_step *steps;        /* owned, ascending frame (arrival order within a frame) */
+    size_t n_steps;
+    uint64_t steps_not_kept;   /* beyond SL_TLS_MAX_STEPS, or out of memory */
     uint64_t first_frame, last_frame;
     sl_time_ns first_ts, last_ts;
 } sl_tls_session;
@@ -96,6 +136,13 @@ void sl_tls_session_free(sl_tls_session *s); /* NULL-safe */
  * ignored).  The event is borrowed.  0 or -SL_ENOMEM (the session stays
  * consistent; it only lacks what could not be copied). */
 int sl_tls_session_add_event(sl_tls_session *s, const sl_event *ev);
+
+/* The name of steps[i], for people and JSON alike: "ClientHello",
+ * "HelloRetryRequest", "ChangeCipherSpec", "Finished (encrypted)" (the first
+ * encrypted handshake record of a direction; a later one is "Handshake
+ * (encrypted)"), "Handshake type 99" (written into buf) for a type without a
+ * name.  Never NULL. */
+const char *sl_tls_step_name(const sl_tls_session *s, size_t i, char *buf, size_t len);
 
 /* How the TCP connection ended, from the core's flow tracking. */
 typedef enum { SL_TCP_END_OPEN = 0, SL_TCP_END_FIN, SL_TCP_END_RST } sl_tcp_end_kind;
@@ -153,6 +200,9 @@ int sl_tls_session_outcome(const sl_tls_session *s, const sl_tcp_end *end, const
 
 /* "completed", "fatal_alert", ... : static text. */
 const char *sl_tls_outcome_name(sl_tls_outcome_kind kind);
+/* The SL_TLS_HINT_* bits a chain's report shows (the chain alone: not
+ * EMPTY_CHAIN or CA_NOT_REQUESTED, which need the session). */
+unsigned sl_tls_chain_hints(const sl_chain_report *r);
 /* "self-signed", ...: the name of one SL_TLS_HINT_* bit; NULL if unknown. */
 const char *sl_tls_hint_name(unsigned bit);
 
