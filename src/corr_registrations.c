@@ -1,4 +1,6 @@
 /* corr_registrations.c - REGISTER transactions per address of record, and what came of them. */
+#include <strings.h>
+
 #include "correlate_internal.h"
 
 static const sl_sip_record *tx_first(const sl_transaction *t)
@@ -23,11 +25,43 @@ static int64_t granted_expires(const sl_sip_record *ok)
     return ok->f.expires;
 }
 
-/* The 401/407 -> credentials -> 200 (or 401/403 again) story. */
+/* A challenge that says the nonce expired (RFC 2617 3.2.1 stale=TRUE):
+ * the credentials were right, the client must only redo them. */
+static bool stale_challenge(const sl_sip_record *r)
+{
+    static const char *const names[] = {"WWW-Authenticate", "Proxy-Authenticate"};
+    for (size_t h = 0; h < 2; h++) {
+        sl_sip_str v;
+        for (size_t idx = 0; sl_sip_header_get(&r->f, names[h], idx, &v); idx++)
+            for (size_t i = 0; v.p && i + 10 <= v.n; i++) {
+                if (strncasecmp(v.p + i, "stale=", 6) != 0)
+                    continue;
+                size_t k = i + 6 + (v.p[i + 6] == '"'); /* the value may be quoted */
+                if (k + 4 <= v.n && strncasecmp(v.p + k, "true", 4) == 0)
+                    return true;
+            }
+    }
+    return false;
+}
+
+static bool has_creds(const sl_transaction *t)
+{
+    return t->request && (t->request->f.has_authorization || t->request->f.has_proxy_authorization);
+}
+
+/* The 401/407 -> credentials -> 200 (or 401/403 again) story.  A 401/407 to
+ * credentials is a refusal only when it is not a stale-nonce challenge and
+ * no credentials for this address of record were accepted in the capture
+ * (then the new challenge only renews the nonce); a 403 always is. */
 static void registration_story(const sl_calls *o, sl_registration *g)
 {
-    bool challenged = false, creds_refused = false;
+    bool challenged = false, creds_refused = false, creds_accepted = false;
     g->expires = -1;
+    for (size_t i = 0; i < g->n_transactions; i++) {
+        const sl_transaction *t = &o->transactions[g->transactions[i]];
+        if (has_creds(t) && t->final && t->final->f.status_code / 100 == 2)
+            creds_accepted = true;
+    }
     for (size_t i = 0; i < g->n_transactions; i++) {
         const sl_transaction *t = &o->transactions[g->transactions[i]];
         int s = t->final ? t->final->f.status_code : 0;
@@ -39,7 +73,9 @@ static void registration_story(const sl_calls *o, sl_registration *g)
                 g->ar_sk_supported = true;
         if (creds && challenged)
             g->auth_challenged = true;
-        if (creds && (s == 401 || s == 403 || s == 407))
+        if (creds && (s == 401 || s == 407) && (creds_accepted || stale_challenge(t->final)))
+            g->nonce_renewed = true;
+        else if (creds && (s == 401 || s == 403 || s == 407))
             creds_refused = true;
         if (s == 401 || s == 407)
             challenged = true;

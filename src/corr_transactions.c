@@ -52,10 +52,36 @@ static uint32_t tx_find(sl_corr_build *b, const sl_sip_record *r, sl_sip_str met
     return sl_cmap_get(&b->tx_map, &b->key);
 }
 
+/* RFC 3261 17.1.3: the client matches a response on branch and CSeq method
+ * alone; the sent-by is a server-side check.  A NAT or ALG that rewrites
+ * the Via port on the way back (5260 -> 5860;rport=5260) leaves only this. */
+static void branch_key(sl_ckey *k, const sl_sip_record *r, sl_sip_str method)
+{
+    sl_ckey_reset(k, 'b');
+    sl_ckey_str(k, r->f.vias[0].branch);
+    sl_ckey_str(k, method);
+}
+
 static int tx_put(sl_corr_build *b, const sl_sip_record *r, sl_sip_str method, uint32_t t)
 {
     tx_key(&b->key, r, method);
+    if (sl_cmap_put(&b->tx_map, &b->key, t) < 0)
+        return -SL_ENOMEM;
+    if (!r->f.is_request || !r->f.n_vias || !is_rfc3261_branch(r->f.vias[0].branch))
+        return 0;
+    branch_key(&b->key, r, method);
     return sl_cmap_put(&b->tx_map, &b->key, t);
+}
+
+/* A response's transaction when its Via sent-by was rewritten: by branch
+ * alone, on the same leg. */
+static uint32_t tx_find_by_branch(sl_corr_build *b, const sl_sip_record *r, uint32_t leg)
+{
+    if (!r->f.n_vias || !is_rfc3261_branch(r->f.vias[0].branch))
+        return SL_CALLS_NONE;
+    branch_key(&b->key, r, r->f.cseq_method);
+    uint32_t t = sl_cmap_get(&b->tx_map, &b->key);
+    return t != SL_CALLS_NONE && b->o->transactions[t].leg == leg ? t : SL_CALLS_NONE;
 }
 
 /* The key that finds an INVITE from its 2xx ACK: the leg (a proxy that
@@ -171,6 +197,8 @@ int sl_corr_tx_request(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, u
 int sl_corr_tx_response(sl_corr_build *b, const sl_sip_record *r, uint32_t leg, uint32_t *out)
 {
     uint32_t t = tx_find(b, r, r->f.cseq_method);
+    if (t == SL_CALLS_NONE)
+        t = tx_find_by_branch(b, r, leg);
     sl_transaction *txs = b->o->transactions;
     if (t != SL_CALLS_NONE && str_is(r->f.cseq_method, "CANCEL") && txs[t].cancel) {
         if (!txs[t].cancel_response)

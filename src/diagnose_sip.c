@@ -6,6 +6,7 @@
  * file does not depend on correlate.c's functions. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diagnose_internal.h"
 #include "sipladder/status.h"
@@ -15,15 +16,73 @@ static bool is_method(const sl_sip_record *r, const char *m)
     return r && r->f.is_request && sl_sip_str_eq(r->f.method, m);
 }
 
-/* The initial INVITE transaction (no To tag) of a leg, or NULL. */
+static bool is_initial_invite(const sl_transaction *t)
+{
+    return is_method(t->request, "INVITE") && !t->request->f.to_tag.p;
+}
+
+/* The initial INVITE transaction (no To tag) that decided a leg, or NULL:
+ * the last one, as corr_calls.c decides the outcome (after a 401/407 or a
+ * 3xx the caller sends a new INVITE with the same Call-ID). */
 static const sl_transaction *leg_invite(const sl_calls *c, const sl_leg *leg)
 {
-    for (size_t i = 0; i < leg->n_transactions; i++) {
+    for (size_t i = leg->n_transactions; i-- > 0;) {
         const sl_transaction *t = &c->transactions[leg->transactions[i]];
-        if (is_method(t->request, "INVITE") && !t->request->f.to_tag.p)
+        if (is_initial_invite(t))
             return t;
     }
     return NULL;
+}
+
+static bool is_challenge(int status)
+{
+    return status == 401 || status == 407;
+}
+
+/* The port a host listens on for SIP, for naming it as a rejecter: the
+ * sent-by port of the top Via of a request it sent (where it wants its
+ * responses), else `port` unless that is the ephemeral client end of a TCP
+ * connection (a UA reusing its own connection to answer), then 0. */
+static uint16_t listening_port(const sl_dg_ctx *x, const sl_sip_record *r, const sl_addr *a, uint16_t port)
+{
+    const sl_calls *c = x->calls;
+    for (size_t i = 0; c && i < c->n_transactions; i++) {
+        const sl_sip_record *q = c->transactions[i].request;
+        if (!q || !q->f.n_vias || !sl_addr_equal(&q->src, a))
+            continue;
+        /* Only a Via that names this very address (not one behind a NAT). */
+        char ip[SL_ADDR_PORT_STRLEN];
+        sl_addr_format(a, ip, sizeof ip);
+        sl_sip_str vh = q->f.vias[0].host;
+        if (!vh.p || vh.n != strlen(ip) || strncasecmp(vh.p, ip, vh.n) != 0)
+            continue;
+        sl_sip_str vp = q->f.vias[0].port;
+        unsigned v = 0;
+        size_t k = 0;
+        while (vp.p && k < vp.n && k < 6 && vp.p[k] >= '0' && vp.p[k] <= '9')
+            v = v * 10 + (unsigned)(vp.p[k++] - '0');
+        if (vp.p && k == vp.n && v > 0 && v <= 65535)
+            return (uint16_t)v;
+        if (!vp.p)
+            return q->f.vias[0].transport.n == 3 && strncasecmp(q->f.vias[0].transport.p, "TLS", 3) == 0 ? 5061 : 5060;
+    }
+    const sl_conn *conn = r->transport == SL_TRANSPORT_UDP ? NULL : sl_model_conn_const(x->m, r->conn_index);
+    /* The client end (it sent the SYN, or the first segment seen) on a port
+     * that is not SIP's own: ephemeral. */
+    if (conn && sl_addr_equal(&conn->info.addr[SL_DIR_C2S], a) && conn->info.port[SL_DIR_C2S] == port &&
+        port != 5060 && port != 5061)
+        return 0;
+    return port;
+}
+
+/* Like sl_dg_endpoint, without ":0" when the port is not known. */
+static const char *endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, char *buf, size_t len)
+{
+    sl_dg_endpoint(x, a, port, buf, len);
+    char *colon = port ? NULL : strstr(buf, ":0");
+    if (colon && (colon[2] == '\0' || colon[2] == ' '))
+        memmove(colon, colon + 2, strlen(colon + 2) + 1);
+    return buf;
 }
 
 static sl_role side_of(const sl_dg_ctx *x, const sl_addr *a)
@@ -31,9 +90,16 @@ static sl_role side_of(const sl_dg_ctx *x, const sl_addr *a)
     return sl_dg_is_local(x, a) ? SL_ROLE_LOCAL : SL_ROLE_REMOTE;
 }
 
+/* The sender of r (a response) rejected: named by the port it listens on. */
 static void reject_record_src(const sl_dg_ctx *x, sl_diagnosis *d, const sl_sip_record *r)
 {
-    sl_dg_reject(x, d, &r->src, r->sport, side_of(x, &r->src));
+    sl_dg_reject(x, d, &r->src, listening_port(x, r, &r->src, r->sport), side_of(x, &r->src));
+}
+
+/* Its text name, with the same port. */
+static const char *record_src(const sl_dg_ctx *x, const sl_sip_record *r, char *buf, size_t len)
+{
+    return endpoint(x, &r->src, listening_port(x, r, &r->src, r->sport), buf, len);
 }
 
 static int transaction_evidence(sl_diagnosis *d, const sl_transaction *t)
@@ -111,6 +177,33 @@ static int dns_explains(sl_dg_ctx *x, int ci, const sl_transaction *t)
     return 0;
 }
 
+/* The digest challenges (401/407) on a leg before its deciding INVITE t:
+ * evidence, and a cause that says the refusal came after credentials. */
+static int challenge_history(const sl_dg_ctx *x, sl_diagnosis *d, const sl_leg *leg, const sl_transaction *t)
+{
+    const sl_calls *c = x->calls;
+    const sl_transaction *ch = NULL;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < leg->n_transactions; i++) {
+        const sl_transaction *lt = &c->transactions[leg->transactions[i]];
+        if (lt == t)
+            break;
+        if (is_initial_invite(lt) && lt->final && is_challenge(lt->final->f.status_code)) {
+            ch = lt;
+            rc = transaction_evidence(d, lt);
+            if (rc == 0 && lt->ack)
+                rc = sl_dg_evidence(d, lt->ack->span.last_frame);
+        }
+    }
+    if (rc != 0 || !ch || !t->request)
+        return rc;
+    bool creds = t->request->f.has_authorization || t->request->f.has_proxy_authorization;
+    return sl_dg_cause(d, "the INVITE was first challenged (%d, frame %llu); the retry (frame %llu) %s and got %d",
+                       ch->final->f.status_code, (unsigned long long)ch->final->span.last_frame,
+                       (unsigned long long)t->request->span.last_frame,
+                       creds ? "carried credentials" : "carried no credentials", t->final->f.status_code);
+}
+
 static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
 {
     const sl_calls *c = x->calls;
@@ -138,7 +231,7 @@ static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
     if (!d)
         return -SL_ENOMEM;
     reject_record_src(x, d, fin);
-    sl_dg_endpoint(x, &fin->src, fin->sport, who, sizeof who);
+    record_src(x, fin, who, sizeof who);
     sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason);
     int rc = sl_dg_summary(d, "%s answered the INVITE with %d %s (hop %u of %zu)%s", who, fin->f.status_code, reason,
                            leg->hop + 1, call->n_legs,
@@ -148,18 +241,338 @@ static int rejected_call(sl_dg_ctx *x, int ci, const sl_call *call)
         if (lt && lt->final && lt->final->f.status_code == fin->f.status_code)
             rc = transaction_evidence(d, lt);
     }
+    if (rc == 0)
+        rc = challenge_history(x, d, leg, t);
     if (rc == 0 && policy)
         rc = sl_dg_cause(d, "a call policy (CPL) rule on %s refused the call (Warning: 399 %s \"Policy Response\")",
                          who, sl_dg_text(fin->f.warning_agent.p, fin->f.warning_agent.n, agent, sizeof agent));
     if (rc == 0 && bandwidth)
         rc = sl_dg_cause(d, "the offer's b=AS:%lld is below %u kbit/s: bandwidth pipes/regions too low",
                          (long long)bw, x->o->min_bandwidth_kbps);
-    if (rc == 0 && (fin->f.status_code == 404 || fin->f.status_code == 480))
+    if (rc == 0 && !bandwidth && (fin->f.status_code == 404 || fin->f.status_code == 480))
         rc = sl_dg_cause(d, "no search rule or route matched the destination on %s", who);
     if (rc == 0 && fin->f.status_code == 403 && !policy)
         rc = sl_dg_cause(d, "%s refused the caller or the route (policy, preloaded Route, authorisation)", who);
     if (rc == 0 && !d->n_causes)
         rc = sl_dg_cause(d, "%s refused the call with %d", who, fin->f.status_code);
+    return rc;
+}
+
+static sl_sip_str top_branch(const sl_sip_record *r)
+{
+    return r->f.n_vias ? r->f.vias[0].branch : (sl_sip_str){NULL, 0};
+}
+
+static bool str_same(sl_sip_str a, sl_sip_str b)
+{
+    return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Another copy of request r: same direction, branch, CSeq and method. */
+static bool copy_of(const sl_sip_record *q, const sl_sip_record *r)
+{
+    return q->f.is_request && q->f.cseq == r->f.cseq && str_same(q->f.method, r->f.method) &&
+           str_same(top_branch(q), top_branch(r)) && str_same(q->f.call_id, r->f.call_id) &&
+           sl_addr_equal(&q->src, &r->src) && q->sport == r->sport;
+}
+
+/* ---- requests nobody answered (sip.no_response) ------------------------- */
+
+/* 64 x T1 (RFC 3261 17.1.1.2 Timer B, 17.1.2.2 Timer F): a client
+ * transaction gives up after this long without a response. */
+#define SIP_TIMEOUT_NS (32 * SL_NS_PER_SEC)
+
+/* Every copy of t's request (each retransmission) into the evidence; the
+ * last copy's record into *last. */
+static int copies_evidence(const sl_dg_ctx *x, const sl_transaction *t, sl_diagnosis *d, const sl_sip_record **last)
+{
+    const sl_calls *c = x->calls;
+    const sl_sip_record *req = t->request;
+    *last = req;
+    int rc = sl_dg_evidence(d, req->span.last_frame);
+    if (t->request_copies + t->duplicates < 2)
+        return rc;
+    const sl_sip_record *const *list = (const sl_sip_record *const *)x->m->sip;
+    size_t n = x->m->n_sip;
+    if (t->leg != SL_CALLS_NONE) {
+        list = c->legs[t->leg].messages;
+        n = c->legs[t->leg].n_messages;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (list[i] != req && copy_of(list[i], req)) {
+            rc = sl_dg_evidence(d, list[i]->span.last_frame);
+            if (list[i]->span.last_ts > (*last)->span.last_ts)
+                *last = list[i];
+        }
+    return rc;
+}
+
+/* A request with no response at all is a failure only when the frames
+ * prove its sender waited: it resent it (UDP), the capture runs past its
+ * transaction timeout, or another hop gave up on it (`upstream`). */
+static bool silence_proven(const sl_dg_ctx *x, const sl_transaction *t, bool upstream)
+{
+    return upstream || t->request_copies >= 2 ||
+           x->m->capture.last_ts - t->request->span.first_ts >= SIP_TIMEOUT_NS;
+}
+
+/* sip.no_response: t's request was never answered by its destination.
+ * `upstream` (may be NULL): the same request on the hop before, whose
+ * answer (a 408 from the proxy, say) is the effect. */
+static int no_response_verdict(sl_dg_ctx *x, int ci, const sl_transaction *t, const sl_transaction *upstream)
+{
+    const sl_sip_record *req = t->request;
+    sl_diagnosis *d = sl_dg_add(x, "sip.no_response", ci, req->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &req->dst, req->dport, SL_ROLE_NETWORK);
+    const sl_sip_record *last = req;
+    int rc = copies_evidence(x, t, d, &last);
+    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32], up[SL_ADDR_PORT_STRLEN + 160] = "";
+    sl_dg_endpoint(x, &req->src, req->sport, from, sizeof from);
+    sl_dg_endpoint(x, &req->dst, req->dport, to, sizeof to);
+    sl_dg_text(req->f.method.p, req->f.method.n, method, sizeof method);
+    const sl_sip_record *ufin = upstream ? upstream->final : NULL;
+    if (ufin) {
+        char who[SL_ADDR_PORT_STRLEN + 80], reason[64];
+        snprintf(up, sizeof up, "; %s answered %d %s upstream (frame %llu)", record_src(x, ufin, who, sizeof who),
+                 ufin->f.status_code, sl_dg_text(ufin->f.reason_phrase.p, ufin->f.reason_phrase.n, reason, sizeof reason),
+                 (unsigned long long)ufin->span.last_frame);
+    }
+    double span = sl_time_seconds(last->span.last_ts - req->span.last_ts);
+    if (rc == 0 && t->request_copies >= 2)
+        rc = sl_dg_summary(d, "%s sent the %s (CSeq %u) to %s %u times over %.1f s and got no response at all%s",
+                           from, method, req->f.cseq, to, t->request_copies, span, up);
+    else if (rc == 0)
+        rc = sl_dg_summary(d, "%s sent the %s (CSeq %u) to %s over %s and got no response at all in the %.1f s the "
+                              "capture goes on%s", from, method, req->f.cseq, to,
+                           req->transport == SL_TRANSPORT_UDP ? "UDP" : "TCP/TLS (no SIP retransmission)",
+                           sl_time_seconds(x->m->capture.last_ts - req->span.last_ts), up);
+    if (rc == 0 && upstream)
+        rc = transaction_evidence(d, upstream);
+    if (rc == 0)
+        rc = sl_dg_cause(d, "%s is down or does not listen there, or the path drops the request or its responses "
+                            "(firewall, NAT, routing)", to);
+    return rc == 0 ? 1 : rc;
+}
+
+/* Requests of a call, not INVITEs that started it (no_final_response
+ * judges those) nor ACKs, that got no response: each reported once, on the
+ * farthest hop that carried it (same method and CSeq further on). */
+static int unanswered_requests(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        for (size_t k = 0; rc == 0 && k < leg->n_transactions; k++) {
+            const sl_transaction *t = &c->transactions[leg->transactions[k]];
+            if (!t->request || t->n_responses || is_initial_invite(t) || is_method(t->request, "ACK") ||
+                !silence_proven(x, t, false))
+                continue;
+            const sl_transaction *further = NULL, *before = NULL;
+            for (size_t j = 0; j < call->n_legs; j++) {
+                const sl_leg *o = &c->legs[call->legs[j]];
+                for (size_t m = 0; o != leg && m < o->n_transactions; m++) {
+                    const sl_transaction *u = &c->transactions[o->transactions[m]];
+                    if (!u->request || u->request->f.cseq != t->request->f.cseq ||
+                        !str_same(u->request->f.method, t->request->f.method))
+                        continue;
+                    if (o->hop > leg->hop && !u->n_responses)
+                        further = u;
+                    else if (o->hop < leg->hop)
+                        before = u;
+                }
+            }
+            if (!further)
+                rc = no_response_verdict(x, ci, t, before);
+            rc = rc < 0 ? rc : 0;
+        }
+    }
+    return rc;
+}
+
+/* ---- failures inside an established dialog ------------------------------ */
+
+static bool offers_t38(const sl_sip_record *r)
+{
+    for (size_t i = 0; r && r->has_sdp && i < r->sdp.n_media; i++)
+        if (strcmp(r->sdp.media[i].media, "image") == 0 && r->sdp.media[i].port != 0)
+            return true;
+    return false;
+}
+
+/* A later transaction of the same method on the leg that got a 2xx: a 491
+ * (glare) that was simply retried. */
+static bool retried_ok(const sl_calls *c, const sl_leg *leg, size_t from, const sl_transaction *t)
+{
+    for (size_t k = from + 1; k < leg->n_transactions; k++) {
+        const sl_transaction *u = &c->transactions[leg->transactions[k]];
+        if (u->request && u->final && u->final->f.status_code / 100 == 2 &&
+            str_same(u->request->f.method, t->request->f.method))
+            return true;
+    }
+    return false;
+}
+
+static bool in_dialog_failed(const sl_calls *c, const sl_leg *leg, size_t k)
+{
+    const sl_transaction *t = &c->transactions[leg->transactions[k]];
+    if (!t->request || !t->request->f.to_tag.p || !t->final || t->final->f.status_code < 300 ||
+        !(is_method(t->request, "INVITE") || is_method(t->request, "UPDATE")))
+        return false;
+    int st = t->final->f.status_code;
+    return !is_challenge(st) && !(st == 491 && retried_ok(c, leg, k, t));
+}
+
+static int in_dialog_verdict(sl_dg_ctx *x, int ci, const sl_call *call, const sl_leg *leg, const sl_transaction *t)
+{
+    const sl_calls *c = x->calls;
+    const sl_sip_record *req = t->request, *fin = t->final;
+    char code[64], who[SL_ADDR_PORT_STRLEN + 80], reason[96], method[32];
+    snprintf(code, sizeof code, "sip.in_dialog.response.%d", fin->f.status_code);
+    sl_diagnosis *d = sl_dg_add(x, code, ci, fin->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    reject_record_src(x, d, fin);
+    record_src(x, fin, who, sizeof who);
+    sl_dg_text(req->f.method.p, req->f.method.n, method, sizeof method);
+    bool t38 = offers_t38(req);
+    int st = fin->f.status_code;
+    /* RFC 5057 5.1: these end the dialog; any other failure leaves the
+     * session as it was before the request. */
+    bool ends = st == 481 || st == 408;
+    int rc = sl_dg_summary(d, "%s answered the mid-call %s%s (CSeq %u, frame %llu) with %d %s (hop %u of %zu)%s", who,
+                           is_method(req, "INVITE") ? "re-" : "", method, req->f.cseq,
+                           (unsigned long long)req->span.last_frame, st,
+                           sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason),
+                           leg->hop + 1, call->n_legs,
+                           ends ? "; that ends the dialog" : "; the call stays up as it was before it");
+    /* The same failure relayed on the other hops, as evidence. */
+    for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
+        const sl_leg *o = &c->legs[call->legs[i]];
+        for (size_t k = 0; rc == 0 && k < o->n_transactions; k++) {
+            const sl_transaction *u = &c->transactions[o->transactions[k]];
+            if (u == t || (in_dialog_failed(c, o, k) && u->final->f.status_code == st &&
+                           str_same(u->request->f.method, req->f.method) &&
+                           u->request->span.last_ts <= fin->span.last_ts && u->final->span.last_ts >= req->span.last_ts))
+                rc = transaction_evidence(d, u);
+        }
+    }
+    if (rc == 0 && t38 && (st == 488 || st == 606 || st == 415))
+        rc = sl_dg_cause(d, "%s refused the switch to T.38 fax (the offer has m=image udptl t38): T.38 is not "
+                            "enabled or not supported there; the fax falls back to G.711 or fails", who);
+    else if (rc == 0 && (st == 488 || st == 606))
+        rc = sl_dg_cause(d, "%s does not accept the new session description (codec, media or address change)", who);
+    if (rc == 0 && !d->n_causes)
+        rc = sl_dg_cause(d, "%s refused the mid-call %s with %d", who, method, st);
+    return rc;
+}
+
+/* Each mid-dialog re-INVITE/UPDATE refused (3xx-6xx, not a digest
+ * challenge, not a 491 that was retried), once, on the farthest hop. */
+static int in_dialog_failures(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        for (size_t k = 0; rc == 0 && k < leg->n_transactions; k++) {
+            if (!in_dialog_failed(c, leg, k))
+                continue;
+            const sl_transaction *t = &c->transactions[leg->transactions[k]];
+            bool further = false;
+            for (size_t j = 0; !further && j < call->n_legs; j++) {
+                const sl_leg *o = &c->legs[call->legs[j]];
+                for (size_t m = 0; !further && o->hop > leg->hop && m < o->n_transactions; m++) {
+                    const sl_transaction *u = &c->transactions[o->transactions[m]];
+                    further = in_dialog_failed(c, o, m) && u->final->f.status_code == t->final->f.status_code &&
+                              str_same(u->request->f.method, t->request->f.method) &&
+                              u->request->span.last_ts >= t->request->span.last_ts &&
+                              u->request->span.last_ts <= t->final->span.last_ts;
+                }
+            }
+            if (!further)
+                rc = in_dialog_verdict(x, ci, call, leg, t);
+        }
+    }
+    return rc;
+}
+
+/* ---- outcomes that are not rejections ----------------------------------- */
+
+/* The INVITE's last answer is a digest challenge (401/407) and the retry
+ * with credentials is not in the capture: a note, not a refusal. */
+static int challenged_call(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    const sl_transaction *t = NULL;
+    const sl_leg *leg = originating_leg(c, call, call->final_status, &t);
+    if (!leg)
+        return 0;
+    const sl_sip_record *fin = t->final;
+    sl_diagnosis *d = sl_dg_add(x, "sip.challenged", ci, fin->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    reject_record_src(x, d, fin);
+    d->healthy = true;
+    char who[SL_ADDR_PORT_STRLEN + 80];
+    record_src(x, fin, who, sizeof who);
+    int rc = sl_dg_summary(d, "%s challenged the INVITE with %d (digest authentication); the retry with credentials "
+                              "is not in the capture", who, fin->f.status_code);
+    for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
+        const sl_transaction *lt = leg_invite(c, &c->legs[call->legs[i]]);
+        if (lt && lt->final && lt->final->f.status_code == fin->f.status_code) {
+            rc = transaction_evidence(d, lt);
+            if (rc == 0 && lt->ack)
+                rc = sl_dg_evidence(d, lt->ack->span.last_frame);
+        }
+    }
+    if (rc == 0)
+        rc = sl_dg_cause(d, "a challenge is not a refusal: the caller answers it with a new INVITE (same Call-ID) "
+                            "carrying credentials; the capture ends or was filtered before it");
+    return rc;
+}
+
+/* CANCELled by the caller after the far end had answered more than 100
+ * Trying (it rang): the caller's choice, not a rejection. */
+static int cancelled_call(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    const sl_transaction *t = NULL;
+    for (size_t i = 0; !t && i < call->n_legs; i++) {
+        const sl_transaction *lt = leg_invite(c, &c->legs[call->legs[i]]);
+        if (lt && lt->request && lt->cancel)
+            t = lt;
+    }
+    if (!t)
+        return 0;
+    const sl_sip_record *cancel = t->cancel, *inv = t->request;
+    sl_diagnosis *d = sl_dg_add(x, "sip.cancelled", ci, cancel->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &cancel->src, cancel->sport, side_of(x, &cancel->src));
+    d->healthy = true;
+    char who[SL_ADDR_PORT_STRLEN + 80], reason[64];
+    sl_dg_endpoint(x, &cancel->src, cancel->sport, who, sizeof who);
+    const sl_sip_record *ring = NULL;
+    for (size_t i = 0; i < t->n_responses; i++)
+        if (t->responses[i]->f.status_code > 100 && t->responses[i]->f.status_code < 200)
+            ring = t->responses[i];
+    int rc;
+    if (ring)
+        rc = sl_dg_summary(d, "cancelled by the caller: %s sent CANCEL %.1f s after the INVITE, after %d %s", who,
+                           sl_time_seconds(cancel->span.last_ts - inv->span.last_ts), ring->f.status_code,
+                           sl_dg_text(ring->f.reason_phrase.p, ring->f.reason_phrase.n, reason, sizeof reason));
+    else
+        rc = sl_dg_summary(d, "cancelled by the caller: %s sent CANCEL %.1f s after the INVITE", who,
+                           sl_time_seconds(cancel->span.last_ts - inv->span.last_ts));
+    if (rc == 0)
+        rc = transaction_evidence(d, t);
+    if (rc == 0 && t->cancel_response)
+        rc = sl_dg_evidence(d, t->cancel_response->span.last_frame);
+    if (rc == 0)
+        rc = sl_dg_cause(d, "the caller hung up (or its timer ran out) before anyone answered: not a rejection");
     return rc;
 }
 
@@ -185,7 +598,26 @@ static int no_final_response(sl_dg_ctx *x, int ci, const sl_call *call)
             t = lt;
         }
     }
-    if (!t || !only_trying(t) || (t->final && t->final->f.status_code != 408 && t->final->f.status_code != 487))
+    if (!t || !t->request)
+        return 0;
+    if (!t->n_responses) {
+        /* Its destination answered nothing at all (not even 100 Trying):
+         * what came back to the caller came from a hop before. */
+        const sl_transaction *up = NULL;
+        for (size_t i = 0; i < call->n_legs; i++) {
+            const sl_leg *leg = &c->legs[call->legs[i]];
+            const sl_transaction *lt = leg_invite(c, leg);
+            if (leg != far && lt && lt->final && leg->hop < far->hop)
+                up = lt;
+        }
+        if (!silence_proven(x, t, up != NULL))
+            return 0;
+        int rc = no_response_verdict(x, ci, t, up);
+        return rc < 0 ? rc : 0;
+    }
+    if (!only_trying(t))
+        return call->outcome == SL_CALL_CANCELLED ? cancelled_call(x, ci, call) : 0;
+    if (t->final && t->final->f.status_code != 408 && t->final->f.status_code != 487)
         return 0;
     const sl_sip_record *inv = t->request;
     sl_diagnosis *d = sl_dg_add(x, "sip.no_final_response", ci, inv->conn_index);
@@ -199,8 +631,11 @@ static int no_final_response(sl_dg_ctx *x, int ci, const sl_call *call)
     int rc = sl_dg_summary(d, "%s got the INVITE but answered no more than 100 Trying; %s", who, end);
     for (size_t i = 0; rc == 0 && i < call->n_legs; i++) {
         const sl_transaction *lt = leg_invite(c, &c->legs[call->legs[i]]);
+        const sl_sip_record *last_copy;
         if (lt)
             rc = transaction_evidence(d, lt);
+        if (rc == 0 && lt && lt->request) /* every retransmission of it too */
+            rc = copies_evidence(x, lt, d, &last_copy);
     }
     if (rc == 0 && inv->f.content_length == 0)
         rc = sl_dg_cause(d, "Delayed Offer: the INVITE has no SDP (Content-Length: 0) and the far end does not "
@@ -272,15 +707,27 @@ static const sl_sip_record *decisive_refusal(const sl_calls *c, const sl_registr
     return best;
 }
 
+static bool has_creds_tx(const sl_transaction *t)
+{
+    return t->request && (t->request->f.has_authorization || t->request->f.has_proxy_authorization);
+}
+
 static int registration(sl_dg_ctx *x, const sl_registration *reg)
 {
     const sl_calls *c = x->calls;
     if (!reg->n_transactions || reg->host[1] >= c->n_hosts)
         return 0;
     const sl_transaction *last = &c->transactions[reg->transactions[reg->n_transactions - 1]];
+    if (last->request && !last->n_responses) {
+        /* The last REGISTER got nothing back: judged when that is proven. */
+        int rc = silence_proven(x, last, false) ? no_response_verdict(x, -1, last, NULL) : 0;
+        return rc < 0 ? rc : 0;
+    }
     bool ok = reg->last_status / 100 == 2;
+    bool challenged = !reg->auth_failed && is_challenge(reg->last_status);
     const char *code = reg->auth_failed ? "sip.register.auth_failed"
                        : ok             ? "sip.register.ok"
+                       : challenged     ? "sip.challenged"
                                         : NULL;
     char buf[64], aor[160], who[SL_ADDR_PORT_STRLEN + 80], reason[96];
     if (!code) {
@@ -306,11 +753,35 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
         reject_record_src(x, d, last->final);
     else
         sl_dg_reject(x, d, &last->request->dst, last->request->dport, side_of(x, &last->request->dst));
-    d->healthy = ok && !reg->auth_failed;
-    sl_dg_endpoint(x, &ans->src, ans->sport, who, sizeof who);
+    d->healthy = (ok && !reg->auth_failed) || challenged;
+    if (ans == last->request)
+        sl_dg_endpoint(x, &ans->src, ans->sport, who, sizeof who);
+    else
+        record_src(x, ans, who, sizeof who);
     sl_dg_text(reg->aor.p, reg->aor.n, aor, sizeof aor);
     int rc;
-    if (d->healthy)
+    /* Why a 401/407 to credentials was only a new nonce: the frame where
+     * credentials for this address of record were accepted, if any. */
+    char accepted_note[96] = "";
+    const char *renewal = reg->nonce_renewed ? ": a new nonce, not a refusal" : "";
+    for (size_t i = 0; reg->nonce_renewed && i < reg->n_transactions; i++) {
+        const sl_transaction *t = &c->transactions[reg->transactions[i]];
+        if (has_creds_tx(t) && t->final && t->final->f.status_code / 100 == 2)
+            snprintf(accepted_note, sizeof accepted_note, " (credentials for it were accepted at frame %llu)",
+                     (unsigned long long)t->final->span.last_frame);
+    }
+    if (reg->nonce_renewed && !accepted_note[0])
+        snprintf(accepted_note, sizeof accepted_note, " (the challenge says stale=true)");
+    if (challenged && has_creds_tx(last))
+        rc = sl_dg_summary(d, "%s: the REGISTER with credentials was challenged again by %s (%d %s, frame %llu)%s%s; "
+                              "the retry is not in the capture", aor, who, reg->last_status,
+                           sl_dg_text(ans->f.reason_phrase.p, ans->f.reason_phrase.n, reason, sizeof reason),
+                           (unsigned long long)ans->span.last_frame,
+                           renewal, accepted_note);
+    else if (challenged)
+        rc = sl_dg_summary(d, "%s: %s challenged the REGISTER with %d (digest authentication); the retry with "
+                              "credentials is not in the capture", aor, who, reg->last_status);
+    else if (d->healthy)
         rc = sl_dg_summary(d, "%s registered at %s for %lld s%s; AR_SK %s by the client, %s by the registrar", aor,
                            who, (long long)reg->expires, reg->auth_challenged ? " after a challenge" : "",
                            reg->ar_sk_offered ? "offered" : "not offered",
@@ -328,8 +799,13 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
         rc = transaction_evidence(d, &c->transactions[reg->transactions[i]]);
     if (rc == 0 && reg->auth_failed)
         rc = sl_dg_cause(d, "wrong credentials (user name, password or realm) for %s", aor);
-    if (rc == 0 && d->healthy)
+    if (rc == 0 && challenged)
+        rc = sl_dg_cause(d, "a challenge is not a refusal: the client answers it with credentials");
+    else if (rc == 0 && d->healthy)
         rc = sl_dg_cause(d, "healthy: no action needed");
+    if (rc == 0 && ok && reg->nonce_renewed)
+        rc = sl_dg_cause(d, "a 401/407 to credentials on the way was a nonce renewal (stale=true, or the same "
+                            "address of record was accepted), not wrong credentials");
     return rc;
 }
 
@@ -416,24 +892,6 @@ static int oversize_reset(sl_dg_ctx *x, int ci, const sl_call *call)
         return oversize_verdict(x, ci, call, r, conn, end);
     }
     return 0;
-}
-
-static sl_sip_str top_branch(const sl_sip_record *r)
-{
-    return r->f.n_vias ? r->f.vias[0].branch : (sl_sip_str){NULL, 0};
-}
-
-static bool str_same(sl_sip_str a, sl_sip_str b)
-{
-    return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
-}
-
-/* Another copy of request r: same direction, branch, CSeq and method. */
-static bool copy_of(const sl_sip_record *q, const sl_sip_record *r)
-{
-    return q->f.is_request && q->f.cseq == r->f.cseq && str_same(q->f.method, r->f.method) &&
-           str_same(top_branch(q), top_branch(r)) && str_same(q->f.call_id, r->f.call_id) &&
-           sl_addr_equal(&q->src, &r->src) && q->sport == r->sport;
 }
 
 /* A mid-dialog re-INVITE/UPDATE resent with no answer at all, farthest hop first. */
@@ -648,9 +1106,12 @@ int sl_dg_rules_sip(sl_dg_ctx *x)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->n_calls; i++) {
         const sl_call *call = &c->calls[i];
-        if (!call->initial)
-            continue;
         int ci = (int)i;
+        if (!call->initial) {
+            /* OPTIONS, MESSAGE, a mid-call fragment: only silence is judged. */
+            rc = unanswered_requests(x, ci, call);
+            continue;
+        }
         /* The specific rules first: when one explains the call, the
          * generic verdict on its final response would only repeat it. */
         rc = oversize_reset(x, ci, call);
@@ -662,13 +1123,19 @@ int sl_dg_rules_sip(sl_dg_ctx *x)
             rc = rc < 0 ? rc : 0;
             continue;
         }
-        if (call->outcome == SL_CALL_REJECTED && call->final_status != 408)
+        if (call->outcome == SL_CALL_REJECTED && is_challenge(call->final_status))
+            rc = challenged_call(x, ci, call);
+        else if (call->outcome == SL_CALL_REJECTED && call->final_status != 408)
             rc = rejected_call(x, ci, call);
         else if (call->outcome == SL_CALL_NO_ANSWER || call->outcome == SL_CALL_CANCELLED ||
                  (call->outcome == SL_CALL_REJECTED && call->final_status == 408))
             rc = no_final_response(x, ci, call);
         else if (call->outcome == SL_CALL_ANSWERED)
             rc = codec_refused(x, ci, call);
+        if (rc == 0)
+            rc = in_dialog_failures(x, ci, call);
+        if (rc == 0)
+            rc = unanswered_requests(x, ci, call);
     }
     for (size_t i = 0; rc == 0 && i < c->n_registrations; i++)
         rc = registration(x, &c->registrations[i]);

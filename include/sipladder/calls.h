@@ -124,7 +124,9 @@ typedef struct sl_registration {
     size_t n_transactions;
     int last_status;                /* final status of the last REGISTER, 0 if none */
     bool auth_challenged;           /* a 401/407 was answered with credentials */
-    bool auth_failed;               /* credentials sent and still 401/403 */
+    bool auth_failed;               /* credentials sent and refused (403, or a 401/407 not stale), no 2xx after */
+    bool nonce_renewed;             /* credentials answered by a new challenge that is not a refusal: stale=true,
+                                       or credentials for this AOR were accepted elsewhere in the capture */
     int64_t expires;                /* granted in the 200 (Expires or Contact expires=), -1 */
     bool ar_sk_offered;             /* x-cisco-mra-ha=AR_SK offered by the client */
     bool ar_sk_supported;           /* X-cisco-supports-AR_SK answered */
