@@ -508,6 +508,47 @@ static json_t *alerts_json(jctx *x, const sl_conn *c, const sl_tls_session *s)
     return a;
 }
 
+/* CertificateStatus: the stapled OCSP response as far as it was read. */
+static json_t *ocsp_json(jctx *x, const sl_tls_certificate_status *cs)
+{
+    json_t *o = json_object();
+    const char *rs = sl_tls_ocsp_status_name(cs->response_status);
+    const char *certs = sl_tls_cert_status_name(cs->cert_status);
+    put(x, o, "status_type", json_integer(cs->status_type));
+    put(x, o, "response_length", jint(cs->response_length));
+    put(x, o, "response_status", cs->response_status < 0 ? json_null() : rs ? json_string(rs) : json_integer(cs->response_status));
+    put(x, o, "cert_status", certs ? json_string(certs) : json_null());
+    return o;
+}
+
+/* Every handshake message, ChangeCipherSpec and encrypted handshake record
+ * in frame order, named by its type (never by the direction). */
+static json_t *handshake_json(jctx *x, const sl_conn *c, const sl_tls_session *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n_steps; i++) {
+        const sl_tls_step *st = &s->steps[i];
+        unsigned side = st->dir == SL_DIR_C2S ? 0 : 1;
+        bool hs = st->kind == SL_TLS_STEP_HANDSHAKE;
+        char buf[32];
+        json_t *o = json_object();
+        put(x, o, "frame", jint(st->at.frame));
+        put(x, o, "time", jtime(st->at.ts));
+        put(x, o, "type", hs ? json_integer(st->hs_type) : json_null());
+        put(x, o, "name", json_string(sl_tls_step_name(s, i, buf, sizeof buf)));
+        put(x, o, "side", json_string(side_name(side)));
+        put(x, o, "from", jendpoint(&c->info.addr[side], c->info.port[side]));
+        put(x, o, "length", hs ? jint(st->length) : json_null());
+        put(x, o, "ocsp", hs && st->hs_type == SL_TLS_HS_CERTIFICATE_STATUS ? ocsp_json(x, &st->u.certificate_status)
+                                                                           : json_null());
+        put(x, o, "ticket_lifetime_hint", hs && st->hs_type == SL_TLS_HS_NEW_SESSION_TICKET
+                                              ? jint(st->u.new_session_ticket.lifetime_hint)
+                                              : json_null());
+        push(x, a, o);
+    }
+    return a;
+}
+
 static json_t *chain_check_json(jctx *x, const sl_chain_report *rep)
 {
     if (rep->n == 0)
@@ -619,6 +660,8 @@ static json_t *tls_json(jctx *x, const sl_conn *c)
     put(x, chains, "client", chain_json(x, &s->chain[SL_DIR_C2S]));
     put(x, o, "certificates", chains);
     put(x, o, "alerts", alerts_json(x, c, s));
+    put(x, o, "handshake", handshake_json(x, c, s));
+    put(x, o, "handshake_not_listed", jint(s->steps_not_kept));
     put(x, o, "outcome", outcome_json(x, &out));
     return o;
 }
