@@ -1250,6 +1250,65 @@ START_TEST(certificate_cache_shared_across_flows)
 }
 END_TEST
 
+/* One handshake message of `type` with this body, in a record of its own. */
+static void hs_record(bytes *o, unsigned type, const void *body, size_t n)
+{
+    size_t rec = o->n;
+    put8(o, type);
+    put24(o, (unsigned)n);
+    putn(o, body, n);
+    wrap_record(o, rec, 22);
+}
+
+/* CertificateStatus (RFC 6066 8) and NewSessionTicket (RFC 5077 3.3): each
+ * message is emitted and listed whatever its body; a body that does not
+ * parse is reported with its frame, never read past. */
+START_TEST(certificate_status_and_ticket)
+{
+    static bytes c2s, s2c;
+    c2s.n = s2c.n = 0;
+    client_hello(&c2s);
+    /* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED tryLater(3) } */
+    static const uint8_t try_later[] = {1, 0, 0, 5, 0x30, 0x03, 0x0a, 0x01, 0x03};
+    static const uint8_t too_long[] = {1, 0, 0, 50, 0x30, 0x03, 0x0a, 0x01, 0x03};
+    static const uint8_t other_type[] = {7, 0, 0, 1, 0};
+    static const uint8_t not_der[] = {1, 0, 0, 3, 1, 2, 3};
+    static const uint8_t ticket[] = {0, 0, 1, 44, 0, 4, 'a', 'b', 'c', 'd'};
+    static const uint8_t bad_ticket[] = {0, 0, 1, 44, 0, 9, 'a'};
+    hs_record(&s2c, 22, try_later, sizeof try_later);
+    hs_record(&s2c, 22, too_long, sizeof too_long);
+    hs_record(&s2c, 22, other_type, sizeof other_type);
+    hs_record(&s2c, 22, not_der, sizeof not_der);
+    hs_record(&s2c, 4, ticket, sizeof ticket);
+    hs_record(&s2c, 4, bad_ticket, sizeof bad_ticket);
+    sl_config cfg = test_config();
+    tf_result r;
+    tf_run_bytes(c2s.b, c2s.n, s2c.b, s2c.n, NULL, 0, &cfg, &r);
+    ck_assert_uint_eq(tf_count_hs(&r, SL_TLS_HS_CERTIFICATE_STATUS), 4);
+    ck_assert_uint_eq(tf_count_hs(&r, SL_TLS_HS_NEW_SESSION_TICKET), 2);
+    ck_assert_uint_eq(tf_count_anomalies(&r), 4); /* too long, other type, not DER, bad ticket */
+    const sl_tls_session *s = r.conns[0].session;
+    ck_assert_uint_eq(s->n_steps, 7);
+    const sl_tls_certificate_status *cs = &s->steps[1].u.certificate_status;
+    ck_assert_uint_eq(cs->status_type, 1);
+    ck_assert_uint_eq(cs->response_length, 5);
+    ck_assert_int_eq(cs->response_status, 3);
+    ck_assert_int_eq(cs->cert_status, -1);
+    ck_assert_str_eq(sl_tls_ocsp_status_name(cs->response_status), "tryLater");
+    ck_assert_int_eq(s->steps[2].u.certificate_status.response_status, -1);
+    ck_assert_uint_eq(s->steps[3].u.certificate_status.status_type, 7);
+    ck_assert_int_eq(s->steps[4].u.certificate_status.response_status, -1);
+    ck_assert_uint_eq(s->steps[5].u.new_session_ticket.lifetime_hint, 300);
+    ck_assert_uint_eq(s->steps[5].u.new_session_ticket.ticket_length, 4);
+    size_t reported = 0;
+    for (size_t i = 0; i < r.n_log; i++)
+        if (r.log[i].kind == SL_EV_ANOMALY)
+            reported += strstr(r.log[i].text, "CertificateStatus") || strstr(r.log[i].text, "NewSessionTicket");
+    ck_assert_uint_eq(reported, 4);
+    tf_result_free(&r);
+}
+END_TEST
+
 START_TEST(names)
 {
     char buf[24];
@@ -1265,6 +1324,12 @@ START_TEST(names)
     ck_assert_str_eq(sl_tls_version_name(0x0300), "SSL 3.0");
     ck_assert_str_eq(sl_tls_version_text(0x7f10, buf, sizeof buf), "TLS 1.3 draft 16");
     ck_assert_str_eq(sl_tls_handshake_name(13), "CertificateRequest");
+    ck_assert_str_eq(sl_tls_handshake_name(22), "CertificateStatus");
+    ck_assert_str_eq(sl_tls_ocsp_status_name(6), "unauthorized");
+    ck_assert_ptr_null(sl_tls_ocsp_status_name(4)); /* unused in RFC 6960 */
+    ck_assert_ptr_null(sl_tls_ocsp_status_name(-1));
+    ck_assert_str_eq(sl_tls_cert_status_name(1), "revoked");
+    ck_assert_ptr_null(sl_tls_cert_status_name(3));
 }
 END_TEST
 
@@ -1299,6 +1364,7 @@ static Suite *tls_suite(void)
     tcase_add_test(y, probe_decides_by_bytes);
     tcase_add_test(y, gap_resynchronises);
     tcase_add_test(y, certificate_cache_shared_across_flows);
+    tcase_add_test(y, certificate_status_and_ticket);
     tcase_add_test(y, names);
     suite_add_tcase(s, y);
     return s;

@@ -376,6 +376,289 @@ START_TEST(corpus_verdicts)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ handshake steps */
+
+static char *render(const sl_tls_session *s, const sl_tls_outcome *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    sl_render_tls_session(f, s, o, "10.0.0.1:40000", "10.0.0.2:5061");
+    fclose(f);
+    return buf;
+}
+
+/* Issue 14: frames whose roles come out swapped (the client's frames lost)
+ * had a ServerKeyExchange named ClientKeyExchange: the name follows the
+ * message type, "from" the direction actually seen. */
+START_TEST(steps_named_by_type_not_direction)
+{
+    sl_tls_session *s = sl_tls_session_new();
+    add_hs(s, SL_DIR_C2S, 3, SL_TLS_HS_SERVER_KEY_EXCHANGE);
+    add_hs(s, SL_DIR_S2C, 4, SL_TLS_HS_CLIENT_KEY_EXCHANGE);
+    add_hs(s, SL_DIR_S2C, 5, 99);
+    add_hs(s, SL_DIR_S2C, 6, 24);
+    ck_assert_uint_eq(s->n_steps, 4);
+    char buf[32];
+    ck_assert_str_eq(sl_tls_step_name(s, 0, buf, sizeof buf), "ServerKeyExchange");
+    ck_assert_str_eq(sl_tls_step_name(s, 1, buf, sizeof buf), "ClientKeyExchange");
+    ck_assert_str_eq(sl_tls_step_name(s, 2, buf, sizeof buf), "Handshake type 99");
+    ck_assert_str_eq(sl_tls_step_name(s, 3, buf, sizeof buf), "KeyUpdate");
+    char *out = render(s, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "frame 3      ServerKeyExchange      from 10.0.0.1:40000\n"));
+    ck_assert_ptr_nonnull(strstr(out, "frame 4      ClientKeyExchange      from 10.0.0.2:5061\n"));
+    ck_assert_ptr_nonnull(strstr(out, "frame 5      Handshake type 99      from 10.0.0.2:5061\n"));
+    free(out);
+    sl_tls_session_free(s);
+}
+END_TEST
+
+/* A message completed late (its segment stored after a later frame of the
+ * other direction) still takes its place by frame; alerts interleave. */
+START_TEST(steps_in_frame_order)
+{
+    sl_tls_session *s = sl_tls_session_new();
+    add_client_hello(s, 1, "a.example");
+    add_hs(s, SL_DIR_C2S, 8, SL_TLS_HS_CLIENT_KEY_EXCHANGE);
+    add_server_hello(s, 6, 0x0303);
+    add_simple(s, SL_DIR_C2S, 8, SL_TLS_EV_CHANGE_CIPHER_SPEC);
+    add_simple(s, SL_DIR_C2S, 8, SL_TLS_EV_ENCRYPTED_HANDSHAKE);
+    add_simple(s, SL_DIR_C2S, 12, SL_TLS_EV_ENCRYPTED_HANDSHAKE);
+    add_alert(s, SL_DIR_S2C, 7, 1, 112);
+    ck_assert_uint_eq(s->n_steps, 6);
+    static const uint64_t frames[] = {1, 6, 8, 8, 8, 12};
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_uint_eq(s->steps[i].at.frame, frames[i]);
+    ck_assert_uint_eq(s->steps[1].hs_type, SL_TLS_HS_SERVER_HELLO);
+    ck_assert_int_eq(s->steps[3].kind, SL_TLS_STEP_CHANGE_CIPHER_SPEC);
+    char buf[32];
+    ck_assert_str_eq(sl_tls_step_name(s, 4, buf, sizeof buf), "Finished (encrypted)");
+    ck_assert_str_eq(sl_tls_step_name(s, 5, buf, sizeof buf), "Handshake (encrypted)");
+    char *out = render(s, NULL);
+    const char *sh = strstr(out, "frame 6      ServerHello"), *al = strstr(out, "frame 7      Alert");
+    const char *cke = strstr(out, "frame 8      ClientKeyExchange");
+    ck_assert(sh && al && cke && sh < al && al < cke);
+    free(out);
+    sl_tls_session_free(s);
+}
+END_TEST
+
+/* A renegotiation loop cannot grow a session without bound: 256 kept, the
+ * rest counted and said. */
+START_TEST(steps_capped)
+{
+    sl_tls_session *s = sl_tls_session_new();
+    for (uint64_t f = 1; f <= SL_TLS_MAX_STEPS + 44; f++)
+        add_hs(s, SL_DIR_S2C, f, 0);
+    ck_assert_uint_eq(s->n_steps, SL_TLS_MAX_STEPS);
+    ck_assert_uint_eq(s->steps_not_kept, 44);
+    ck_assert_uint_eq(s->side[SL_DIR_S2C].hs_messages[0], SL_TLS_MAX_STEPS + 44); /* counts stay whole */
+    char *out = render(s, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "  (44 more handshake messages not listed)\n"));
+    free(out);
+    sl_tls_session_free(s);
+}
+END_TEST
+
+typedef struct want_step {
+    uint64_t frame;
+    sl_dir dir;
+    sl_tls_step_kind kind;
+    uint8_t hs_type;
+    bool hello_retry;
+} want_step;
+
+static void assert_steps(const sl_tls_session *s, const want_step *w, size_t n, const char *what)
+{
+    ck_assert_msg(s->n_steps == n, "%s: %zu steps, want %zu", what, s->n_steps, n);
+    for (size_t i = 0; i < n; i++) {
+        const sl_tls_step *st = &s->steps[i];
+        ck_assert_msg(st->at.frame == w[i].frame && st->dir == w[i].dir && st->kind == w[i].kind &&
+                          st->hs_type == w[i].hs_type && st->hello_retry == w[i].hello_retry,
+                      "%s: step %zu is frame %llu type %u kind %d", what, i, (unsigned long long)st->at.frame,
+                      st->hs_type, (int)st->kind);
+    }
+}
+
+#define HS(f, d, t) {f, d, SL_TLS_STEP_HANDSHAKE, t, false}
+#define CCS(f, d) {f, d, SL_TLS_STEP_CHANGE_CIPHER_SPEC, 0, false}
+#define ENC(f, d) {f, d, SL_TLS_STEP_ENCRYPTED, 0, false}
+#define C SL_DIR_C2S
+#define S SL_DIR_S2C
+
+/* Issue 14: the ClientHello before a HelloRetryRequest was not listed. */
+START_TEST(hello_retry_keeps_both_client_hellos)
+{
+    tf_result r;
+    run_corpus("tls13-hello-retry-request__zeek.pcap", &r);
+    /* tshark -o tcp.reassemble_out_of_order:TRUE: 4:1 6:2(HRR),CCS 8:CCS,1 11:2 */
+    static const want_step w[] = {HS(4, C, 1), {6, S, SL_TLS_STEP_HANDSHAKE, 2, true}, CCS(6, S), CCS(8, C),
+                                  HS(8, C, 1), HS(11, S, 2)};
+    assert_steps(r.conns[0].session, w, sizeof w / sizeof w[0], "hello retry");
+    ck_assert_uint_eq(r.conns[0].session->steps[0].u.client_hello.n_cipher_suites, 4);
+    ck_assert_uint_eq(r.conns[0].session->steps[1].u.server_hello.cipher_suite, 0x1302);
+    sl_tls_outcome o = conn_outcome(&r, 0);
+    char *out = render(r.conns[0].session, &o);
+    ck_assert_ptr_nonnull(strstr(out, "frame 4      ClientHello            from 10.0.0.1:40000: TLS 1.2, 4 cipher suites\n"
+                                      "  frame 6      HelloRetryRequest      from 10.0.0.2:5061: TLS 1.3, "
+                                      "TLS_AES_256_GCM_SHA384\n"));
+    ck_assert_ptr_nonnull(strstr(out, "frame 8      ClientHello            from 10.0.0.1:40000: TLS 1.2, 4 cipher "
+                                      "suites, SNI -, offers TLS 1.3\n"));
+    free(out);
+    tf_result_free(&r);
+}
+END_TEST
+
+/* Made by tests/captures/make_tls_view_captures.sh.  The lists are tshark's
+ * (tshark -d tcp.port==5061,tls -d tcp.port==5062,tls -Y tls.handshake:
+ * 6: 2,11,22,12,14 with ocsp.certStatus 0; 9: 4; 42: the same with certStatus
+ * 1), with the ChangeCipherSpec and encrypted Finished records between. */
+START_TEST(ocsp_stapling_and_tickets)
+{
+    char path[1024];
+    sl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sl_limits_default(&cfg.limits);
+    tf_result r;
+    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SOURCE_ROOT", "..", "testdata/tls/tls12-ocsp-ticket.pcap"),
+                                 &cfg, 0, &r), 0);
+    ck_assert_uint_eq(r.n_conns, 3);
+    static const want_step full[] = {HS(4, C, 1),  HS(6, S, 2),  HS(6, S, 11), HS(6, S, 22), HS(6, S, 12),
+                                     HS(6, S, 14), HS(8, C, 16), CCS(8, C),    ENC(8, C),    HS(9, S, 4),
+                                     CCS(9, S),    ENC(9, S)};
+    assert_steps(r.conns[0].session, full, sizeof full / sizeof full[0], "full handshake");
+    /* Resumed with the ticket: the server's CCS and Finished come first. */
+    static const want_step resumed[] = {HS(23, C, 1), HS(25, S, 2), CCS(25, S), ENC(25, S), CCS(27, C), ENC(27, C)};
+    assert_steps(r.conns[1].session, resumed, sizeof resumed / sizeof resumed[0], "resumed");
+    const sl_tls_certificate_status *good = &r.conns[0].session->steps[3].u.certificate_status;
+    ck_assert_uint_eq(good->status_type, 1);
+    ck_assert_int_eq(good->response_status, 0);
+    ck_assert_int_eq(good->cert_status, 0);
+    ck_assert_uint_gt(good->response_length, 100);
+    const sl_tls_certificate_status *revoked = &r.conns[2].session->steps[3].u.certificate_status;
+    ck_assert_int_eq(revoked->response_status, 0);
+    ck_assert_int_eq(revoked->cert_status, 1);
+    ck_assert_uint_eq(r.conns[0].session->steps[9].u.new_session_ticket.lifetime_hint, 7200);
+    ck_assert_uint_eq(r.conns[0].session->steps[9].u.new_session_ticket.ticket_length, 176);
+    ck_assert_uint_eq(tf_count_anomalies(&r), 0);
+    char *out = render(r.conns[2].session, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "CertificateStatus      from 10.0.0.2:5061: OCSP response (846 bytes) "
+                                      "successful, certificate revoked\n"));
+    ck_assert_ptr_nonnull(strstr(out, "NewSessionTicket       from 10.0.0.2:5061: lifetime hint 7200 s, ticket 176 bytes\n"));
+    free(out);
+    tf_result_free(&r);
+}
+END_TEST
+
+#undef HS
+#undef CCS
+#undef ENC
+#undef C
+#undef S
+
+/* The clear handshake messages of every session, frame by frame and in
+ * order within a frame, equal tshark's (the oracle beside each corpus
+ * capture: frame.number, tls.handshake.type). */
+typedef struct frame_type {
+    uint64_t frame;
+    unsigned type;
+} frame_type;
+
+static size_t read_oracle_types(const char *tsv, frame_type *out, size_t max)
+{
+    FILE *f = fopen(tsv, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", tsv);
+    char line[8192];
+    int col_frame = -1, col_hs = -1;
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *cols[40];
+        size_t nc = 0;
+        for (char *p = line; nc < 40;) {
+            cols[nc++] = p;
+            char *tab = strchr(p, '\t');
+            if (!tab)
+                break;
+            *tab = '\0';
+            p = tab + 1;
+        }
+        if (col_frame < 0) {
+            for (size_t i = 0; i < nc; i++) {
+                col_frame = strcmp(cols[i], "frame.number") == 0 ? (int)i : col_frame;
+                col_hs = strcmp(cols[i], "tls.handshake.type") == 0 ? (int)i : col_hs;
+            }
+            ck_assert(col_frame >= 0 && col_hs >= 0);
+            continue;
+        }
+        if ((int)nc <= col_hs || (int)nc <= col_frame)
+            continue;
+        uint64_t frame = strtoull(cols[col_frame], NULL, 10);
+        for (char *save = NULL, *t = strtok_r(cols[col_hs], "|,", &save); t; t = strtok_r(NULL, "|,", &save)) {
+            ck_assert(n < max);
+            out[n++] = (frame_type){frame, (unsigned)atoi(t)};
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static const char *const ORDER_CORPUS[] = {
+    "ssl3-selfsigned-mutual-loopback__arkime.pcap",
+    "tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap",
+    "tls-corrupt-record-length__suricata-verify.pcap",
+    "tls-missing-intermediate__zeek.pcap",
+    "tls10-expired-cert-chain__zeek.pcap",
+    "tls12-alert-certificate-unknown-curveball__arkime.pcap",
+    "tls12-alert-warning-unrecognized-name__zeek.pcap",
+    "tls12-certreq-alert-handshake-failure__zeek.pcap",
+    "tls12-chain2-letsencrypt__zeek.pcap",
+    "tls12-mutual-client-cert__zeek.pcap",
+    "tls12-name-mismatch-badssl__ndpi.pcap",
+    "tls12-tls13-with-keylog__scapy.pcap",
+    "tls13-curl__arkime.pcap",
+    "tls13-wolfssl__zeek.pcap",
+    "tls13draft-alert-unknown-ca-then-success__zeek.pcap",
+};
+
+START_TEST(handshake_order_matches_tshark)
+{
+    const char *file = ORDER_CORPUS[_i];
+    char rel[512], path[1024], tsv[1100];
+    snprintf(rel, sizeof rel, "corpus/%s", file);
+    tf_path(path, sizeof path, "SL_SHARED", "../../shared", rel);
+    snprintf(tsv, sizeof tsv, "%s.tshark.tsv", path);
+    static frame_type want[512], got[512];
+    size_t n_want = read_oracle_types(tsv, want, 512), n_got = 0;
+    tf_result r;
+    run_corpus(file, &r);
+    for (size_t c = 0; c < r.n_conns; c++) {
+        const sl_tls_session *s = r.conns[c].session;
+        for (size_t i = 0; i < s->n_steps; i++)
+            if (s->steps[i].kind == SL_TLS_STEP_HANDSHAKE) {
+                ck_assert(n_got < 512);
+                got[n_got++] = (frame_type){s->steps[i].at.frame, s->steps[i].hs_type};
+            }
+    }
+    /* Sessions one after another: a stable sort by frame merges them. */
+    for (size_t i = 1; i < n_got; i++)
+        for (size_t k = i; k > 0 && got[k - 1].frame > got[k].frame; k--) {
+            frame_type t = got[k];
+            got[k] = got[k - 1];
+            got[k - 1] = t;
+        }
+    ck_assert_uint_gt(n_want, 0);
+    ck_assert_msg(n_got == n_want, "%s: %zu handshake messages, tshark %zu", file, n_got, n_want);
+    for (size_t i = 0; i < n_want; i++)
+        ck_assert_msg(got[i].frame == want[i].frame && got[i].type == want[i].type,
+                      "%s: message %zu is frame %llu type %u, tshark frame %llu type %u", file, i,
+                      (unsigned long long)got[i].frame, got[i].type, (unsigned long long)want[i].frame,
+                      want[i].type);
+    tf_result_free(&r);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("tls_session");
@@ -389,6 +672,12 @@ static Suite *session_suite(void)
     tcase_add_test(t, render_escapes_capture_text);
     tcase_add_test(t, render_real_handshake);
     tcase_add_test(t, corpus_verdicts);
+    tcase_add_test(t, steps_named_by_type_not_direction);
+    tcase_add_test(t, steps_in_frame_order);
+    tcase_add_test(t, steps_capped);
+    tcase_add_test(t, hello_retry_keeps_both_client_hellos);
+    tcase_add_test(t, ocsp_stapling_and_tickets);
+    tcase_add_loop_test(t, handshake_order_matches_tshark, 0, (int)(sizeof ORDER_CORPUS / sizeof ORDER_CORPUS[0]));
     suite_add_tcase(s, t);
     return s;
 }
