@@ -187,6 +187,25 @@ static void print_alert(FILE *out, const sl_tls_alert_seen *a, const char *who)
             name ? name : "unknown", a->description);
 }
 
+/* A message only a server sends (ServerHello, ServerKeyExchange,
+ * CertificateRequest, ServerHelloDone) seen from the side taken for the
+ * client, or a client's one (ClientHello, ClientKeyExchange) from the other:
+ * the roles were guessed wrong, e.g. the client's first frames are missing. */
+static const sl_tls_step *role_mismatch(const sl_tls_session *s)
+{
+    for (size_t i = 0; i < s->n_steps; i++) {
+        const sl_tls_step *st = &s->steps[i];
+        if (st->kind != SL_TLS_STEP_HANDSHAKE)
+            continue;
+        bool server_only = st->hs_type == SL_TLS_HS_SERVER_HELLO || st->hs_type == SL_TLS_HS_SERVER_KEY_EXCHANGE ||
+                           st->hs_type == SL_TLS_HS_CERTIFICATE_REQUEST || st->hs_type == SL_TLS_HS_SERVER_HELLO_DONE;
+        bool client_only = st->hs_type == SL_TLS_HS_CLIENT_HELLO || st->hs_type == SL_TLS_HS_CLIENT_KEY_EXCHANGE;
+        if ((server_only && st->dir == SL_DIR_C2S) || (client_only && st->dir == SL_DIR_S2C))
+            return st;
+    }
+    return NULL;
+}
+
 /* Every handshake message and alert, in frame order (a message before an
  * alert of the same frame: the alert ends what the frame carried). */
 static void print_steps(FILE *out, const sl_tls_session *s, const char *cl, const char *sv)
@@ -250,6 +269,14 @@ void sl_render_tls_session(FILE *out, const sl_tls_session *s, const sl_tls_outc
     const char *cl = label(SL_DIR_C2S, client_label, server_label);
     const char *sv = label(SL_DIR_S2C, client_label, server_label);
     fprintf(out, "TLS %s -> %s (frames %" PRIu64 "-%" PRIu64 ")\n", cl, sv, s->first_frame, s->last_frame);
+    const sl_tls_step *swapped = role_mismatch(s);
+    if (swapped) {
+        char buf[32];
+        fprintf(out, "  note: frame %" PRIu64 " carries a %s sent by %s: the roles above are the other way round "
+                     "(the messages below are named by their type)\n",
+                swapped->at.frame, sl_tls_step_name(s, (size_t)(swapped - s->steps), buf, sizeof buf),
+                swapped->dir == SL_DIR_C2S ? cl : sv);
+    }
     print_steps(out, s, cl, sv);
     print_app(out, s, cl, sv);
     print_chain(out, &s->chain[SL_DIR_S2C], sv);

@@ -279,6 +279,7 @@ START_TEST(render_real_handshake)
     ck_assert_ptr_nonnull(strstr(buf, "      notAfter  2049-12-31 00:00:00"));
     ck_assert_ptr_nonnull(strstr(buf, "certificates from client (frame 8, 2 sent):"));
     ck_assert_ptr_nonnull(strstr(buf, "outcome: completed"));
+    ck_assert_ptr_null(strstr(buf, "note:"));
     free(buf);
     tf_result_free(&r);
 }
@@ -409,6 +410,8 @@ START_TEST(steps_named_by_type_not_direction)
     ck_assert_ptr_nonnull(strstr(out, "frame 3      ServerKeyExchange      from 10.0.0.1:40000\n"));
     ck_assert_ptr_nonnull(strstr(out, "frame 4      ClientKeyExchange      from 10.0.0.2:5061\n"));
     ck_assert_ptr_nonnull(strstr(out, "frame 5      Handshake type 99      from 10.0.0.2:5061\n"));
+    ck_assert_ptr_nonnull(strstr(out, "  note: frame 3 carries a ServerKeyExchange sent by 10.0.0.1:40000: the roles "
+                                      "above are the other way round"));
     free(out);
     sl_tls_session_free(s);
 }
