@@ -29,8 +29,20 @@
  * Route, Record-Route): libosip2's name for it and its raw value. */
 typedef struct sip_structured {
     const char *osip_name;
+    int kind; /* K_* */
     sl_sip_str value;
 } sip_structured;
+
+/* The structured header kinds, in the order of structured_names; a bit per
+ * kind says libosip2 rejected a line of it (read leniently instead). */
+enum { K_VIA, K_FROM, K_TO, K_CONTACT, K_ROUTE, K_RECORD_ROUTE, K_REQUEST_URI, K_KINDS };
+static const char *const structured_names[] = {"via", "from", "to", "contact", "route", "record-route"};
+/* What the record says of a message read leniently, by the first rejected kind. */
+static const char *const lenient_texts[K_KINDS] = {
+    "Via header rejected by libosip2", "From header rejected by libosip2", "To header rejected by libosip2",
+    "Contact header rejected by libosip2", "Route header rejected by libosip2",
+    "Record-Route header rejected by libosip2", "Request-URI rejected by libosip2",
+};
 
 /* The message being dissected: used within one dissect() call only (reset
  * before and after), so every flow of an analysis can use the same one
@@ -48,6 +60,8 @@ typedef struct sip_scratch {
     sip_structured structured[SIP_MAX_STRUCTURED]; /* the header lines libosip2 parses */
     size_t n_structured;
     sl_bytes value; /* a NUL-terminated copy of one of them for libosip2 */
+    unsigned rejected; /* bit per K_* kind libosip2 rejected in this message */
+    bool has_from, has_to; /* a From / To was read, by libosip2 or leniently */
     bool cap_hit; /* some cap above was reached in this message */
 } sip_scratch;
 
@@ -56,6 +70,7 @@ typedef struct sip_state {
     size_t cap;      /* max bytes of one message */
     sip_scratch *sc; /* the analysis's (shared context), or own */
     bool own_sc;
+    bool websocket; /* messages come whole from a WebSocket (sl_sip_dissect_whole) */
 } sip_state;
 
 /* Where the current message lies in the feed buffer. */
@@ -638,15 +653,15 @@ static void take_first_line(sl_sip_fields *f, const uint8_t *p, size_t n)
 /* Keep the line for libosip2 when the record keeps its structure. */
 static void note_structured(sip_scratch *sc, const canon_name *name, sl_sip_str v)
 {
-    static const char *const structured[] = {"via", "from", "to", "contact", "route", "record-route"};
-    for (size_t i = 0; i < sizeof structured / sizeof *structured; i++) {
+    const char *const *structured = structured_names;
+    for (size_t i = 0; i < sizeof structured_names / sizeof *structured_names; i++) {
         if (!canon_is(name, structured[i]))
             continue;
         if (sc->n_structured == SIP_MAX_STRUCTURED) {
             sc->cap_hit = true;
             return;
         }
-        sc->structured[sc->n_structured++] = (sip_structured){.osip_name = structured[i], .value = v};
+        sc->structured[sc->n_structured++] = (sip_structured){.osip_name = structured[i], .kind = (int)i, .value = v};
         return;
     }
 }
@@ -807,15 +822,37 @@ static void take_party(const osip_from_t *a, sl_sip_str raw, sl_sip_str *display
     }
 }
 
+static bool lenient_party(sip_scratch *sc, int kind, sl_sip_str *display, sl_sip_str *uri, sl_sip_str *tag);
+static void lenient_vias(sip_scratch *sc);
+static const sl_sip_addr *lenient_addrs(sip_scratch *sc, int kind, size_t *n);
+
+/* The fields of libosip2's tree, or of our own scan for a kind it rejected
+ * (its tree may hold part of such a line: not used). */
 static void take_osip(sip_state *st, const osip_message_t *m)
 {
-    sl_sip_fields *f = &st->sc->msg.f;
-    take_vias(st, m);
-    take_party(m->from, structured_value(st->sc, "from"), &f->from_display, &f->from_uri, &f->from_tag);
-    take_party(m->to, structured_value(st->sc, "to"), &f->to_display, &f->to_uri, &f->to_tag);
-    f->contacts = take_addrs(st, &m->contacts, &f->n_contacts);
-    f->routes = take_addrs(st, &m->routes, &f->n_routes);
-    f->record_routes = take_addrs(st, &m->record_routes, &f->n_record_routes);
+    sip_scratch *sc = st->sc;
+    sl_sip_fields *f = &sc->msg.f;
+    unsigned rej = sc->rejected;
+    if (rej & (1u << K_VIA))
+        lenient_vias(sc);
+    else
+        take_vias(st, m);
+    if ((rej & (1u << K_FROM)) && !m->from)
+        sc->has_from = lenient_party(sc, K_FROM, &f->from_display, &f->from_uri, &f->from_tag);
+    else
+        take_party(m->from, structured_value(sc, "from"), &f->from_display, &f->from_uri, &f->from_tag);
+    if ((rej & (1u << K_TO)) && !m->to)
+        sc->has_to = lenient_party(sc, K_TO, &f->to_display, &f->to_uri, &f->to_tag);
+    else
+        take_party(m->to, structured_value(sc, "to"), &f->to_display, &f->to_uri, &f->to_tag);
+    sc->has_from = sc->has_from || m->from;
+    sc->has_to = sc->has_to || m->to;
+    f->contacts = (rej & (1u << K_CONTACT)) ? lenient_addrs(sc, K_CONTACT, &f->n_contacts)
+                                            : take_addrs(st, &m->contacts, &f->n_contacts);
+    f->routes = (rej & (1u << K_ROUTE)) ? lenient_addrs(sc, K_ROUTE, &f->n_routes)
+                                        : take_addrs(st, &m->routes, &f->n_routes);
+    f->record_routes = (rej & (1u << K_RECORD_ROUTE)) ? lenient_addrs(sc, K_RECORD_ROUTE, &f->n_record_routes)
+                                                      : take_addrs(st, &m->record_routes, &f->n_record_routes);
     for (size_t i = 0; i < f->n_contacts; i++) {
         sl_sip_str v;
         if (sl_sip_param_get(f->contacts[i].params, f->contacts[i].n_params, "x-cisco-mra-ha", &v) &&
@@ -829,7 +866,8 @@ static void take_osip(sip_state *st, const osip_message_t *m)
 static void reset_msg(sip_state *st)
 {
     st->sc->n_params = st->sc->n_addrs = st->sc->n_structured = 0;
-    st->sc->cap_hit = false;
+    st->sc->cap_hit = st->sc->has_from = st->sc->has_to = false;
+    st->sc->rejected = 0;
     memset(&st->sc->msg, 0, sizeof st->sc->msg);
     sl_sip_fields *f = &st->sc->msg.f;
     f->reason_cause = f->warning_code = f->max_forwards = -1;
@@ -839,11 +877,10 @@ static void reset_msg(sip_state *st)
 static void report_missing(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *out)
 {
     const sl_sip_fields *f = &st->sc->msg.f;
-    const osip_message_t *m = st->sc->msg.osip;
     const char *missing = !f->call_id.p ? "Call-ID"
                           : !f->has_cseq ? "CSeq"
-                          : !m->from     ? "From"
-                          : !m->to       ? "To"
+                          : !st->sc->has_from ? "From"
+                          : !st->sc->has_to   ? "To"
                           : f->n_vias == 0 ? "Via"
                                            : NULL;
     if (missing)
@@ -878,24 +915,22 @@ static void malformed(sl_sip_fields *f, const char *why)
  * and the Via, From, To, Contact, Route and Record-Route lines.  The other
  * headers are read from the raw lines (take_raw_headers), so one that
  * libosip2 would refuse (an odd Allow or Authorization) does not make the
- * message malformed, and nothing is parsed that nothing reads. */
-static void parse_structured(sip_state *st, osip_message_t *om)
+ * message malformed, and nothing is parsed that nothing reads.  A line it
+ * refuses (a display name with a stray quote, which tshark reads) is noted
+ * in sc->rejected and read by our own scan instead (take_lenient).
+ * Returns false only when out of memory. */
+static bool parse_structured(sip_state *st, osip_message_t *om)
 {
     sip_scratch *sc = st->sc;
     sl_sip_fields *f = &sc->msg.f;
     if (f->is_request) {
         osip_uri_t *uri = NULL;
         char *text = value_copy(sc, f->request_uri);
-        if (!text || osip_uri_init(&uri) != 0) {
-            malformed(f, "out of memory in libosip2");
-            return;
-        }
-        int rc = osip_uri_parse(uri, text);
+        if (!text || osip_uri_init(&uri) != 0)
+            return false;
+        if (osip_uri_parse(uri, text) != 0)
+            sc->rejected |= 1u << K_REQUEST_URI;
         osip_uri_free(uri);
-        if (rc != 0) {
-            malformed(f, "libosip2 rejected the Request-URI");
-            return;
-        }
     }
     for (size_t i = 0; i < sc->n_structured; i++) {
         /* A copy: libosip2 may lower-case the name in place.  Every name of
@@ -904,15 +939,205 @@ static void parse_structured(sip_state *st, osip_message_t *om)
         const char *want = sc->structured[i].osip_name;
         memcpy(name, want, strnlen(want, sizeof name - 1));
         char *text = value_copy(sc, sc->structured[i].value);
-        if (!text) {
-            malformed(f, "out of memory in libosip2");
-            return;
-        }
-        if (osip_message_set_multiple_header(om, name, text) != 0) {
-            malformed(f, "libosip2 rejected a Via, From, To, Contact or Route header");
-            return;
+        if (!text)
+            return false;
+        if (osip_message_set_multiple_header(om, name, text) != 0)
+            sc->rejected |= 1u << sc->structured[i].kind;
+    }
+    return true;
+}
+
+/* ---- lenient reading of a line libosip2 rejected ---- */
+
+/* The offset of the first byte c in v outside a quoted string; v.n when
+ * none.  A quote that never closes does not quote (tshark reads past it). */
+static size_t find_unquoted(sl_sip_str v, char c)
+{
+    bool quoted = false;
+    size_t first_quote = v.n;
+    for (size_t i = 0; i < v.n; i++) {
+        if (quoted && v.p[i] == '\\') {
+            i++;
+        } else if (v.p[i] == '"') {
+            quoted = !quoted;
+            if (quoted)
+                first_quote = i;
+        } else if (!quoted && v.p[i] == c) {
+            return i;
         }
     }
+    if (!quoted)
+        return v.n;
+    const char *at = memchr(v.p + first_quote, c, v.n - first_quote);
+    return at ? (size_t)(at - v.p) : v.n;
+}
+
+/* A name-addr or addr-spec: its display name (quotes dropped, a stray one
+ * too), URI, and the header parameters after it (*rest, not split). */
+static void scan_name_addr(sl_sip_str v, sl_sip_str *display, sl_sip_str *uri, sl_sip_str *rest)
+{
+    v = trim(v);
+    *display = *uri = *rest = (sl_sip_str){0};
+    size_t lt = find_unquoted(v, '<');
+    if (lt < v.n) {
+        sl_sip_str d = trim(mkstr(v.p, lt));
+        if (d.n > 0 && d.p[0] == '"') {
+            d = mkstr(d.p + 1, d.n - 1);
+            if (d.n > 0 && d.p[d.n - 1] == '"')
+                d.n--;
+        }
+        *display = d;
+        const char *gt = memchr(v.p + lt + 1, '>', v.n - lt - 1);
+        size_t end = gt ? (size_t)(gt - v.p) : v.n;
+        *uri = trim(mkstr(v.p + lt + 1, end - lt - 1));
+        if (gt)
+            *rest = mkstr(gt + 1, v.n - end - 1);
+        return;
+    }
+    const char *semi = memchr(v.p, ';', v.n);
+    size_t end = semi ? (size_t)(semi - v.p) : v.n;
+    *uri = trim(mkstr(v.p, end));
+    *rest = mkstr(v.p + end, v.n - end);
+}
+
+/* Parameters ";a=1;b" of rest into the shared pool. */
+static const sl_sip_param *lenient_params(sip_scratch *sc, sl_sip_str rest, size_t *n)
+{
+    sl_sip_param *first = sc->params + sc->n_params;
+    size_t room = SL_SIP_MAX_PARAMS - sc->n_params;
+    sl_sip_str ignored;
+    size_t found = split_params(mkstr(rest.p ? rest.p : "", rest.n), &ignored, first, room);
+    if (found > room) {
+        sc->cap_hit = true;
+        found = room;
+    }
+    sc->n_params += found;
+    *n = found;
+    return first;
+}
+
+/* The next comma-separated entry of v from *pos, commas inside quotes or
+ * <> not counted; false at the end. */
+static bool next_entry(sl_sip_str v, size_t *pos, sl_sip_str *entry)
+{
+    if (*pos >= v.n)
+        return false;
+    bool quoted = false, angled = false;
+    size_t i = *pos;
+    for (; i < v.n; i++) {
+        char c = v.p[i];
+        if (c == '"' && !angled)
+            quoted = !quoted;
+        else if (!quoted && c == '<')
+            angled = true;
+        else if (!quoted && c == '>')
+            angled = false;
+        else if (!quoted && !angled && c == ',')
+            break;
+    }
+    *entry = trim(mkstr(v.p + *pos, i - *pos));
+    *pos = i + 1;
+    return true;
+}
+
+/* "SIP/2.0/UDP host:port;branch=..." */
+static void lenient_via(sip_scratch *sc, sl_sip_str e, sl_sip_via *d)
+{
+    *d = (sl_sip_via){0};
+    size_t i = 0;
+    while (i < e.n && !is_ws((unsigned char)e.p[i]))
+        i++;
+    sl_sip_str proto = mkstr(e.p, i);
+    size_t slash = proto.n;
+    while (slash > 0 && proto.p[slash - 1] != '/')
+        slash--;
+    d->transport = mkstr(proto.p + slash, proto.n - slash); /* after the last '/' */
+    const char *semi = memchr(e.p + i, ';', e.n - i);
+    size_t end = semi ? (size_t)(semi - e.p) : e.n;
+    sl_sip_str by = trim(mkstr(e.p + i, end - i));
+    size_t colon = by.n;
+    if (by.n && by.p[0] == '[') {
+        const char *rb = memchr(by.p, ']', by.n);
+        size_t after = rb ? (size_t)(rb - by.p) + 1 : by.n;
+        if (after < by.n && by.p[after] == ':')
+            colon = after;
+    } else {
+        const char *c = memchr(by.p ? by.p : "", ':', by.n);
+        colon = c ? (size_t)(c - by.p) : by.n;
+    }
+    d->host = trim(mkstr(by.p ? by.p : "", colon));
+    if (colon < by.n)
+        d->port = trim(mkstr(by.p + colon + 1, by.n - colon - 1));
+    d->params = lenient_params(sc, mkstr(e.p + end, e.n - end), &d->n_params);
+    sl_sip_param_get(d->params, d->n_params, "branch", &d->branch);
+    sl_sip_param_get(d->params, d->n_params, "received", &d->received);
+    if (sl_sip_param_get(d->params, d->n_params, "rport", &d->rport) && !d->rport.p)
+        d->rport = mkstr("", 0);
+}
+
+static void lenient_vias(sip_scratch *sc)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sc->n_structured; i++) {
+        if (sc->structured[i].kind != K_VIA)
+            continue;
+        sl_sip_str e;
+        for (size_t pos = 0; next_entry(sc->structured[i].value, &pos, &e);) {
+            if (e.n == 0)
+                continue;
+            if (n == SL_SIP_MAX_VIAS) {
+                sc->cap_hit = true;
+                break;
+            }
+            lenient_via(sc, e, &sc->vias[n++]);
+        }
+    }
+    sc->msg.f.vias = sc->vias;
+    sc->msg.f.n_vias = n;
+}
+
+/* From or To: display, URI and tag of its first line. */
+static bool lenient_party(sip_scratch *sc, int kind, sl_sip_str *display, sl_sip_str *uri, sl_sip_str *tag)
+{
+    for (size_t i = 0; i < sc->n_structured; i++) {
+        if (sc->structured[i].kind != kind)
+            continue;
+        sl_sip_str rest;
+        scan_name_addr(sc->structured[i].value, display, uri, &rest);
+        sl_sip_param ps[16];
+        sl_sip_str ignored;
+        size_t n = split_params(mkstr(rest.p ? rest.p : "", rest.n), &ignored, ps, 16);
+        sl_sip_param_get(ps, n > 16 ? 16 : n, "tag", tag);
+        return uri->n > 0;
+    }
+    return false;
+}
+
+/* Contact, Route or Record-Route: every entry of every line of the kind. */
+static const sl_sip_addr *lenient_addrs(sip_scratch *sc, int kind, size_t *n)
+{
+    sl_sip_addr *first = sc->addrs + sc->n_addrs;
+    *n = 0;
+    for (size_t i = 0; i < sc->n_structured; i++) {
+        if (sc->structured[i].kind != kind)
+            continue;
+        sl_sip_str e;
+        for (size_t pos = 0; next_entry(sc->structured[i].value, &pos, &e);) {
+            if (e.n == 0)
+                continue;
+            if (sc->n_addrs == SL_SIP_MAX_ADDRS) {
+                sc->cap_hit = true;
+                return first;
+            }
+            sl_sip_addr *d = &sc->addrs[sc->n_addrs++];
+            sl_sip_str rest;
+            *d = (sl_sip_addr){0};
+            scan_name_addr(e, &d->display, &d->uri, &rest);
+            d->params = lenient_params(sc, rest, &d->n_params);
+            (*n)++;
+        }
+    }
+    return first;
 }
 
 /* Parse with libosip2 unless the header block holds a NUL (the raw lines
@@ -933,15 +1158,27 @@ static void parse_osip(sip_state *st, sl_dir dir, const sip_frame *fr, sl_sink *
         return;
     }
     osip_message_t *om;
-    if (osip_message_init(&om) != 0) {
+    if (osip_message_init(&om) != 0 || !parse_structured(st, om)) {
         malformed(f, "out of memory in libosip2");
-        return;
-    }
-    parse_structured(st, om);
-    if (f->malformed)
         return; /* the tree goes with the arena */
+    }
     st->sc->msg.osip = om;
     take_osip(st, om);
+    unsigned rej = st->sc->rejected;
+    if (rej) {
+        int k = 0;
+        while (!(rej & (1u << k)))
+            k++;
+        /* Without its keys the message joins no call: then it is malformed. */
+        if (!f->call_id.p || !f->has_cseq) {
+            malformed(f, k == K_REQUEST_URI ? "libosip2 rejected the Request-URI"
+                                            : "libosip2 rejected a Via, From, To, Contact or Route header");
+            return;
+        }
+        f->lenient_reason = lenient_texts[k];
+        sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED,
+                       "SIP message parsed leniently: %s", lenient_texts[k]);
+    }
     report_missing(st, dir, fr, out);
 }
 
@@ -970,6 +1207,7 @@ static void dissect(sip_state *st, sl_dir dir, const sip_frame *fr, sl_transport
         sl_sink_report(out, SIP_NAME, dir, fr->start, fr->end, -SL_EMALFORMED, "malformed SIP message: %s",
                        f->malformed_reason);
     st->sc->msg.transport = tr;
+    st->sc->msg.websocket = st->websocket;
     st->sc->msg.raw = p;
     st->sc->msg.raw_len = fr->end - fr->start;
     sl_event ev = {.kind = SL_EV_SIP, .dir = dir, .dissector = SIP_NAME, .u.sip = &st->sc->msg};
@@ -1114,7 +1352,9 @@ static int feed_tcp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, s
     return 0;
 }
 
-/* ---- UDP framing: one datagram, one message ---- */
+/* ---- UDP framing: one datagram, one message (a WebSocket message too) ---- */
+
+static const char *unit_of(const sip_state *st) { return st->websocket ? "WebSocket message" : "datagram"; }
 
 static bool is_stun(const uint8_t *p, size_t n)
 {
@@ -1131,24 +1371,24 @@ static size_t frame_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t po
     fr.hdr_end = has_blank_line ? pos + hdr : len;
     if (!has_blank_line) {
         sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ETRUNC,
-                       "SIP datagram without the blank line ending the headers");
+                       "SIP %s without the blank line ending the headers", unit_of(st));
         fr.cut = "headers cut short";
     }
     uint64_t cl = 0;
     cl_status cs = content_length(buf + pos, fr.hdr_end - pos, &cl);
     if (cs == CL_BAD || cs == CL_CONFLICT)
         sl_sink_report(out, SIP_NAME, dir, pos, fr.hdr_end, -SL_EMALFORMED,
-                       "SIP Content-Length is %s: body taken to the datagram end",
-                       cs == CL_BAD ? "not a non-negative number" : "given twice with different values");
+                       "SIP Content-Length is %s: body taken to the %s end",
+                       cs == CL_BAD ? "not a non-negative number" : "given twice with different values", unit_of(st));
     if (cs == CL_OK && cl > len - fr.hdr_end) {
         sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_ETRUNC,
-                       "SIP Content-Length %llu but only %zu body bytes in the datagram",
-                       (unsigned long long)cl, len - fr.hdr_end);
+                       "SIP Content-Length %llu but only %zu body bytes in the %s",
+                       (unsigned long long)cl, len - fr.hdr_end, unit_of(st));
         if (!fr.cut)
             fr.cut = "body shorter than its Content-Length";
     } else if (cs == CL_OK)
         fr.end = fr.hdr_end + (size_t)cl;
-    dissect(st, dir, &fr, SL_TRANSPORT_UDP, out);
+    dissect(st, dir, &fr, st->websocket ? SL_TRANSPORT_TCP : SL_TRANSPORT_UDP, out);
     return fr.end;
 }
 
@@ -1177,7 +1417,7 @@ static int feed_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, s
     }
     if (start_line_check(buf + pos, len - pos) != SL_PROBE_YES) {
         sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
-                       "%zu bytes of the datagram are not a SIP message", len - pos);
+                       "%zu bytes of the %s are not a SIP message", len - pos, unit_of(st));
         return 0;
     }
     for (;;) {
@@ -1187,12 +1427,12 @@ static int feed_udp(sip_state *st, sl_dir dir, const uint8_t *buf, size_t len, s
             return 0; /* CRLFs after the body are tolerated */
         if (start_line_check(buf + pos + k, len - pos - k) != SL_PROBE_YES) {
             sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
-                           "datagram holds %zu bytes after its SIP message", len - pos);
+                           "%s holds %zu bytes after its SIP message", unit_of(st), len - pos);
             return 0;
         }
         pos += k;
-        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED,
-                       "datagram holds another SIP message after the first");
+        sl_sink_report(out, SIP_NAME, dir, pos, len, -SL_EMALFORMED, "%s holds another SIP message after the first",
+                       unit_of(st));
     }
 }
 
@@ -1297,6 +1537,16 @@ static int sip_feed(void *state, sl_dir dir, const uint8_t *buf, size_t len, siz
     if (st->flow && st->flow->transport == SL_TRANSPORT_UDP)
         return feed_udp(st, dir, buf, len, used, out);
     return feed_tcp(st, dir, buf, len, used, out);
+}
+
+void sl_sip_dissect_whole(void *state, sl_dir dir, const uint8_t *buf, size_t len, sl_sink *out)
+{
+    sip_state *st = state;
+    size_t used;
+    if (!st || len == 0)
+        return;
+    st->websocket = true;
+    feed_udp(st, dir, buf, len, &used, out);
 }
 
 static void sip_gap(void *state, sl_dir dir, uint64_t missing)

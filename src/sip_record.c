@@ -205,6 +205,7 @@ sl_sip_record *sl_sip_record_new(const struct sl_sip_msg *m, const sl_span *span
     fill(&b, &r->f, &m->f);
     r->mem_bytes = b.used;
     r->transport = m->transport;
+    r->websocket = m->websocket;
     r->dir = dir;
     r->raw_len = m->raw_len;
     if (span)
@@ -281,10 +282,15 @@ static void put_tail(out *o, const sl_sip_record *r)
     put_c(o, sl_addr_port_format(&r->src, r->sport, a, sizeof a));
     put_c(o, " -> ");
     put_c(o, sl_addr_port_format(&r->dst, r->dport, a, sizeof a));
-    put_c(o, r->transport == SL_TRANSPORT_TCP ? " TCP " : " UDP ");
+    put_c(o, r->websocket ? " WS " : r->transport == SL_TRANSPORT_TCP ? " TCP " : " UDP ");
     put_esc(o, r->f.first_line.p, r->f.first_line.n);
     if (r->f.malformed)
         put_c(o, " [malformed]");
+    if (r->f.lenient_reason) {
+        put_c(o, " [parsed leniently: ");
+        put_c(o, r->f.lenient_reason);
+        put_c(o, "]");
+    }
     put_c(o, " | Call-ID: ");
     if (r->f.call_id.p)
         put_esc(o, r->f.call_id.p, r->f.call_id.n);

@@ -62,8 +62,13 @@ typedef struct sl_sip_addr {
 typedef struct sl_sip_fields {
     bool is_request;
     bool malformed;          /* cut short, a NUL in the headers, no start line, or libosip2
-                              * rejected its Request-URI or a Via/From/To/Contact/Route line */
+                              * rejected its Request-URI or a Via/From/To/Contact/Route line
+                              * and the Call-ID or CSeq is unreadable too */
     const char *malformed_reason; /* static text, NULL unless malformed */
+    /* Static text, NULL unless libosip2 rejected a line whose key fields our
+     * own scan read instead ("From header rejected by libosip2"): the
+     * message is not malformed and joins its call. */
+    const char *lenient_reason;
 
     sl_sip_str first_line;   /* without its line end */
     sl_sip_str method;       /* requests */
@@ -117,7 +122,8 @@ struct osip_message;
 typedef struct sl_sip_msg {
     sl_sip_fields f;
     sl_transport transport;
-    const struct osip_message *osip; /* libosip2's tree; NULL when malformed */
+    bool websocket;                  /* carried in WebSocket frames (RFC 7118) over `transport` */
+    const struct osip_message *osip; /* libosip2's tree (partial when read leniently); NULL when malformed */
     const uint8_t *raw;              /* the whole message as framed */
     size_t raw_len;
 } sl_sip_msg;
@@ -144,7 +150,19 @@ bool sl_sip_param_get(const sl_sip_param *params, size_t n, const char *name, sl
 /* Case-insensitive equality of a byte run and a C string. */
 bool sl_sip_str_eq(sl_sip_str s, const char *c);
 
+/* One whole SIP message from a carrier that frames messages itself (a
+ * WebSocket message, RFC 7118 section 5): parsed like a datagram (one
+ * message, Content-Length optional) and emitted through `out` as a message
+ * over the flow's transport with `websocket` set.  `state` is a state of
+ * sl_dissector_sip made for the flow; offsets given to out's span are
+ * into buf. */
+void sl_sip_dissect_whole(void *state, sl_dir dir, const uint8_t *buf, size_t len, sl_sink *out);
+
 /* The SIP dissector (dissectors/sip.c). */
 extern const sl_dissector sl_dissector_sip;
+
+/* SIP over WebSocket (dissectors/ws.c, RFC 7118): claims a TCP flow that
+ * opens with a WebSocket upgrade and hands its messages to the above. */
+extern const sl_dissector sl_dissector_ws;
 
 #endif

@@ -18,6 +18,7 @@
 typedef struct sl_sip_record {
     sl_sip_fields f; /* every string and array points into this record */
     sl_transport transport;
+    bool websocket; /* carried in WebSocket frames (RFC 7118) over TCP */
     sl_dir dir;
     sl_span span; /* frames that carried the message */
     sl_addr src, dst;
