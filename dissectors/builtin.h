@@ -10,6 +10,6 @@
 #include "sipladder/tls.h"
 
 /* Each entry ends with a comma. */
-#define SL_BUILTIN_DISSECTORS &sl_dissector_tls, &sl_dissector_sip, &sl_dissector_dns,
+#define SL_BUILTIN_DISSECTORS &sl_dissector_tls, &sl_dissector_sip, &sl_dissector_dns, &sl_dissector_ws,
 
 #endif
