@@ -159,14 +159,34 @@ static sl_flow *flow_of(sl_analysis *a, const sl_l3 *l3, const sl_l4 *l4, sl_dir
     return f;
 }
 
+/* A frame not followed: counted, and by its reason. */
+static void count_skipped(sl_analysis *a, const sl_skip *why)
+{
+    sl_capture_info *cap = &a->model->capture;
+    cap->skipped++;
+    for (size_t i = 0; i < cap->n_skip_reasons; i++) {
+        sl_skip_reason *r = &cap->skip_reasons[i];
+        if (r->kind == why->kind && r->value == why->value) {
+            r->frames++;
+            return;
+        }
+    }
+    if (cap->n_skip_reasons == SL_MAX_SKIP_REASONS) {
+        cap->skipped_other++;
+        return;
+    }
+    cap->skip_reasons[cap->n_skip_reasons++] = (sl_skip_reason){why->kind, why->value, 1, a->frame};
+}
+
 static void handle_l4(sl_analysis *a, const sl_l3 *l3, const uint8_t *payload, size_t len, size_t wire_len,
                       uint64_t first_frame)
 {
     const char *why;
     sl_l4 l4;
-    int rc = sl_decode_l4(l3->proto, payload, len, wire_len, &l4, &why);
+    sl_skip skipped;
+    int rc = sl_decode_l4(l3->proto, payload, len, wire_len, &l4, &why, &skipped);
     if (rc == SL_DECODE_SKIP) {
-        a->model->capture.skipped++;
+        count_skipped(a, &skipped);
         return;
     }
     if (rc < 0) {
@@ -261,7 +281,16 @@ static void handle_ip(sl_analysis *a, const uint8_t *ip, size_t ip_len, bool fra
         }
         const uint8_t *inner;
         size_t inner_len;
-        rc = depth < MAX_TUNNEL_DEPTH ? sl_decode_tunnel(&l3, &inner, &inner_len, &why) : SL_DECODE_SKIP;
+        sl_skip skipped;
+        rc = sl_decode_tunnel(&l3, &inner, &inner_len, &why, &skipped);
+        if (rc == 0 && depth == MAX_TUNNEL_DEPTH) {
+            count_skipped(a, &(sl_skip){SL_SKIP_TUNNEL_DEPTH, MAX_TUNNEL_DEPTH});
+            return;
+        }
+        if (rc == SL_DECODE_SKIP && skipped.kind != SL_SKIP_NONE) { /* a tunnel carrying what we do not follow */
+            count_skipped(a, &skipped);
+            return;
+        }
         if (rc == 0) {
             ip = inner;
             ip_len = inner_len;
@@ -294,9 +323,10 @@ static void handle_frame(sl_analysis *a, const sl_pcap_frame *fr)
     const uint8_t *ip;
     size_t ip_len;
     const char *why;
-    int rc = sl_decode_link(fr->linktype, fr->data, fr->caplen, &ip, &ip_len, &why);
+    sl_skip skipped;
+    int rc = sl_decode_link(fr->linktype, fr->data, fr->caplen, &ip, &ip_len, &why, &skipped);
     if (rc == SL_DECODE_SKIP) {
-        cap->skipped++;
+        count_skipped(a, &skipped);
         return;
     }
     if (rc < 0) {

@@ -18,6 +18,7 @@
 #include "json_arena.h"
 #include "sipladder/bytes.h"
 #include "sipladder/calls.h"
+#include "sipladder/decode.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render_json.h"
 #include "sipladder/spool.h"
@@ -207,6 +208,26 @@ static json_t *files_json(jctx *x, const sl_capture_info *c)
     return a;
 }
 
+/* Every reason frames were not followed, in the order first seen. */
+static json_t *skip_reasons_json(jctx *x, const sl_capture_info *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n_skip_reasons; i++) {
+        const sl_skip_reason *r = &c->skip_reasons[i];
+        sl_skip why = {r->kind, r->value};
+        char text[128];
+        json_t *o = json_object();
+        put(x, o, "reason", json_string(sl_skip_kind_name(r->kind)));
+        put(x, o, "value", jint(r->value));
+        put(x, o, "text", json_string(sl_skip_describe(&why, text, sizeof text)));
+        put(x, o, "by_design", json_boolean(sl_skip_by_design(&why)));
+        put(x, o, "frames", jint(r->frames));
+        put(x, o, "first_frame", jframe(r->first_frame));
+        push(x, a, o);
+    }
+    return a;
+}
+
 static json_t *anomalies_json(jctx *x, const sl_model *m)
 {
     json_t *a = json_array();
@@ -268,6 +289,8 @@ static json_t *capture_json(jctx *x)
     put(x, o, "last_time", c->frames ? jtime(c->last_ts) : json_null());
     put(x, o, "span", json_real(c->frames ? sl_time_seconds(c->last_ts - c->first_ts) : 0.0));
     put(x, o, "skipped", jint(c->skipped));
+    put(x, o, "skipped_by_reason", skip_reasons_json(x, c));
+    put(x, o, "skipped_other_reasons", jint(c->skipped_other));
     put(x, o, "malformed", jint(c->malformed));
     put(x, o, "cut", jint(c->cut));
     put(x, o, "truncated", json_boolean(c->truncated));

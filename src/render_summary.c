@@ -4,8 +4,10 @@
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "sipladder/decode.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render.h"
 #include "sipladder/spool.h"
@@ -14,6 +16,7 @@
 #include "sipladder/tls_session.h"
 
 #define SHOWN_ANOMALIES 20
+#define SHOWN_SKIP_REASONS 3 /* per line; json has them all */
 
 enum color { C_NONE, C_RED, C_GREEN, C_YELLOW, C_DIM };
 
@@ -70,6 +73,58 @@ static enum color tcp_outcome(const sl_conn *c, char *buf, size_t len)
     return C_NONE;
 }
 
+static int by_frames_desc(const void *pa, const void *pb)
+{
+    const sl_skip_reason *a = *(const sl_skip_reason *const *)pa, *b = *(const sl_skip_reason *const *)pb;
+    if (a->frames != b->frames)
+        return a->frames > b->frames ? -1 : 1;
+    return a->first_frame < b->first_frame ? -1 : a->first_frame > b->first_frame;
+}
+
+/* Why frames were not followed, most frequent first: a line for what could
+ * carry signalling and was not decoded, one for what is left by design. */
+static void print_skip_reasons(const sl_capture_info *cap, const sl_render_opts *o)
+{
+    const sl_skip_reason *order[SL_MAX_SKIP_REASONS];
+    for (size_t i = 0; i < cap->n_skip_reasons; i++)
+        order[i] = &cap->skip_reasons[i];
+    qsort(order, cap->n_skip_reasons, sizeof order[0], by_frames_desc);
+    for (int design = 0; design < 2; design++) {
+        size_t shown = 0, more = 0, in_class = 0;
+        uint64_t more_frames = 0;
+        for (size_t i = 0; i < cap->n_skip_reasons; i++) {
+            sl_skip why = {order[i]->kind, order[i]->value};
+            in_class += sl_skip_by_design(&why) == (design == 1);
+        }
+        /* One reason more takes no more room than saying it is left out. */
+        size_t limit = in_class == SHOWN_SKIP_REASONS + 1 ? in_class : SHOWN_SKIP_REASONS;
+        for (size_t i = 0; i < cap->n_skip_reasons; i++) {
+            sl_skip why = {order[i]->kind, order[i]->value};
+            if (sl_skip_by_design(&why) != (design == 1))
+                continue;
+            if (shown == limit) {
+                more++;
+                more_frames += order[i]->frames;
+                continue;
+            }
+            char text[128];
+            fprintf(o->out, "%s%" PRIu64 " frame%s with %s, first f%" PRIu64,
+                    shown ? "; " : design ? "  not followed by design: " : "  not decoded: ", order[i]->frames,
+                    order[i]->frames == 1 ? "" : "s", sl_skip_describe(&why, text, sizeof text),
+                    order[i]->first_frame);
+            shown++;
+        }
+        if (more)
+            fprintf(o->out, "; %" PRIu64 " more in %zu other reason%s (json: capture.skipped_by_reason)",
+                    more_frames, more, more == 1 ? "" : "s");
+        if (shown)
+            fputc('\n', o->out);
+    }
+    if (cap->skipped_other)
+        fprintf(o->out, "  %" PRIu64 " frames of further reasons, not told apart (more than %d reasons)\n",
+                cap->skipped_other, SL_MAX_SKIP_REASONS);
+}
+
 static void print_capture(const sl_model *m, const sl_render_opts *o)
 {
     const sl_capture_info *cap = &m->capture;
@@ -89,6 +144,7 @@ static void print_capture(const sl_model *m, const sl_render_opts *o)
         fprintf(o->out, "not followed: %" PRIu64 " frames not TCP/UDP over IP, %" PRIu64 " malformed, %" PRIu64
                         " cut inside their headers\n",
                 cap->skipped, cap->malformed, cap->cut);
+    print_skip_reasons(cap, o);
 }
 
 /* What TCP did beyond the one-line story, on a second line when anything. */

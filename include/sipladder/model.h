@@ -86,6 +86,16 @@ typedef struct sl_model_anomaly {
     char *text;          /* owned */
 } sl_model_anomaly;
 
+/* Frames not followed for one reason (decode.h's sl_skip: a kind and the
+ * number naming what they carried), so none is dropped without a count. */
+#define SL_MAX_SKIP_REASONS 32
+typedef struct sl_skip_reason {
+    uint16_t kind;  /* sl_skip_kind */
+    uint32_t value; /* the EtherType, IP protocol, ... */
+    uint64_t frames;
+    uint64_t first_frame;
+} sl_skip_reason;
+
 typedef struct sl_capture_info {
     const char **files; /* names as given to sl_analysis_run, copied (owned) */
     size_t n_files;
@@ -94,6 +104,9 @@ typedef struct sl_capture_info {
     uint64_t bytes;     /* captured bytes */
     sl_time_ns first_ts, last_ts;
     uint64_t skipped;   /* frames with nothing we follow (ARP, ICMP, ...) */
+    sl_skip_reason skip_reasons[SL_MAX_SKIP_REASONS]; /* `skipped` by reason, in order first seen */
+    size_t n_skip_reasons;
+    uint64_t skipped_other; /* frames of reasons beyond the table */
     uint64_t malformed; /* frames whose headers were malformed */
     uint64_t cut;       /* frames whose headers were cut by the snaplen */
     bool truncated;     /* a file ended early */
