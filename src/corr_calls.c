@@ -213,9 +213,21 @@ static int order_hops(sl_calls *o, sl_call *c)
     for (size_t i = 0; i < c->n_legs; i++)
         h[i] = leg_hop_key(&o->legs[c->legs[i]], c->legs[i]);
     qsort(h, c->n_legs, sizeof *h, by_hop);
+    uint32_t next = 0;
     for (size_t i = 0; i < c->n_legs; i++) {
         c->legs[i] = h[i].leg;
-        o->legs[h[i].leg].hop = (uint32_t)i;
+        sl_leg *l = &o->legs[h[i].leg];
+        /* The same sender with the same Call-ID to another host is another
+         * target for the same request (SRV/DNS failover, a serial fork),
+         * not one hop further: it shares the hop of the first. */
+        const sl_leg *first = NULL;
+        for (size_t j = 0; j < i && !first; j++) {
+            const sl_leg *e = &o->legs[c->legs[j]];
+            if (e->host[0] == l->host[0] && e->call_id.n == l->call_id.n &&
+                memcmp(e->call_id.p, l->call_id.p, l->call_id.n) == 0)
+                first = e;
+        }
+        l->hop = first ? first->hop : next++;
     }
     free(h);
     return 0;
@@ -299,12 +311,19 @@ int sl_corr_calls_finish(sl_corr_build *b)
         }
         c->caller = c->initial->f.from_uri;
         c->callee = c->initial->f.to_uri.p ? c->initial->f.to_uri : c->initial->f.request_uri;
-        for (size_t i = 0; i < c->n_legs; i++) {
+        uint32_t first_hop = 0;
+        /* The caller's hop decides; when it tried several targets (same
+         * hop), one that answered makes the call answered, else the last
+         * target tried decides. */
+        bool decided = false;
+        for (size_t i = 0; i < c->n_legs && !(decided && c->outcome == SL_CALL_ANSWERED); i++) {
             const sl_transaction *t = deciding_invite(o, c->legs[i]);
-            if (t) {
-                outcome_of_invite(c, t);
-                break;
-            }
+            uint32_t hop = o->legs[c->legs[i]].hop;
+            if (!t || (decided && hop != first_hop))
+                continue;
+            outcome_of_invite(c, t);
+            first_hop = hop;
+            decided = true;
         }
     }
     return 0;

@@ -534,6 +534,61 @@ static int challenged_call(sl_dg_ctx *x, int ci, const sl_call *call)
     return rc;
 }
 
+/* An answered call whose sender first tried another target for the same
+ * request (same Call-ID and hop: SRV/DNS failover) that refused it: a
+ * successful call, with a note of the target that failed. */
+static int failover_note(sl_dg_ctx *x, int ci, const sl_call *call)
+{
+    const sl_calls *c = x->calls;
+    const sl_sip_record *ok = call->decided_by;
+    const sl_transaction *failed = NULL;
+    const sl_leg *ok_leg = NULL;
+    for (size_t i = 0; ok && i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        for (size_t k = 0; k < leg->n_messages; k++)
+            if (leg->messages[k] == ok)
+                ok_leg = leg;
+    }
+    for (size_t i = 0; ok_leg && !failed && i < call->n_legs; i++) {
+        const sl_leg *leg = &c->legs[call->legs[i]];
+        const sl_transaction *t = leg_invite(c, leg);
+        if (leg != ok_leg && leg->hop == ok_leg->hop && leg->host[0] == ok_leg->host[0] && t && t->request &&
+            t->final && t->final->f.status_code >= 300 && t->final->span.last_ts <= ok->span.last_ts)
+            failed = t;
+    }
+    if (!failed)
+        return 0;
+    const sl_sip_record *fin = failed->final;
+    sl_diagnosis *d = sl_dg_add(x, "sip.failover", ci, ok->conn_index);
+    if (!d)
+        return -SL_ENOMEM;
+    reject_record_src(x, d, fin);
+    d->healthy = true;
+    char first[SL_ADDR_PORT_STRLEN + 80], next[SL_ADDR_PORT_STRLEN + 80], reason[64], ra[64] = "";
+    record_src(x, fin, first, sizeof first);
+    record_src(x, ok, next, sizeof next);
+    sl_sip_str v;
+    if (sl_sip_header_get(&fin->f, "Retry-After", 0, &v)) {
+        char t[40];
+        snprintf(ra, sizeof ra, " (Retry-After: %s)", sl_dg_text(v.p, v.n, t, sizeof t));
+    }
+    int rc = sl_dg_summary(d, "the call succeeded on another target: %s answered %d %s%s, then the same INVITE "
+                              "(same Call-ID) went to %s, which answered %d",
+                           first, fin->f.status_code,
+                           sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason), ra,
+                           next, ok->f.status_code);
+    if (rc == 0)
+        rc = transaction_evidence(d, failed);
+    if (rc == 0 && failed->ack)
+        rc = sl_dg_evidence(d, failed->ack->span.last_frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, ok->span.last_frame);
+    if (rc == 0)
+        rc = sl_dg_cause(d, "failover to the next target (DNS SRV or a route list) worked: the two targets are "
+                            "alternatives, not hops; %s may need a look if it keeps refusing", first);
+    return rc;
+}
+
 /* CANCELled by the caller after the far end had answered more than 100
  * Trying (it rang): the caller's choice, not a rejection. */
 static int cancelled_call(sl_dg_ctx *x, int ci, const sl_call *call)
@@ -1132,6 +1187,8 @@ int sl_dg_rules_sip(sl_dg_ctx *x)
             rc = no_final_response(x, ci, call);
         else if (call->outcome == SL_CALL_ANSWERED)
             rc = codec_refused(x, ci, call);
+        if (rc == 0 && call->outcome == SL_CALL_ANSWERED)
+            rc = failover_note(x, ci, call);
         if (rc == 0)
             rc = in_dialog_failures(x, ci, call);
         if (rc == 0)

@@ -64,29 +64,38 @@ static const expect CASES[] = {
     /* tshark: f8 client alert unknown_ca, then a second connection that completes. */
     {"S:tls13draft-alert-unknown-ca-then-success__zeek.pcap", 1, 0, "tls.alert.unknown_ca", 1,
      "192.150.187.20", 36778, SL_ROLE_CLIENT, false, {4, 8}, NULL, 0, false, NULL},
-    /* tshark: f2 RST from 1.2.0.3:6649, TTL 46 where its other packets have 49. */
-    {"S:tcp-rst-inject__zeek.pcap", 1, 0, "tcp.reset", 1, "1.2.0.3", 6649, SL_ROLE_SERVER, true, {2},
-     "application-layer inspection", 0, false, NULL},
-    /* tshark: f1 SYN to 8442, f2 RST; then a TLS 1.3 connection to 8443 whose client
-     * resets it (f15, no FIN before) after the server's flight. */
-    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 0, "tcp.refused", 1,
-     "127.0.0.1", 8442, SL_ROLE_SERVER, false, {1, 2}, NULL, 0, false, NULL},
-    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 2, 1, "tcp.reset", 2,
-     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {15}, NULL, 0, false, NULL},
+    /* tshark: f2 RST from 1.2.0.3:6649 (TTL 46 where its other packets have 49) before the
+     * server's own SYN-ACK f3: forged, so blamed on the network, not on 1.2.0.3. */
+    {"S:tcp-rst-inject__zeek.pcap", 1, 0, "tcp.reset", 1, "1.2.0.3", 6649, SL_ROLE_NETWORK, true, {2, 3},
+     "came before the server's own SYN-ACK", 0, false, NULL},
+    /* tshark: f1 SYN to 8442, f2 RST (not signalling in a TLS capture: other traffic); then a
+     * TLS 1.3 connection to 8443 whose client resets it (f15) 30 us after the server's flight (f12). */
+    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 1, 0, "tcp.reset", 2,
+     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {12, 15}, "after the server's data", 0, false, NULL},
     /* SIP (calls built): tshark: REGISTER f19 -> 401 f20 -> REGISTER with credentials f30 -> 403 f32,
      * again f107/108 -> f121/122 (401 nonce has changed): the registrar refuses the credentials. */
     /* tshark -Y "dns.qry.type==33": 227 SRV queries for _sip._udp.sip.cybercity.dk (first f10, f11,
      * f12, f15...), no SRV response at all: one verdict for them all, blamed on nobody (network). */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 0, "dns.srv_failed", 0,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 0, "dns.srv_failed", 0,
      "192.168.1.1", 53, SL_ROLE_NETWORK, false, {10, 11, 12, 15, 16, 21, 22, 23}, "no SRV record", 0, false,
      "got no response (227 queries"},
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 1, "sip.register.auth_failed", 5,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 1, "sip.register.auth_failed", 5,
      "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {19, 20, 30, 31, 32, 107, 108, 121, 122}, "wrong credentials",
      0, false, NULL},
+    /* voi18062: credentials accepted (200, f182), later REGISTER with credentials f430 answered
+     * "401 nonce has changed" f432 and not retried: a new nonce, not wrong credentials. */
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 2, "sip.challenged", 5,
+     "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {143, 144, 154, 155, 169, 170, 180, 181, 182, 421, 422, 430, 432},
+     "not a refusal", 0, true, "accepted at frame 182"},
     /* tshark: INVITE f223 (retransmitted f225, f227), only "100 trying" f228, CANCEL f247, 408 f252. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 8, 6, "sip.no_final_response", 36,
-     "200.68.120.81", 5060, SL_ROLE_REMOTE, false, {223, 228, 247, 252}, "does not process", 1, false,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 4, "sip.no_final_response", 36,
+     "200.68.120.81", 5060, SL_ROLE_REMOTE, false, {223, 225, 227, 228, 247, 252}, "does not process", 1, false,
      "then the caller cancelled"},
+    /* tshark: INVITE f321 -> 407 f326, ACK f327, INVITE with credentials f346 -> 403 f348: the
+     * refusal after the challenge is the call's verdict. */
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 5, "sip.response.403", 5,
+     "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {321, 326, 327, 346, 348}, "first challenged (407", 2, false,
+     "403 Wrong password or domain"},
     /* tshark: REGISTER f4, 401 f6, REGISTER with credentials f8, 200 f9 (Supported: X-cisco-supports-AR_SK). */
     {"sip/tcp-register-401-200-mra-ar-sk.pcap", 1, 0, "sip.register.ok", 1, "10.251.1.2", 5060, SL_ROLE_REMOTE,
      false, {4, 6, 8, 9}, "healthy", 0, true, "AR_SK offered by the client, supported by the registrar"},
@@ -94,7 +103,10 @@ static const expect CASES[] = {
     {"tcp/normal-exchange.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
     {"tls/tls12-mutual.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
     {"tls/tls13.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
-    {"S:tls-missing-intermediate__zeek.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
+    /* tshark: a chain of one (f41) and the client's encrypted alert f46 right after its
+     * Finished, before any application data. */
+    {"S:tls-missing-intermediate__zeek.pcap", 1, 0, "tls.closed_after_handshake", 3, "192.168.4.149", 58532,
+     SL_ROLE_CLIENT, false, {39, 41, 44, 46}, "intermediate", 0, false, NULL},
     {"S:ssl3-selfsigned-mutual-loopback__arkime.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
 };
 
