@@ -843,6 +843,10 @@ static json_t *message_json(jctx *x, const sl_sip_record *r)
     put(x, o, "malformed", json_boolean(f->malformed));
     if (f->malformed)
         put(x, o, "malformed_reason", jstr(x, f->malformed_reason));
+    if (f->lenient_reason)
+        put(x, o, "lenient_reason", jstr(x, f->lenient_reason));
+    if (r->websocket)
+        put(x, o, "websocket", json_true());
     put(x, o, "headers", headers_json(x, f));
     put(x, o, "size", jint(r->raw_len));
     put(x, o, "body_length", jint(f->body_len));
