@@ -126,6 +126,8 @@ static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, cons
             c->synack_frame = a->frame;
             c->synack_ts = a->ts;
         }
+        if (c->synack_count < SL_MAX_SYN_FRAMES)
+            c->synack_frames[c->synack_count] = a->frame;
         c->synack_count++;
         c->refused = false; /* an RST before it was not the server's answer */
     } else if (!syn && ack && dir == SL_DIR_C2S && c->synack_count && !c->established_frame &&
@@ -138,8 +140,11 @@ static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, cons
         f->isn_known[dir] = true;
     }
     if (l4->flags & SL_TCP_RST) {
-        if (!c->rst_count)
+        if (!c->rst_count) {
             c->rst = close_event(a, f, dir, l3);
+            c->before_rst[0] = c->data[0];
+            c->before_rst[1] = c->data[1];
+        }
         c->rst_count++;
         if (dir == SL_DIR_S2C && c->syn_count && !c->synack_count)
             c->refused = true;
@@ -160,9 +165,14 @@ void sl_tcp_track(sl_analysis *a, sl_flow *f, sl_dir dir, const sl_l3 *l3, const
     c->bytes[dir] += l4->wire_len;
     c->last_frame = a->frame;
     c->last_ts = a->ts;
+    bool syn = l4->flags & SL_TCP_SYN, fin = l4->flags & SL_TCP_FIN, rst = l4->flags & SL_TCP_RST;
+    if (l4->wire_len && !rst)
+        c->data[dir] = (sl_data_mark){c->data[dir].bytes + l4->wire_len, a->frame, a->ts};
     track_flags(a, f, c, dir, l3, l4);
-    bool syn = l4->flags & SL_TCP_SYN, fin = l4->flags & SL_TCP_FIN;
-    if (l4->wire_len || syn || fin) {
+    /* An RST is not part of the stream (RFC 9293 3.5.3: any data it carries
+     * is diagnostic text), so its sequence number never sets a stream's
+     * base: a stale or forged one would put every later byte out of window. */
+    if ((l4->wire_len || syn || fin) && !rst) {
         sl_reasm *r = reasm_for(a, f, dir);
         if (r) {
             sl_tcp_segment seg = {.seq = l4->seq, .data = l4->payload, .len = l4->len,

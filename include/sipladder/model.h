@@ -41,6 +41,13 @@ typedef struct sl_close_event {
     bool ttl_differs;
 } sl_close_event;
 
+/* A side's payload up to some moment: bytes on the wire and its last segment. */
+typedef struct sl_data_mark {
+    uint64_t bytes;
+    uint64_t frame; /* 0: none */
+    sl_time_ns ts;
+} sl_data_mark;
+
 typedef struct sl_conn {
     uint32_t index; /* 1-based, in order of first packet */
     sl_flow_info info;
@@ -57,10 +64,13 @@ typedef struct sl_conn {
     uint32_t synack_count;
     uint64_t synack_frame;  /* first SYN-ACK */
     sl_time_ns synack_ts;
+    uint64_t synack_frames[SL_MAX_SYN_FRAMES]; /* the first SYN-ACKs, retransmissions included */
     uint64_t established_frame; /* the client's ACK of the SYN-ACK */
     sl_time_ns handshake_rtt;   /* SYN to that ACK */
     sl_close_event fin[2];      /* first FIN of each side */
     sl_close_event rst;         /* first RST */
+    sl_data_mark data[2];       /* each side's payload so far */
+    sl_data_mark before_rst[2]; /* each side's payload before the first RST: what it can answer */
     uint32_t rst_count;
     bool refused;               /* a SYN answered by RST */
     uint64_t zero_windows[2];
