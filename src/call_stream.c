@@ -20,6 +20,7 @@ struct sl_call_stream {
     size_t n_hosts;
     uint64_t *dns_claimed; /* first evidence frame of each DNS verdict a written call took */
     size_t n_dns_claimed;
+    sl_other_traffic other; /* counted by the connection batches' diagnoses */
     uint32_t *orphans;     /* retired connections no call took, ascending */
     size_t n_orphans;
     sl_capture_point capture_point; /* as the last batch of calls judged it */
@@ -483,6 +484,8 @@ static int write_conns(sl_call_stream *s, sl_model *m, const bool *retire, size_
         rc = sl_diagnose(&batch, report.calls, &o, &verdicts);
         report.diagnoses = &verdicts;
     }
+    if (rc == 0 && report.diagnoses)
+        sl_other_traffic_add(&s->other, &verdicts.other);
     if (rc == 0 && s->cfg.view)
         rc = view_batch(s, &report, SL_BATCH_CONNS);
     if (rc == 0 && s->cfg.on_conns)
@@ -539,6 +542,7 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
     if (dopt) {
         dopt->dns_claimed = s->dns_claimed;
         dopt->n_dns_claimed = s->n_dns_claimed;
+        dopt->other_before = &s->other;
     }
     if (!calls)
         return 0;

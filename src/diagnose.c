@@ -293,6 +293,21 @@ void sl_diagnoses_clear(sl_diagnoses *d)
     d->n = 0;
 }
 
+void sl_other_traffic_add(sl_other_traffic *dst, const sl_other_traffic *src)
+{
+    dst->no_answer += src->no_answer;
+    dst->refused += src->refused;
+    dst->reset += src->reset;
+    dst->handshake_incomplete += src->handshake_incomplete;
+    for (size_t i = 0; i < src->n_ports; i++) {
+        bool known = false;
+        for (size_t k = 0; k < dst->n_ports && !known; k++)
+            known = dst->ports[k] == src->ports[i];
+        if (!known && dst->n_ports < SL_OTHER_PORTS)
+            dst->ports[dst->n_ports++] = src->ports[i];
+    }
+}
+
 static uint64_t first_frame(const sl_diagnosis *d) { return d->n_evidence ? d->evidence[0] : UINT64_MAX; }
 
 /* Stable insertion sort by first evidence frame: n is small, and rules
@@ -343,8 +358,7 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
         sl_diagnose_options_default(&defaults);
         o = &defaults;
     }
-    out->list = NULL;
-    out->n = 0;
+    memset(out, 0, sizeof *out);
     sl_dg_ctx x = {.m = m, .calls = calls, .o = o, .out = out};
     x.conn_judged = calloc(m->n_conns ? m->n_conns : 1, sizeof *x.conn_judged);
     int rc = x.conn_judged ? 0 : -SL_ENOMEM;
@@ -353,6 +367,9 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
     else if (rc == 0)
         rc = find_capture_point(&x);
     out->capture_point = x.cp;
+    x.unscoped = out->unscoped = sl_dg_unscoped(m, o);
+    if (o->other_before)
+        sl_other_traffic_add(&out->other, o->other_before);
     /* Connections a streamed call's verdict named are judged already. */
     for (size_t i = 0; rc == 0 && i < m->n_conns; i++)
         x.conn_judged[i] = m->conns[i].judged;

@@ -19,6 +19,7 @@ typedef struct sl_dg_ctx {
     sl_capture_point cp;             /* local2: when it relays a call between two of its own
                                       * addresses (an Expressway-E's inside and outside interfaces) */
     bool *conn_judged;               /* [position in m->conns]: a verdict already names it */
+    bool unscoped;                   /* judge every connection (diagnose_scope.c) */
 } sl_dg_ctx;
 
 /* A new zeroed verdict at the end of the list (call -1 and conn 0 mean
@@ -38,6 +39,12 @@ const char *sl_dg_endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, 
 bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a);
 /* Escaped copy of a capture string into buf (always NUL-terminated). */
 const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len);
+
+/* Whether the diagnosis judges this connection (diagnose_scope.c). */
+bool sl_dg_in_scope(const sl_dg_ctx *x, const sl_conn *c);
+/* Whether every connection is judged: asked for, or the capture holds no
+ * signalling at all (then there is nothing else to speak of). */
+bool sl_dg_unscoped(const sl_model *m, const sl_diagnose_options *o);
 
 int sl_dg_rules_tcp(sl_dg_ctx *x);
 int sl_dg_rules_tls(sl_dg_ctx *x);

@@ -24,7 +24,7 @@ static void print_rejecter(const sl_rejecter *rj, const sl_render_opts *o, FILE 
     if (!label)
         label = rj->label;
     if (rj->role == SL_ROLE_NETWORK)
-        fprintf(out, "network (nobody answered for %s", ap);
+        fprintf(out, "network (%s %s", rj->how ? rj->how : "nobody answered for", ap);
     else
         fprintf(out, "%s (%s", ap, sl_role_name(rj->role));
     if (label && strcmp(label, ap) != 0 && strncmp(ap, label, strlen(label)) != 0) {
@@ -72,6 +72,50 @@ static void print_call_lines(const sl_report *r, const sl_render_opts *o, FILE *
     }
 }
 
+/* Connection verdicts alike in all but the connection (same code, same
+ * rejecter, same causes: a hundred probes aborted the same way) are
+ * printed once, with the others listed; -v prints each, and JSON keeps
+ * each.  Verdicts of connections written early (call_stream.h) are
+ * printed as their batch had them. */
+static bool same_kind(const sl_diagnosis *a, const sl_diagnosis *b)
+{
+    if (a->call != -1 || b->call != -1 || !a->conn_index || !b->conn_index || strcmp(a->code, b->code) != 0 ||
+        a->rejected_by.role != b->rejected_by.role || !sl_addr_equal(&a->rejected_by.addr, &b->rejected_by.addr) ||
+        a->suspect_injected != b->suspect_injected || a->n_causes != b->n_causes)
+        return false;
+    /* A client rejecter's port is ephemeral: one client, many connections. */
+    if (a->rejected_by.role != SL_ROLE_CLIENT && a->rejected_by.port != b->rejected_by.port)
+        return false;
+    for (size_t i = 0; i < a->n_causes; i++)
+        if (strcmp(a->causes[i], b->causes[i]) != 0)
+            return false;
+    return true;
+}
+
+#define SL_GROUP_LISTED 12 /* connections named one by one in a group */
+
+/* "and 97 more like it: connections #4, #5, ... (frames 8, 12, ...)" */
+static void print_alike(const sl_diagnoses *d, size_t first, FILE *out)
+{
+    size_t more = 0;
+    for (size_t k = first + 1; k < d->n; k++)
+        more += same_kind(&d->list[first], &d->list[k]);
+    if (!more)
+        return;
+    fprintf(out, "      and %zu more like it: connection%s", more, more == 1 ? "" : "s");
+    size_t shown = 0;
+    for (size_t k = first + 1; k < d->n && shown < SL_GROUP_LISTED; k++)
+        if (same_kind(&d->list[first], &d->list[k]))
+            fprintf(out, "%s#%u", shown++ ? ", " : " ", d->list[k].conn_index);
+    fputs(more > shown ? ", ..." : "", out);
+    fputs(" (first frames", out);
+    shown = 0;
+    for (size_t k = first + 1; k < d->n && shown < SL_GROUP_LISTED; k++)
+        if (same_kind(&d->list[first], &d->list[k]) && d->list[k].n_evidence)
+            fprintf(out, "%s%" PRIu64, shown++ ? ", " : " ", d->list[k].evidence[0]);
+    fputs(more > shown ? ", ...)\n" : ")\n", out);
+}
+
 static void print_verdict(const sl_diagnosis *v, uint64_t k, const sl_report *r, const sl_render_opts *o,
                           FILE *out)
 {
@@ -101,8 +145,43 @@ static void print_verdict(const sl_diagnosis *v, uint64_t k, const sl_report *r,
 
 static void print_verdicts(const sl_report *r, const sl_render_opts *o, uint64_t first, FILE *out)
 {
-    for (size_t i = 0; r->diagnoses && i < r->diagnoses->n; i++)
-        print_verdict(&r->diagnoses->list[i], first + i, r, o, out);
+    const sl_diagnoses *d = r->diagnoses;
+    for (size_t i = 0; d && i < d->n; i++) {
+        bool printed = false;
+        for (size_t j = 0; j < i && !printed && !o->verbose; j++)
+            printed = same_kind(&d->list[j], &d->list[i]);
+        if (printed)
+            continue;
+        print_verdict(&d->list[i], first + i, r, o, out);
+        if (!o->verbose)
+            print_alike(d, i, out);
+    }
+}
+
+/* Connections outside the signalling that ended badly: one line, so that
+ * nothing is left out in silence (--all-traffic judges them). */
+static void print_other_traffic(const sl_diagnoses *d, FILE *out)
+{
+    const sl_other_traffic *t = &d->other;
+    uint64_t n = t->no_answer + t->refused + t->reset + t->handshake_incomplete;
+    if (!n)
+        return;
+    fprintf(out, "other traffic (not SIP or TLS signalling; --all-traffic judges it): %" PRIu64 " connection%s", n,
+            n == 1 ? "" : "s");
+    const char *sep = ":";
+    if (t->no_answer)
+        fprintf(out, "%s %" PRIu64 " unanswered", sep, t->no_answer), sep = ",";
+    if (t->refused)
+        fprintf(out, "%s %" PRIu64 " refused", sep, t->refused), sep = ",";
+    if (t->handshake_incomplete)
+        fprintf(out, "%s %" PRIu64 " handshake incomplete", sep, t->handshake_incomplete), sep = ",";
+    if (t->reset)
+        fprintf(out, "%s %" PRIu64 " reset", sep, t->reset);
+    fputs(", to port", out);
+    fputs(t->n_ports == 1 ? "" : "s", out);
+    for (size_t i = 0; i < t->n_ports; i++)
+        fprintf(out, "%s%u", i ? "/" : " ", t->ports[i]);
+    fputc('\n', out);
 }
 
 /* A streamed batch: its call lines and verdicts to the spool. */
@@ -135,11 +214,13 @@ int sl_render_diagnosis(const sl_report *r, const sl_render_opts *o)
     uint64_t n = early_verdicts + d->n;
     if (!n) {
         fputs("diagnosis: nothing failed\n", o->out);
+        print_other_traffic(d, o->out);
         return 0;
     }
     fprintf(o->out, "diagnosis: %" PRIu64 " verdict%s\n", n, n == 1 ? "" : "s");
     if (early_verdicts)
         sl_spool_copy(sp, SL_SPOOL_VERDICTS, o->out);
     print_verdicts(r, o, early_verdicts + 1, o->out);
+    print_other_traffic(d, o->out);
     return 0;
 }

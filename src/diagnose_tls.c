@@ -1,9 +1,15 @@
 /* diagnose_tls.c - TLS verdicts from each connection's handshake outcome
  * (tls_session.h): tls.alert.<name> for a fatal alert in the clear, blamed
- * on its sender, and tls.closed_after_certificate for a peer that hung up
- * right after the other's Certificate.  The certificate hints of
- * SCENARIOS.md become the causes, most specific first. */
+ * on its sender; tls.closed_after_certificate for a peer that hung up
+ * within a second of the other's Certificate, and tls.closed_after_handshake
+ * for one that left within a second of a completed TLS 1.2 handshake with
+ * no application data (how an Expressway drops a peer whose names do not
+ * match).  Neither when the same host accepted the same certificate on
+ * another connection.  Their causes are the checks the capture allows (the
+ * name against SNI or --expect-name, the chain, its validity), each said as
+ * found; the certificate hints of SCENARIOS.md, most specific first. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diagnose_internal.h"
@@ -116,6 +122,76 @@ static int fatal_alert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
     return rc;
 }
 
+/* "SAN www.a.test, a.test; CN a.test" into buf (escaped capture text). */
+static const char *names_of(const sl_cert_info *ci, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ci->n_san_dns && used + 8 < len; i++) {
+        char one[160];
+        sl_dg_text(ci->san_dns[i], strlen(ci->san_dns[i]), one, sizeof one);
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "SAN ", one);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (ci->subject_cn && used + 8 < len) {
+        char one[160];
+        sl_dg_text(ci->subject_cn, strlen(ci->subject_cn), one, sizeof one);
+        snprintf(buf + used, len - used, "%sCN %s", used ? "; " : "", one);
+    }
+    if (used >= len)
+        buf[len - 1] = '\0';
+    return buf[0] ? buf : "no name";
+}
+
+/* The name the closer wanted of its peer: --expect-name, else (for the
+ * server's certificate) the SNI the client sent. */
+static const char *wanted_name(const sl_dg_ctx *x, const sl_conn *c, sl_dir peer, bool *from_sni)
+{
+    *from_sni = false;
+    const char *name = x->o->expect_name ? x->o->expect_name : (x->o->tls ? x->o->tls->expect_name : NULL);
+    if (!name && peer == SL_DIR_S2C && c->tls->sni && *c->tls->sni) {
+        *from_sni = true;
+        name = c->tls->sni;
+    }
+    return name;
+}
+
+/* The checks the capture allows on the chain the closer received, each
+ * said as what it found: the name, then completeness, validity and trust
+ * (the hints); "none fails" when that is so. */
+static int checked_causes(const sl_dg_ctx *x, sl_diagnosis *d, const sl_conn *c, const sl_tls_outcome *oc)
+{
+    sl_dir peer = oc->chain_of;
+    const char *closer = side_word(oc->side), *whose = side_word(peer);
+    const sl_tls_chain *ch = &c->tls->chain[peer];
+    const sl_chain_report *rep = &oc->report[peer];
+    bool from_sni;
+    const char *name = wanted_name(x, c, peer, &from_sni);
+    char names[400], want[200];
+    int rc = 0;
+    if (!ch->n || ch->certs[0]->broken)
+        return hint_causes(d, oc);
+    names_of(ch->certs[0], names, sizeof names);
+    if (name)
+        sl_dg_text(name, strlen(name), want, sizeof want);
+    if (name && rep->name_checked && !rep->name_matched)
+        rc = sl_dg_cause(d, "the %s's certificate does not carry %s, the name %s; it has %s: a TLS verify of the "
+                            "subject name fails", whose, want,
+                         from_sni ? "the client asked for in its SNI" : "expected (--expect-name)", names);
+    unsigned other = oc->hints & ~(unsigned)SL_TLS_HINT_NAME_MISMATCH;
+    if (rc == 0 && other)
+        rc = hint_causes(d, &(sl_tls_outcome){.chain_of = oc->chain_of, .hints = other});
+    if (rc == 0 && !name)
+        rc = sl_dg_cause(d, "the name cannot be checked: the %s asked for none (no SNI; give --expect-name); the "
+                            "certificate has %s", closer, names);
+    if (rc == 0 && (oc->hints & ~(unsigned)SL_TLS_HINT_NAME_MISMATCH) == 0 && !(rep->name_checked && !rep->name_matched))
+        rc = sl_dg_cause(d, "no check the capture allows fails (%s%s%s): the %s may not trust the issuer%s, or "
+                            "closed for a reason of its own", name && rep->name_checked ? "the name matches, " : "",
+                         rep->intermediate_missing ? "" : "the chain is complete, ", "valid at the time", closer,
+                         rep->verify_done ? "" : " (check it with --ca-file)");
+    return rc;
+}
+
 static int closed_after_cert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
 {
     sl_diagnosis *d = sl_dg_add(x, "tls.closed_after_certificate", -1, c->index);
@@ -130,11 +206,148 @@ static int closed_after_cert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcom
     if (rc == 0)
         rc = evidence_of(d, oc);
     if (rc == 0)
-        rc = hint_causes(d, oc);
-    if (rc == 0)
-        rc = sl_dg_cause(d, "the %s's TLS verify failed on the %s's certificate: subject name / SAN mismatch "
-                            "(TLS verify subject name)", side_word(s), side_word(oc->chain_of));
+        rc = checked_causes(x, d, c, oc);
     return rc;
+}
+
+/* ------------------------------------------------ after the handshake */
+
+/* A close this long after the handshake or the Certificate is no longer
+ * its answer. */
+#define RIGHT_AFTER_NS INT64_C(1000000000)
+
+/* How the closer left: its RST or FIN, or an encrypted alert of its own. */
+typedef struct tls_leave {
+    sl_dir by;
+    uint64_t frame;
+    sl_time_ns ts;
+    const char *how; /* "reset", "closed", "sent an encrypted alert and closed" */
+} tls_leave;
+
+static bool first_leave(const sl_conn *c, tls_leave *out)
+{
+    const sl_close_event *first = NULL;
+    if (c->rst_count && c->rst.frame)
+        first = &c->rst;
+    for (int s = 0; s < 2; s++)
+        if (c->fin[s].frame && (!first || c->fin[s].frame < first->frame))
+            first = &c->fin[s];
+    if (!first)
+        return false;
+    *out = (tls_leave){(sl_dir)first->side, first->frame, first->ts, first == &c->rst ? "reset" : "closed"};
+    const sl_tls_session *t = c->tls;
+    for (size_t i = 0; i < t->n_alerts; i++)
+        if (t->alerts[i].encrypted && t->alerts[i].dir == out->by && t->alerts[i].frame <= out->frame) {
+            out->frame = t->alerts[i].frame;
+            out->ts = t->alerts[i].ts;
+            out->how = "sent an encrypted alert and closed";
+            break;
+        }
+    return true;
+}
+
+/* TLS 1.2 (TLS 1.3 hides where its handshake ends): both Finished, no
+ * application data either way, then one side left at once. */
+static bool left_after_handshake(const sl_conn *c, const sl_tls_outcome *oc, tls_leave *lv)
+{
+    const sl_tls_session *t = c->tls;
+    if (oc->kind != SL_TLS_OUTCOME_COMPLETED || t->tls13 || !t->side[0].finished.frame ||
+        !t->side[1].finished.frame || t->side[0].app_records || t->side[1].app_records || !first_leave(c, lv))
+        return false;
+    sl_time_ns done = t->side[0].finished.ts > t->side[1].finished.ts ? t->side[0].finished.ts : t->side[1].finished.ts;
+    /* A resumed session shows no certificate: nothing was verified here. */
+    sl_dir peer = lv->by == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
+    return t->chain[peer].at.frame && lv->ts >= done && lv->ts - done <= RIGHT_AFTER_NS;
+}
+
+static int closed_after_handshake(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *done, const tls_leave *lv)
+{
+    sl_diagnosis *d = sl_dg_add(x, "tls.closed_after_handshake", -1, c->index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dir s = lv->by, peer = s == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
+    sl_dg_reject(x, d, &c->info.addr[s], c->info.port[s], s == SL_DIR_C2S ? SL_ROLE_CLIENT : SL_ROLE_SERVER);
+    char who[SL_ADDR_PORT_STRLEN + 80];
+    sl_dg_endpoint(x, &c->info.addr[s], c->info.port[s], who, sizeof who);
+    const sl_tls_session *t = c->tls;
+    int rc = sl_dg_summary(d, "the %s %s %s the connection right after the TLS handshake completed, before any "
+                              "application data: it refused the %s's certificate after verifying it, or had nothing "
+                              "to send", side_word(s), who, lv->how, side_word(peer));
+    if (rc == 0)
+        rc = sl_dg_evidence(d, t->client_hello.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, t->chain[peer].at.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, t->side[0].finished.frame > t->side[1].finished.frame ? t->side[0].finished.frame
+                                                                                     : t->side[1].finished.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, lv->frame);
+    if (rc == 0) {
+        sl_tls_outcome oc = *done;
+        oc.side = s;
+        oc.chain_of = peer;
+        oc.hints = sl_tls_chain_hints(&done->report[peer]);
+        rc = checked_causes(x, d, c, &oc);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------ the rules */
+
+/* The leaf the closer rejected, accepted by the same host on another
+ * connection of the capture: then this close was no rejection of it. */
+static bool accepted_elsewhere(const sl_dg_ctx *x, const sl_conn *c, sl_dir closer, const bool *completed)
+{
+    sl_dir peer = closer == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
+    const sl_tls_chain *ch = &c->tls->chain[peer];
+    if (!ch->n)
+        return false;
+    for (size_t i = 0; i < x->m->n_conns; i++) {
+        const sl_conn *o = &x->m->conns[i];
+        if (o == c || !completed[i] || !sl_addr_equal(&o->info.addr[closer], &c->info.addr[closer]))
+            continue;
+        const sl_tls_chain *oc = &o->tls->chain[peer];
+        if (oc->n && (oc->certs[0] == ch->certs[0] ||
+                      strcmp(oc->certs[0]->sha256_hex, ch->certs[0]->sha256_hex) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Each TLS connection's outcome; completed[i]: its handshake completed and
+ * application data followed (the certificates were accepted). */
+static int outcomes_of(const sl_dg_ctx *x, const sl_tls_options *opts, sl_tls_outcome *oc, bool *completed)
+{
+    for (size_t i = 0; i < x->m->n_conns; i++) {
+        const sl_conn *c = &x->m->conns[i];
+        oc[i].kind = SL_TLS_OUTCOME_NONE;
+        if (!c->tls)
+            continue;
+        int rc = sl_model_tls_outcome(c, opts, &oc[i]);
+        if (rc < 0 && rc != -SL_EUSAGE)
+            return rc;
+        completed[i] = rc == 0 && oc[i].kind == SL_TLS_OUTCOME_COMPLETED && c->tls->side[0].app_records &&
+                       c->tls->side[1].app_records;
+    }
+    return 0;
+}
+
+static int judge(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const bool *completed)
+{
+    if (oc->kind == SL_TLS_OUTCOME_FATAL_ALERT)
+        return fatal_alert(x, c, oc);
+    if (oc->kind == SL_TLS_OUTCOME_CLOSED_AFTER_CERT && oc->has_side) {
+        const sl_tls_chain *ch = &c->tls->chain[oc->chain_of];
+        tls_leave lv;
+        if (!first_leave(c, &lv) || lv.ts - ch->at.ts > RIGHT_AFTER_NS ||
+            accepted_elsewhere(x, c, oc->side, completed))
+            return 0;
+        return closed_after_cert(x, c, oc);
+    }
+    tls_leave lv;
+    if (left_after_handshake(c, oc, &lv) && !accepted_elsewhere(x, c, lv.by, completed))
+        return closed_after_handshake(x, c, oc, &lv);
+    return 0;
 }
 
 int sl_dg_rules_tls(sl_dg_ctx *x)
@@ -144,23 +357,14 @@ int sl_dg_rules_tls(sl_dg_ctx *x)
         opts = *x->o->tls;
     if (x->o->expect_name)
         opts.expect_name = x->o->expect_name;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < x->m->n_conns; i++) {
-        const sl_conn *c = &x->m->conns[i];
-        if (!c->tls || x->conn_judged[i])
-            continue;
-        sl_tls_outcome oc;
-        rc = sl_model_tls_outcome(c, &opts, &oc);
-        if (rc == -SL_EUSAGE) {
-            rc = 0;
-            continue;
-        }
-        if (rc < 0)
-            break;
-        if (oc.kind == SL_TLS_OUTCOME_FATAL_ALERT)
-            rc = fatal_alert(x, c, &oc);
-        else if (oc.kind == SL_TLS_OUTCOME_CLOSED_AFTER_CERT && oc.has_side)
-            rc = closed_after_cert(x, c, &oc);
-    }
+    size_t n = x->m->n_conns;
+    sl_tls_outcome *oc = malloc((n ? n : 1) * sizeof *oc);
+    bool *completed = calloc(n ? n : 1, sizeof *completed);
+    int rc = oc && completed ? outcomes_of(x, &opts, oc, completed) : -SL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (x->m->conns[i].tls && !x->conn_judged[i] && oc[i].kind != SL_TLS_OUTCOME_NONE)
+            rc = judge(x, &x->m->conns[i], &oc[i], completed);
+    free(oc);
+    free(completed);
     return rc;
 }

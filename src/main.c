@@ -49,6 +49,7 @@ typedef struct cli {
     bool quiet;
     int verbose;
     const char *export_certs;
+    bool all_traffic; /* --all-traffic */
     sl_ladder_opts ladder; /* --call, --ports, --ascii, --width */
     const char *format; /* --format, interpreted by the view */
     unsigned threads;   /* --threads; 0: two when the machine has two CPUs or more */
@@ -100,6 +101,8 @@ static void usage(FILE *out)
           "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
           "                       at the packet time, and say why one fails\n"
           "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
+          "      --all-traffic    diagnose every connection, not only SIP/TLS signalling\n"
+          "                       (by default the rest is one 'other traffic' line)\n"
           "      --format FORMAT  output form of the view (json: json or jsonl)\n"
           "      --call ID        ladder: only call ID (its number, or a Call-ID)\n"
           "      --ports          ladder: one column per host:port, not per host\n"
@@ -184,7 +187,7 @@ enum long_only {
     OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
     OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT, OPT_THREADS,
     OPT_MAX_CERTS, OPT_MAX_CALL_MSGS, OPT_MAX_CONNS, OPT_MAX_SIP_MEMORY,
-    OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH,
+    OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH, OPT_ALL_TRAFFIC,
 };
 
 static int parse_limit(const char *arg, size_t *field, const char *option)
@@ -218,6 +221,7 @@ static int parse_option(cli *c, int opt, const char *arg)
             return fail_usage("--color wants auto, always or never, not '%s'", arg);
         return 0;
     case OPT_EXPECT_NAME: c->cfg.tls.expect_name = arg; return 0;
+    case OPT_ALL_TRAFFIC: c->all_traffic = true; return 0;
     case OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
     case OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
     case OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
@@ -278,6 +282,7 @@ static int parse_cli(cli *c, int argc, char **argv)
         {"max-sip-memory", required_argument, NULL, OPT_MAX_SIP_MEMORY},
         {"expect-name", required_argument, NULL, OPT_EXPECT_NAME},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"all-traffic", no_argument, NULL, OPT_ALL_TRAFFIC},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"export-certs", required_argument, NULL, OPT_EXPORT_CERTS},
         {"call", required_argument, NULL, OPT_CALL},   {"ports", no_argument, NULL, OPT_PORTS},
@@ -416,6 +421,7 @@ static int run(cli *c)
     sl_diagnose_options dopt;
     sl_diagnose_options_default(&dopt);
     dopt.expect_name = c->cfg.tls.expect_name;
+    dopt.all_traffic = c->all_traffic;
     dopt.tls = &c->cfg.tls;
     cert_export certs = {.dir = c->export_certs};
     sl_call_stream *stream = stream_new(c, &ro, &dopt, &certs);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sipladder/dns.h"
+#include "sipladder/signalling.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/status.h"
@@ -82,6 +83,7 @@ static sl_conn *overflow_conn(sl_model *m, uint64_t frame, sl_time_ns ts)
 
 sl_conn *sl_model_add_conn(sl_model *m, const sl_flow_info *info, uint64_t frame, sl_time_ns ts)
 {
+    m->signalling_seen |= sl_signalling_port(info->port[1]);
     if (m->n_conns >= m->max_conns)
         return overflow_conn(m, frame, ts);
     if (grow((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns) < 0)

@@ -1092,6 +1092,27 @@ static json_t *rejecter_json(jctx *x, const sl_rejecter *rb)
     put(x, o, "label", jstr(x, rb->label));
     put(x, o, "role", json_string(role_name(rb->role)));
     put(x, o, "local", json_boolean(rb->local));
+    if (rb->how)
+        put(x, o, "how", json_string(rb->how));
+    return o;
+}
+
+/* Connections outside the diagnosis' scope that ended badly (diagnose.h). */
+static json_t *other_traffic_json(jctx *x)
+{
+    static const sl_other_traffic none;
+    const sl_diagnoses *d = x->r->diagnoses;
+    const sl_other_traffic *t = d ? &d->other : &none;
+    json_t *o = json_object();
+    put(x, o, "judged", json_boolean(d && d->unscoped));
+    put(x, o, "no_answer", jint(t->no_answer));
+    put(x, o, "refused", jint(t->refused));
+    put(x, o, "handshake_incomplete", jint(t->handshake_incomplete));
+    put(x, o, "reset", jint(t->reset));
+    json_t *ports = json_array();
+    for (size_t i = 0; i < t->n_ports; i++)
+        push(x, ports, json_integer(t->ports[i]));
+    put(x, o, "ports", ports);
     return o;
 }
 
@@ -1164,6 +1185,7 @@ json_t *sl_json_document(const sl_report *r, const sl_render_opts *o)
     put(&x, doc, "registrations", registrations_json(&x));
     put(&x, doc, "messages", loose_messages_json(&x));
     put(&x, doc, "diagnoses", diagnoses_json(&x, -2));
+    put(&x, doc, "other_traffic", other_traffic_json(&x));
     doc = finish(&x, doc, capture);
     json_decref(capture);
     return doc;
@@ -1194,6 +1216,7 @@ json_t *sl_json_lines(const sl_report *r, const sl_render_opts *o)
     put(&x, head, "registrations", registrations_json(&x));
     put(&x, head, "messages", loose_messages_json(&x));
     put(&x, head, "diagnoses", diagnoses_json(&x, -1));
+    put(&x, head, "other_traffic", other_traffic_json(&x));
     push(&x, lines, head);
     for (size_t i = 0; r->calls && i < r->calls->n_calls && i <= INT32_MAX; i++)
         push(&x, lines, call_line(&x, i));
@@ -1922,6 +1945,8 @@ int sl_render_json(const sl_report *r, const sl_render_opts *o)
     free(x.in_calls);
     out_key(w, false, "diagnoses");
     out_array(&x, w, r->diagnoses ? r->diagnoses->n : 0, diagnosis_elem, o->spool, SL_SPOOL_VERDICTS);
+    out_key(w, false, "other_traffic");
+    out_piece(&x, w, other_traffic_json(&x), 2, flags);
     out_newline(w, 0);
     out_str(w, "}\n");
     out_flush(w);
@@ -1972,6 +1997,8 @@ int sl_render_jsonl(const sl_report *r, const sl_render_opts *o)
     out_key_compact(w, false, "diagnoses");
     out_array_compact(&x, w, r->diagnoses ? r->diagnoses->n : 0, loose_diagnosis_elem, o->spool,
                       SL_SPOOL_VERDICTS);
+    out_key_compact(w, false, "other_traffic");
+    out_piece(&x, w, other_traffic_json(&x), 0, flags);
     out_bytes(w, "}", 1);
     out_bytes(w, "\n", 1);
     if (o->spool && o->spool->entries[SL_SPOOL_CALLS]) {

@@ -7,6 +7,7 @@
 
 #include "analysis_internal.h"
 #include "sipladder/dns.h"
+#include "sipladder/signalling.h"
 #include "sipladder/sip_record.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/status.h"
@@ -63,6 +64,7 @@ static int claim(sl_analysis *a, sl_flow *f, const sl_dissector *d)
     f->dissector = d;
     f->stream_state = SL_STREAM_CLAIMED;
     sl_model_flow_conn(a->model, f->conn_index)->dissector = d->name;
+    a->model->signalling_seen |= sl_signalling_dissector(d->name);
     return 0;
 }
 

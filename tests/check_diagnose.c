@@ -41,8 +41,10 @@ static const expect CASES[] = {
     /* tshark: f1-f3 SYN (retransmissions at 1 s, 2 s), nothing back. */
     {"tcp/syn-dropped-iptables.pcap", 1, 0, "tcp.no_answer", 1, "10.250.1.2", 5002, SL_ROLE_NETWORK, false,
      {1, 2, 3}, "firewall", 0, false, NULL},
-    /* tshark: f13 RST from the server 5003 in the established connection. */
-    {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {13}, NULL, 0, false, NULL},
+    /* tshark: f13 RST from the server 5003 in the established connection, 50 ms after the
+     * client's 209 bytes (f11) that it answers. */
+    {"tcp/reset-mid-stream.pcap", 1, 0, "tcp.reset", 1, "10.250.1.2", 5003, SL_ROLE_SERVER, false, {11, 13},
+     "after the client's data (frame 11)", 0, false, NULL},
     /* tshark: f6 server flight with CertificateRequest, f8 the client's Certificate (with CKE),
      * f9 alert 48 from the server (5062). */
     {"tls/tls12-client-rejected.pcap", 1, 0, "tls.alert.unknown_ca", 1, "127.0.0.1", 5062, SL_ROLE_SERVER,
@@ -76,24 +78,24 @@ static const expect CASES[] = {
      * again f107/108 -> f121/122 (401 nonce has changed): the registrar refuses the credentials. */
     /* tshark -Y "dns.qry.type==33": 227 SRV queries for _sip._udp.sip.cybercity.dk (first f10, f11,
      * f12, f15...), no SRV response at all: one verdict for them all, blamed on nobody (network). */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 11, 0, "dns.srv_failed", 0,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 0, "dns.srv_failed", 0,
      "192.168.1.1", 53, SL_ROLE_NETWORK, false, {10, 11, 12, 15, 16, 21, 22, 23}, "no SRV record", 0, false,
      "got no response (227 queries"},
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 11, 1, "sip.register.auth_failed", 5,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 1, "sip.register.auth_failed", 5,
      "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {19, 20, 30, 31, 32, 107, 108, 121, 122}, "wrong credentials",
      0, false, NULL},
     /* voi18062: credentials accepted (200, f182), later REGISTER with credentials f430 answered
      * "401 nonce has changed" f432 and not retried: a new nonce, not wrong credentials. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 11, 4, "sip.challenged", 5,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 2, "sip.challenged", 5,
      "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {143, 144, 154, 155, 169, 170, 180, 181, 182, 421, 422, 430, 432},
      "not a refusal", 0, true, "accepted at frame 182"},
     /* tshark: INVITE f223 (retransmitted f225, f227), only "100 trying" f228, CANCEL f247, 408 f252. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 11, 6, "sip.no_final_response", 36,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 4, "sip.no_final_response", 36,
      "200.68.120.81", 5060, SL_ROLE_REMOTE, false, {223, 225, 227, 228, 247, 252}, "does not process", 1, false,
      "then the caller cancelled"},
     /* tshark: INVITE f321 -> 407 f326, ACK f327, INVITE with credentials f346 -> 403 f348: the
      * refusal after the challenge is the call's verdict. */
-    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 11, 7, "sip.response.403", 5,
+    {"S:sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap", 9, 5, "sip.response.403", 5,
      "212.242.33.35", 5060, SL_ROLE_REMOTE, false, {321, 326, 327, 346, 348}, "first challenged (407", 2, false,
      "403 Wrong password or domain"},
     /* tshark: REGISTER f4, 401 f6, REGISTER with credentials f8, 200 f9 (Supported: X-cisco-supports-AR_SK). */

@@ -37,6 +37,8 @@ typedef struct sl_rejecter {
     const char *label;/* borrowed from sl_calls hosts, or NULL */
     sl_role role;
     bool local;       /* addr is the capture point */
+    const char *how;  /* network role: how the path rejected, before the address it concerns
+                       * ("an RST forged in the name of"); NULL: nobody answered for it */
 } sl_rejecter;
 
 typedef struct sl_diagnosis {
@@ -62,9 +64,20 @@ typedef struct sl_capture_point {
     bool settled;   /* from the link layer or a relayed call: more of the capture cannot change it */
 } sl_capture_point;
 
+/* Connections outside the diagnosis' scope (not SIP or TLS signalling:
+ * diagnose_scope.c) that would have had a verdict, counted by kind. */
+#define SL_OTHER_PORTS 8
+typedef struct sl_other_traffic {
+    uint64_t no_answer, refused, reset, handshake_incomplete;
+    uint16_t ports[SL_OTHER_PORTS]; /* their server ports, the first few */
+    size_t n_ports;
+} sl_other_traffic;
+
 typedef struct sl_diagnoses {
     sl_diagnosis *list;
     size_t n;
+    sl_other_traffic other;
+    bool unscoped;  /* every connection was judged: --all-traffic, or no signalling in the capture */
     sl_capture_point capture_point; /* the one the verdicts were judged with */
 } sl_diagnoses;
 
@@ -77,6 +90,7 @@ typedef struct sl_diagnose_options {
                                        * (expect_name wins over tls->expect_name) */
     uint32_t min_bandwidth_kbps;  /* below this b=AS an offer risks sip.bandwidth_reject (default 1152) */
     size_t oversize_bytes;        /* a SIP message over TCP above this risks sip.oversize_reset (default 5000) */
+    bool all_traffic;             /* --all-traffic: judge every connection, not only signalling */
     /* Streaming (call_stream.h): a batch of ended calls is judged by the
      * DNS and SIP rules only (connection verdicts wait for the end, when
      * the connections are complete), keeping only DNS verdicts a call
@@ -90,6 +104,9 @@ typedef struct sl_diagnose_options {
      * (NULL: found from this model, as usual). */
     bool conns_only;
     const sl_capture_point *capture_point;
+    /* Streaming: other traffic counted in the batches judged before, added
+     * to this run's (NULL: none). */
+    const sl_other_traffic *other_before;
 } sl_diagnose_options;
 
 void sl_diagnose_options_default(sl_diagnose_options *o);
@@ -100,6 +117,8 @@ void sl_diagnose_options_default(sl_diagnose_options *o);
  * (sl_diagnoses_clear), empty on error. */
 int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_options *o, sl_diagnoses *out);
 void sl_diagnoses_clear(sl_diagnoses *d);
+/* Add src's counts (and ports, while there is room) to dst. */
+void sl_other_traffic_add(sl_other_traffic *dst, const sl_other_traffic *src);
 /* The capture point sl_diagnose would judge with.  0 or -SL_ENOMEM. */
 int sl_diagnose_capture_point(const sl_model *m, const sl_calls *calls, sl_capture_point *out);
 

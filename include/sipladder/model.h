@@ -165,6 +165,8 @@ typedef struct sl_model {
     uint64_t flows_evicted_cap;  /* flows closed early because max_flows was reached */
     uint64_t flow_cap_frame;
     uint64_t frags_dropped;      /* IP fragments given up */
+    bool signalling_seen;        /* a connection to a signalling port, or one a SIP/TLS/WS dissector took
+                                  * (signalling.h); sticky */
     sl_addr local_addrs[SL_MAX_LOCAL_ADDRS]; /* the capturing host's, when the link layer says (SLL/SLL2) */
     size_t n_local_addrs;
     size_t max_conns;            /* connections listed one by one */
