@@ -11,6 +11,9 @@
 #include "sipladder/status.h"
 
 
+/* Connections held, at most, while the capture point is not settled. */
+#define SL_STREAM_HOLD_CONNS 4096
+
 struct sl_call_stream {
     sl_call_stream_cfg cfg;
     sl_spool spool;        /* spool.calls: calls written so far; later ids follow them */
@@ -501,16 +504,25 @@ void sl_call_stream_conns(void *ctx, sl_model *m, sl_time_ns now)
     sl_call_stream *s = ctx;
     if (s->status || !m->n_conns)
         return;
-    /* Verdicts need the capture point: the held calls may yet show it
-     * (a relay); without SIP, the connections so far do. */
-    if (s->cfg.diagnose && !s->has_capture_point) {
-        if (m->n_sip)
-            return;
-        if (sl_diagnose_capture_point(m, NULL, &s->capture_point) < 0) {
+    /* Verdicts need the capture point (who is local), as a whole run finds
+     * it: settled by the link layer or by a relayed call, connections wait
+     * for it; up to SL_STREAM_HOLD_CONNS of them, then they go with the
+     * best guess so far, so that memory stays bounded. */
+    if (s->cfg.diagnose && !(s->has_capture_point && s->capture_point.settled)) {
+        sl_capture_point cp;
+        if (sl_diagnose_capture_point(m, NULL, &cp) < 0) {
             fail(s, -SL_ENOMEM);
             return;
         }
-        s->has_capture_point = true;
+        if (cp.settled) {
+            s->capture_point = cp;
+            s->has_capture_point = true;
+        } else if (m->n_conns < SL_STREAM_HOLD_CONNS) {
+            return;
+        } else if (!s->has_capture_point) {
+            s->capture_point = cp;
+            s->has_capture_point = true;
+        }
     }
     bool *retire = calloc(m->n_conns, sizeof *retire);
     size_t n = retire ? mark_complete(s, m, now, retire) : 0;
@@ -543,6 +555,10 @@ int sl_call_stream_finish(sl_call_stream *s, sl_calls *calls, sl_diagnose_option
         dopt->dns_claimed = s->dns_claimed;
         dopt->n_dns_claimed = s->n_dns_claimed;
         dopt->other_before = &s->other;
+        /* Calls written early may have held the relay that settled who is
+         * local: the end judges with it, as a whole run would. */
+        if (s->has_capture_point && s->capture_point.settled)
+            dopt->capture_point = &s->capture_point;
     }
     if (!calls)
         return 0;
