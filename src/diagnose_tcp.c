@@ -15,11 +15,13 @@
 
 static const char *side_word(uint8_t side) { return side == SL_SIDE_CLIENT ? "client" : "server"; }
 
-/* "0.3 ms", "250 ms", "1.5 s" */
+/* "30 us", "0.3 ms", "250 ms", "1.5 s" */
 static const char *duration(sl_time_ns t, char *buf, size_t len)
 {
     double s = sl_time_seconds(t);
-    if (s < 0.01)
+    if (s < 0.001)
+        snprintf(buf, len, "%.0f us", s * 1e6);
+    else if (s < 0.01)
         snprintf(buf, len, "%.1f ms", s * 1e3);
     else if (s < 1)
         snprintf(buf, len, "%.0f ms", s * 1e3);

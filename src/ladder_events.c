@@ -585,7 +585,13 @@ static void verdict_rejecter(const sl_rejecter *rj, char *buf, size_t len, size_
     char ap[SL_ADDR_PORT_STRLEN] = "";
     if (rj->addr.family)
         sl_addr_port_format(&rj->addr, rj->port, ap, sizeof ap);
-    append(buf, len, pos, rj->known ? "; rejected by " : "; no answer from ");
+    if (rj->known) {
+        append(buf, len, pos, "; rejected by ");
+    } else {
+        append(buf, len, pos, "; ");
+        append(buf, len, pos, rj->how ? rj->how : "no answer from");
+        append(buf, len, pos, " ");
+    }
     if (rj->label) {
         char *e = sl_ladder_escape(rj->label, strlen(rj->label));
         char a[SL_ADDR_PORT_STRLEN] = "";
