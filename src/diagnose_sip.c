@@ -39,12 +39,19 @@ static bool is_challenge(int status)
     return status == 401 || status == 407;
 }
 
-/* The port a host listens on for SIP, for naming it as a rejecter: the
- * sent-by port of the top Via of a request it sent (where it wants its
- * responses), else `port` unless that is the ephemeral client end of a TCP
- * connection (a UA reusing its own connection to answer), then 0. */
+/* The port a host listens on for SIP, for naming it as a rejecter: `port`
+ * itself, unless that is the ephemeral client end of a TCP connection (a
+ * UA answering on the connection it opened); then the sent-by port of the
+ * top Via of a request it sent (where it wants its responses), else 0.  A
+ * host that answers on a port it listens on keeps that port, even when its
+ * own requests leave from another (a B2BUA's second side). */
 static uint16_t listening_port(const sl_dg_ctx *x, const sl_sip_record *r, const sl_addr *a, uint16_t port)
 {
+    const sl_conn *conn = r->transport == SL_TRANSPORT_UDP ? NULL : sl_model_conn_const(x->m, r->conn_index);
+    bool ephemeral = conn && sl_addr_equal(&conn->info.addr[SL_DIR_C2S], a) && conn->info.port[SL_DIR_C2S] == port &&
+                     port != 5060 && port != 5061;
+    if (!ephemeral)
+        return port;
     const sl_calls *c = x->calls;
     for (size_t i = 0; c && i < c->n_transactions; i++) {
         const sl_sip_record *q = c->transactions[i].request;
@@ -66,13 +73,7 @@ static uint16_t listening_port(const sl_dg_ctx *x, const sl_sip_record *r, const
         if (!vp.p)
             return q->f.vias[0].transport.n == 3 && strncasecmp(q->f.vias[0].transport.p, "TLS", 3) == 0 ? 5061 : 5060;
     }
-    const sl_conn *conn = r->transport == SL_TRANSPORT_UDP ? NULL : sl_model_conn_const(x->m, r->conn_index);
-    /* The client end (it sent the SYN, or the first segment seen) on a port
-     * that is not SIP's own: ephemeral. */
-    if (conn && sl_addr_equal(&conn->info.addr[SL_DIR_C2S], a) && conn->info.port[SL_DIR_C2S] == port &&
-        port != 5060 && port != 5061)
-        return 0;
-    return port;
+    return 0;
 }
 
 /* Like sl_dg_endpoint, without ":0" when the port is not known. */
