@@ -8,6 +8,7 @@
  * another connection.  Their causes are the checks the capture allows (the
  * name against SNI or --expect-name, the chain, its validity), each said as
  * found; the certificate hints of SCENARIOS.md, most specific first. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,24 +193,6 @@ static int checked_causes(const sl_dg_ctx *x, sl_diagnosis *d, const sl_conn *c,
     return rc;
 }
 
-static int closed_after_cert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
-{
-    sl_diagnosis *d = sl_dg_add(x, "tls.closed_after_certificate", -1, c->index);
-    if (!d)
-        return -SL_ENOMEM;
-    sl_dir s = oc->side;
-    sl_dg_reject(x, d, &c->info.addr[s], c->info.port[s], s == SL_DIR_C2S ? SL_ROLE_CLIENT : SL_ROLE_SERVER);
-    char who[SL_ADDR_PORT_STRLEN + 80];
-    sl_dg_endpoint(x, &c->info.addr[s], c->info.port[s], who, sizeof who);
-    int rc = sl_dg_summary(d, "the %s %s closed the connection right after the %s's Certificate, without an alert",
-                           side_word(s), who, side_word(oc->chain_of));
-    if (rc == 0)
-        rc = evidence_of(d, oc);
-    if (rc == 0)
-        rc = checked_causes(x, d, c, oc);
-    return rc;
-}
-
 /* ------------------------------------------------ after the handshake */
 
 /* A close this long after the handshake or the Certificate is no longer
@@ -292,6 +275,37 @@ static int closed_after_handshake(sl_dg_ctx *x, const sl_conn *c, const sl_tls_o
     return rc;
 }
 
+/* The side that left right after its peer's Certificate; `answer`, when
+ * not NULL, is the peer's alert that answered that close. */
+static int closed_after_cert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const tls_leave *lv,
+                             const sl_tls_alert_seen *answer)
+{
+    sl_diagnosis *d = sl_dg_add(x, "tls.closed_after_certificate", -1, c->index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dir s = oc->side;
+    sl_dg_reject(x, d, &c->info.addr[s], c->info.port[s], s == SL_DIR_C2S ? SL_ROLE_CLIENT : SL_ROLE_SERVER);
+    char who[SL_ADDR_PORT_STRLEN + 80], nb[16];
+    sl_dg_endpoint(x, &c->info.addr[s], c->info.port[s], who, sizeof who);
+    int rc = answer ? sl_dg_summary(d, "the %s %s %s the connection right after the %s's Certificate, without an "
+                                       "alert; the %s's alert %s (frame %" PRIu64 ") only answers that close",
+                                    side_word(s), who, lv->how, side_word(oc->chain_of), side_word(oc->chain_of),
+                                    alert_name(answer->description, nb, sizeof nb), answer->frame)
+                    : sl_dg_summary(d, "the %s %s %s the connection right after the %s's Certificate, without an alert",
+                                    side_word(s), who, lv->how, side_word(oc->chain_of));
+    if (rc == 0)
+        rc = sl_dg_evidence(d, c->tls->client_hello.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, c->tls->chain[oc->chain_of].at.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, lv->frame);
+    if (rc == 0 && answer)
+        rc = sl_dg_evidence(d, answer->frame);
+    if (rc == 0)
+        rc = checked_causes(x, d, c, oc);
+    return rc;
+}
+
 /* ------------------------------------------------ the rules */
 
 /* The leaf the closer rejected, accepted by the same host on another
@@ -332,19 +346,51 @@ static int outcomes_of(const sl_dg_ctx *x, const sl_tls_options *opts, sl_tls_ou
     return 0;
 }
 
+/* The first fatal alert in the clear, or NULL. */
+static const sl_tls_alert_seen *fatal_alert_of(const sl_tls_session *t)
+{
+    for (size_t i = 0; i < t->n_alerts; i++)
+        if (!t->alerts[i].encrypted && t->alerts[i].level == 2)
+            return &t->alerts[i];
+    return NULL;
+}
+
+/* A fatal alert that answers the peer's FIN or RST (OpenSSL says
+ * decode_error to an EOF mid-handshake): the peer left first, right after
+ * the alert sender's Certificate, and is the one that refused. */
+static bool alert_answers_a_close(const sl_conn *c, const sl_tls_outcome *oc, tls_leave *lv)
+{
+    const sl_tls_alert_seen *a = fatal_alert_of(c->tls);
+    if (!a || !oc->has_side || !first_leave(c, lv) || lv->by == a->dir || lv->frame >= a->frame)
+        return false;
+    const sl_tls_chain *ch = &c->tls->chain[a->dir];
+    return ch->at.frame && ch->at.frame <= lv->frame && lv->ts - ch->at.ts <= RIGHT_AFTER_NS;
+}
+
 static int judge(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const bool *completed)
 {
+    tls_leave lv;
+    if (oc->kind == SL_TLS_OUTCOME_FATAL_ALERT && alert_answers_a_close(c, oc, &lv)) {
+        if (accepted_elsewhere(x, c, lv.by, completed))
+            return 0;
+        sl_dir sender = lv.by == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
+        sl_tls_outcome left = *oc;
+        left.kind = SL_TLS_OUTCOME_CLOSED_AFTER_CERT;
+        left.side = lv.by;
+        left.chain_of = sender;
+        left.answers_chain = true;
+        left.hints = sl_tls_chain_hints(&oc->report[sender]);
+        return closed_after_cert(x, c, &left, &lv, fatal_alert_of(c->tls));
+    }
     if (oc->kind == SL_TLS_OUTCOME_FATAL_ALERT)
         return fatal_alert(x, c, oc);
     if (oc->kind == SL_TLS_OUTCOME_CLOSED_AFTER_CERT && oc->has_side) {
         const sl_tls_chain *ch = &c->tls->chain[oc->chain_of];
-        tls_leave lv;
         if (!first_leave(c, &lv) || lv.ts - ch->at.ts > RIGHT_AFTER_NS ||
             accepted_elsewhere(x, c, oc->side, completed))
             return 0;
-        return closed_after_cert(x, c, oc);
+        return closed_after_cert(x, c, oc, &lv, NULL);
     }
-    tls_leave lv;
     if (left_after_handshake(c, oc, &lv) && !accepted_elsewhere(x, c, lv.by, completed))
         return closed_after_handshake(x, c, oc, &lv);
     return 0;

@@ -125,6 +125,11 @@ def role_server(mode):
             c, _a = l.accept()
             threading.Thread(target=serve_tls, args=(c, cert), daemon=True).start()
         time.sleep(6)
+    elif mode == "s_server-wrong":  # OpenSSL's own server, which answers an EOF mid-handshake with an alert
+        subprocess.run(["openssl", "s_server", "-quiet", "-naccept", "1", "-accept", "%s:5061" % SRV, "-tls1_2",
+                        "-cert", os.path.join(CERTS, "wrong.crt"), "-key", os.path.join(CERTS, "wrong.key"),
+                        "-cert_chain", os.path.join(CERTS, "inter.crt")],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
     elif mode == "tls-close":  # conn 1: close_notify then RST; conn 2: RST answering the request
         l = listener(5061)
         c, _a = l.accept()
@@ -301,6 +306,8 @@ def role_client(mode):
     elif mode == "tls-right":
         tls_exchange(1, close_if_wrong=True)
         time.sleep(0.5)
+    elif mode == "tls-fin-after-certificate":
+        fin_after_server_flight()
     elif mode == "tls-close":
         s = socket.create_connection((SRV, 5061))
         t = client_ctx().wrap_socket(s, server_hostname="server.test")
@@ -320,6 +327,38 @@ def role_client(mode):
             pass
         time.sleep(0.5)
         s.close()
+
+
+def fin_after_server_flight():
+    """A TLS 1.2 client that sends a genuine ClientHello (OpenSSL's, through a
+    memory BIO), reads the server's flight up to ServerHelloDone and leaves
+    with a FIN, no alert: the server then answers the EOF with an alert of
+    its own, which is not the rejection."""
+    ctx = client_ctx()
+    inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, outg, server_hostname="server.test")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    s = socket.create_connection((SRV, 5061))
+    s.sendall(outg.read())
+    buf = b""
+    s.settimeout(5)
+    while b"\x0e\x00\x00\x00" not in buf:  # ServerHelloDone: type 14, empty body
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+    time.sleep(0.05)
+    s.shutdown(socket.SHUT_WR)
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    s.close()
+    time.sleep(0.5)
 
 
 def try_connect(port):
@@ -355,6 +394,7 @@ CAPTURES = {
     "tls-closed-after-handshake-accepted-elsewhere": (["tls-wrong"], "tls-elsewhere", []),
     "tls-names-match": (["tls-right"], "tls-right", []),
     "tls-close-notify-then-rst": (["tls-close"], "tls-close", []),
+    "tls-fin-after-certificate-server-alert": (["s_server-wrong"], "tls-fin-after-certificate", []),
 }
 
 
@@ -393,7 +433,7 @@ def capture(name, outdir):
             raise RuntimeError("tcpdump dropped packets: %s" % err.decode())
         oracle = "/work/shared/corpus/make_oracle.sh"
         if os.path.exists(oracle):
-            subprocess.run(["bash", oracle, pcap], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(["bash", oracle, os.path.abspath(pcap)], check=False, stdout=subprocess.DEVNULL)
         print("wrote", pcap)
     finally:
         for p in procs:
