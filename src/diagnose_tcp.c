@@ -12,6 +12,7 @@
 #include "diagnose_internal.h"
 #include "sipladder/conn_life.h"
 #include "sipladder/status.h"
+#include "sipladder/tls_session.h"
 
 static const char *side_word(uint8_t side) { return side == SL_SIDE_CLIENT ? "client" : "server"; }
 
@@ -189,16 +190,36 @@ static int reset(sl_dg_ctx *x, const sl_conn *c, const sl_conn_life *l)
     return rc;
 }
 
+/* A host that resets a connection idle this long is closing it (its own
+ * idle timer), not refusing anything. */
+#define IDLE_CLOSE_NS (INT64_C(30) * 1000000000)
+/* A lone SYN is unanswered only once the capture went on this long. */
+#define SYN_WAIT_NS INT64_C(1000000000)
+
+/* A TLS session in use both ways: what a client's RST ends there is its own
+ * session, whose application data the capture cannot read. */
+static bool tls_in_use(const sl_conn *c)
+{
+    return c->tls && c->tls->side[0].app_records && c->tls->side[1].app_records;
+}
+
 /* Whether a connection's life is a rejection worth a verdict.  A client's
- * own RST counts only when it answers the server's data at once; one after
- * an idle spell is the client closing its own connection. */
-static bool is_rejection(const sl_conn_life *l)
+ * own RST counts only when it answers the server's data at once (and not
+ * inside a TLS session in use); one after an idle spell is the client
+ * closing its own connection, and so is the server's after 30 s idle. */
+static bool is_rejection(const sl_dg_ctx *x, const sl_conn *c, const sl_conn_life *l)
 {
     switch (l->kind) {
-    case SL_LIFE_NO_ANSWER: case SL_LIFE_REFUSED: case SL_LIFE_HANDSHAKE_LOST: case SL_LIFE_RESET_UNUSED:
+    case SL_LIFE_NO_ANSWER:
+        return c->syn_count > 1 || x->m->capture.last_ts - c->syn_ts[0] >= SYN_WAIT_NS;
+    case SL_LIFE_REFUSED: case SL_LIFE_HANDSHAKE_LOST: case SL_LIFE_RESET_UNUSED:
         return true;
     case SL_LIFE_RESET_IN_USE:
-        return l->injected || l->rst_side == SL_SIDE_SERVER || l->answers;
+        if (l->injected)
+            return true;
+        if (l->rst_side == SL_SIDE_SERVER)
+            return l->answers || l->idle < IDLE_CLOSE_NS;
+        return l->answers && !tls_in_use(c);
     default:
         return false;
     }
@@ -231,7 +252,7 @@ int sl_dg_rules_tcp(sl_dg_ctx *x)
         if (c->info.transport != SL_TRANSPORT_TCP || x->conn_judged[i])
             continue;
         sl_conn_life l = sl_conn_life_of(c);
-        if (!is_rejection(&l))
+        if (!is_rejection(x, c, &l))
             continue;
         if (!sl_dg_in_scope(x, c)) {
             count_other(x, c, &l);

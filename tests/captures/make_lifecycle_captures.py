@@ -125,6 +125,14 @@ def role_server(mode):
             c, _a = l.accept()
             threading.Thread(target=serve_tls, args=(c, cert), daemon=True).start()
         time.sleep(6)
+    elif mode == "idle-reset":  # answer an OPTIONS, then reset the idle connection 31 s later
+        l = listener(5060)
+        c, _a = l.accept()
+        req = read_message(c)
+        c.sendall(ok_for(req))
+        time.sleep(31)
+        linger_reset(c)
+        time.sleep(1)
     elif mode == "s_server-wrong":  # OpenSSL's own server, which answers an EOF mid-handshake with an alert
         subprocess.run(["openssl", "s_server", "-quiet", "-naccept", "1", "-accept", "%s:5061" % SRV, "-tls1_2",
                         "-cert", os.path.join(CERTS, "wrong.crt"), "-key", os.path.join(CERTS, "wrong.key"),
@@ -148,6 +156,10 @@ def role_server(mode):
         read_message(t2)
         time.sleep(0.05)
         linger_reset(t2)
+        c3, _a = l.accept()
+        t3 = ctx.wrap_socket(c3, server_side=True)
+        req = read_message(t3)
+        t3.sendall(ok_for(req))
         time.sleep(3)
 
 
@@ -306,6 +318,23 @@ def role_client(mode):
     elif mode == "tls-right":
         tls_exchange(1, close_if_wrong=True)
         time.sleep(0.5)
+    elif mode == "idle-reset":
+        s = socket.create_connection((SRV, 5060))
+        s.sendall(options(1).replace(b"TLS", b"TCP").replace(b"5061", b"5060"))
+        read_message(s)
+        try:
+            s.recv(10)  # until the server's RST
+        except OSError:
+            pass
+        s.close()
+    elif mode == "syn-at-end":
+        # SIP over UDP, then a SYN the capture ends 0.3 s after: too soon to say nobody answers.
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind((CLI, 5060))
+        u.sendto(options(1).replace(b"TLS", b"UDP").replace(b"5061", b"5060"), (SRV, 5060))
+        time.sleep(0.3)
+        threading.Thread(target=try_connect, args=(5061,), daemon=True).start()
+        time.sleep(0.3)
     elif mode == "tls-fin-after-certificate":
         fin_after_server_flight()
     elif mode == "tls-close":
@@ -327,6 +356,15 @@ def role_client(mode):
             pass
         time.sleep(0.5)
         s.close()
+        time.sleep(1.2)
+        # 3: a session in use both ways that the client drops with an RST
+        # right after the server's answer, without close_notify: its own session.
+        s = socket.create_connection((SRV, 5061))
+        t = client_ctx().wrap_socket(s, server_hostname="server.test")
+        t.sendall(options(3))
+        read_message(t)
+        linger_reset(t)
+        time.sleep(0.5)
 
 
 def fin_after_server_flight():
@@ -395,6 +433,9 @@ CAPTURES = {
     "tls-names-match": (["tls-right"], "tls-right", []),
     "tls-close-notify-then-rst": (["tls-close"], "tls-close", []),
     "tls-fin-after-certificate-server-alert": (["s_server-wrong"], "tls-fin-after-certificate", []),
+    "tcp-server-idle-reset": (["idle-reset"], "idle-reset", []),
+    "tcp-syn-at-capture-end": (["udp"], "syn-at-end",
+                               [["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "5061", "-j", "DROP"]]),
 }
 
 
@@ -426,7 +467,7 @@ def capture(name, outdir):
         time.sleep(0.5)
         cl = role_proc(CLI_NS, "client", client)
         cl.wait(timeout=60)
-        time.sleep(1.0)
+        time.sleep(0.1 if name == "tcp-syn-at-capture-end" else 1.0)
         dump.send_signal(signal.SIGINT)
         _out, err = dump.communicate(timeout=10)
         if b"\n0 packets dropped by kernel" not in err:
