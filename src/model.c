@@ -38,8 +38,11 @@ void sl_model_free(sl_model *m)
     for (size_t i = 0; i < m->n_dns; i++)
         sl_dns_record_free(m->dns[i]);
     free(m->dns);
-    for (size_t i = 0; i < m->n_conns; i++)
+    for (size_t i = 0; i < m->n_conns; i++) {
         sl_tls_session_free(m->conns[i].tls);
+        free(m->conns[i].retx[0]);
+        free(m->conns[i].retx[1]);
+    }
     sl_tls_session_free(m->overflow.tls);
     free(m->retired.addrs);
     free(m->anomalies);
@@ -166,6 +169,8 @@ void sl_model_retire_conns(sl_model *m, const bool *retire)
         m->retired.cap_hits += hits;
         m->retired.capped += hits != 0;
         sl_tls_session_free(c->tls);
+        free(c->retx[0]);
+        free(c->retx[1]);
         m->n_conns_retired++;
     }
     m->n_conns = kept;

@@ -42,6 +42,13 @@
 #define SL_REASM_WINDOW (UINT64_C(1) << 30)
 #define SL_REASM_MIN_AVG_SEG 256
 #define SL_REASM_MIN_ALLOC 1024
+/* In-order segments remembered (frame and offsets) to name the first copy
+ * of a retransmission: a resent segment is nearly always one of the last. */
+#define SL_REASM_RECENT 8
+
+typedef struct recent_segment {
+    uint64_t start, end, frame;
+} recent_segment;
 
 typedef struct reasm_entry {
     uint64_t off;
@@ -70,6 +77,9 @@ struct sl_reasm {
     reasm_entry *q;
     size_t q_head, q_len, q_cap;
     size_t q_bytes;
+    /* The last SL_REASM_RECENT delivered pieces, a ring (recent_n: how many). */
+    recent_segment recent[SL_REASM_RECENT];
+    size_t recent_at, recent_n;
 };
 
 const sl_frame_mark *sl_frame_map_at(const sl_frame_map *map, size_t offset)
@@ -267,8 +277,43 @@ static void offer_direct(sl_reasm *r, const uint8_t *p, size_t n, uint64_t frame
 }
 
 /* Bytes at `next`: they become part of the delivered stream. */
+/* Bytes [start, start + n) came first in `frame`. */
+static void remember_delivered(sl_reasm *r, uint64_t start, size_t n, uint64_t frame)
+{
+    recent_segment *last = r->recent_n ? &r->recent[(r->recent_at + SL_REASM_RECENT - 1) % SL_REASM_RECENT] : NULL;
+    if (last && last->frame == frame && last->end == start) {
+        last->end += n;
+        return;
+    }
+    r->recent[r->recent_at] = (recent_segment){start, start + n, frame};
+    r->recent_at = (r->recent_at + 1) % SL_REASM_RECENT;
+    if (r->recent_n < SL_REASM_RECENT)
+        r->recent_n++;
+}
+
+static uint64_t first_carrier(const sl_reasm *r, uint64_t off)
+{
+    for (size_t i = 0; i < r->recent_n; i++) {
+        const recent_segment *e = &r->recent[i];
+        if (off >= e->start && off < e->end)
+            return e->frame;
+    }
+    return 0;
+}
+
+/* A segment wholly already seen: counted, and the first ones kept. */
+static void note_retx(sl_reasm *r, const sl_tcp_segment *seg, uint64_t start, uint64_t end)
+{
+    r->stats.retransmissions++;
+    if (r->stats.n_retx >= SL_REASM_MAX_RETX)
+        return;
+    r->stats.retx[r->stats.n_retx++] = (sl_reasm_retx){
+        .frame = seg->frame, .ts = seg->ts, .start = start, .end = end, .first_frame = first_carrier(r, start)};
+}
+
 static void deliver(sl_reasm *r, const uint8_t *p, size_t n, uint64_t frame, sl_time_ns ts, uint64_t trigger)
 {
+    remember_delivered(r, r->next, n, frame);
     r->next += n;
     r->stats.bytes_delivered += n;
     if (r->tail_len > 0 && (r->tail_len >= r->max_buffered || n > r->max_buffered - r->tail_len)) {
@@ -556,11 +601,14 @@ static void check_delivered(sl_reasm *r, uint64_t a, uint64_t c, const uint8_t *
     pl->conflicts += count_differing(r->tail + r->tail_start + (s - held_from), data + (s - data_off), e - s);
 }
 
-static void count_segment(sl_reasm *r, const placed *pl, uint64_t total, uint64_t next_at_arrival,
-                          uint64_t frame)
+/* The segment carried [start, end) of the stream, `total` bytes with
+ * those before offset 0. */
+static void count_segment(sl_reasm *r, const sl_tcp_segment *seg, const placed *pl, uint64_t start, uint64_t end,
+                          uint64_t total, uint64_t next_at_arrival)
 {
+    uint64_t frame = seg->frame;
     if (pl->fresh == 0)
-        r->stats.retransmissions++;
+        note_retx(r, seg, start, end);
     else if (pl->fresh < total)
         r->stats.overlaps++;
     if (pl->fresh > 0 && pl->first_new > next_at_arrival)
@@ -599,7 +647,7 @@ static void place_segment(sl_reasm *r, const sl_tcp_segment *seg, int64_t a, uin
         q_place(r, ls, w, NULL, seg, &pl);
     }
     deliver_queued(r, seg->frame);
-    count_segment(r, &pl, (uint64_t)((int64_t)w - a), arrival_next, seg->frame);
+    count_segment(r, seg, &pl, s, w, (uint64_t)((int64_t)w - a), arrival_next);
 }
 
 static bool set_base(sl_reasm *r, const sl_tcp_segment *seg, uint64_t wire)
@@ -639,7 +687,7 @@ void sl_reasm_segment(sl_reasm *r, const sl_tcp_segment *seg)
     if (wire > 0 && a + (int64_t)wire > 0)
         place_segment(r, seg, a, (uint64_t)(a + captured > 0 ? a + captured : 0), w);
     else if (wire > 0)
-        r->stats.retransmissions++; /* wholly before the stream start */
+        note_retx(r, seg, 0, 0); /* wholly before the stream start */
     enforce_cap(r, seg->frame);
     r->busy = false;
 }
@@ -666,6 +714,8 @@ void sl_reasm_ack(sl_reasm *r, uint32_t ack, uint64_t frame)
     int64_t a = unwrap(r, ack);
     if (r->fin_known && a > (int64_t)r->fin_off)
         a--; /* the FIN's sequence slot is not a byte */
+    if (a > 0 && (uint64_t)a > r->stats.acked && ((uint64_t)a <= r->next || (uint64_t)a - r->next <= SL_REASM_WINDOW))
+        r->stats.acked = (uint64_t)a;
     if (a <= (int64_t)r->next || (uint64_t)a - r->next > SL_REASM_WINDOW)
         return;
     r->busy = true;

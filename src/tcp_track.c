@@ -1,6 +1,9 @@
 /* tcp_track.c - TCP connection events (RFC 9293) into the model: SYN tries,
  * SYN-ACK, handshake time, FIN and RST with their sender and TTL, zero
  * windows; and the segments into per-direction reassembly. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "analysis_internal.h"
 #include "sipladder/status.h"
 
@@ -68,6 +71,17 @@ static void take_stats(sl_conn *c, sl_dir dir, const sl_reasm *r)
     c->conflicts[dir] = s->conflicts;
     c->out_of_order[dir] = s->out_of_order;
     c->buffer_cap_hits[dir] = s->cap_hits;
+    c->acked[dir] = s->acked;
+    /* The aggregate of connections beyond the cap keeps no list. */
+    if (c->index == SL_CONN_OVERFLOW || !s->n_retx)
+        return;
+    free(c->retx[dir]);
+    c->n_retx[dir] = 0;
+    c->retx[dir] = malloc(s->n_retx * sizeof *c->retx[dir]);
+    if (!c->retx[dir])
+        return; /* out of memory: the count above still says how many */
+    memcpy(c->retx[dir], s->retx, s->n_retx * sizeof *c->retx[dir]);
+    c->n_retx[dir] = s->n_retx;
 }
 
 /* No more bytes will come: deliver what is queued, report what is left. */

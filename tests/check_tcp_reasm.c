@@ -419,6 +419,59 @@ START_TEST(identical_retransmissions)
 }
 END_TEST
 
+/* A request resent again and again with no ACK (a firewall dropped the
+ * flow): every copy is kept with its bytes and the frame of the first. */
+START_TEST(retransmissions_are_listed_with_their_first_copy)
+{
+    rec *c = rec_new(1000, POLICY_ALL);
+    syn(c, 500, 1);
+    feed(c, 500, 0, 40, 2);
+    sl_reasm_ack(c->r, 500 + 1 + 40, 3);
+    ck_assert_uint_eq(st(c)->acked, 40);
+    feed(c, 500, 40, 30, 4);
+    for (uint64_t f = 5; f < 5 + SL_REASM_MAX_RETX + 3; f++)
+        feed(c, 500, 40, 30, f);
+    ck_assert_uint_eq(st(c)->retransmissions, SL_REASM_MAX_RETX + 3);
+    ck_assert_uint_eq(st(c)->n_retx, SL_REASM_MAX_RETX);
+    for (uint32_t i = 0; i < st(c)->n_retx; i++) {
+        const sl_reasm_retx *x = &st(c)->retx[i];
+        ck_assert_uint_eq(x->frame, 5 + i);
+        ck_assert_int_eq(x->ts, (sl_time_ns)(5 + i) * 1000);
+        ck_assert_uint_eq(x->start, 40);
+        ck_assert_uint_eq(x->end, 70);
+        ck_assert_uint_eq(x->first_frame, 4);
+    }
+    ck_assert_uint_eq(st(c)->acked, 40); /* the resent bytes were never acknowledged */
+    rec_free(c);
+}
+END_TEST
+
+/* Once acknowledged, the offset says so; an old segment whose first copy
+ * is long gone names no first frame; partly new segments are overlaps. */
+START_TEST(retransmission_acked_and_first_copy_forgotten)
+{
+    rec *c = rec_new(1000, POLICY_ALL);
+    syn(c, 0, 1);
+    for (uint64_t i = 0; i < 12; i++)
+        feed(c, 0, i * 10, 10, 2 + i); /* frames 2..13 */
+    feed(c, 0, 110, 10, 14);         /* the last one again */
+    sl_reasm_ack(c->r, 1 + 120, 15);
+    feed(c, 0, 0, 10, 16);           /* frame 2's bytes: beyond the recent ones */
+    feed(c, 0, 115, 10, 17);         /* 5 old, 5 new: an overlap, not listed */
+    ck_assert_uint_eq(st(c)->retransmissions, 2);
+    ck_assert_uint_eq(st(c)->overlaps, 1);
+    ck_assert_uint_eq(st(c)->n_retx, 2);
+    ck_assert_uint_eq(st(c)->retx[0].first_frame, 13);
+    ck_assert_uint_eq(st(c)->retx[0].start, 110);
+    ck_assert_uint_eq(st(c)->retx[1].frame, 16);
+    ck_assert_uint_eq(st(c)->retx[1].first_frame, 0);
+    ck_assert_uint_eq(st(c)->acked, 120);
+    sl_reasm_ack(c->r, 1 + 100, 18); /* an older ACK does not go back */
+    ck_assert_uint_eq(st(c)->acked, 120);
+    rec_free(c);
+}
+END_TEST
+
 START_TEST(conflicting_retransmission_of_queued_bytes)
 {
     rec *c = rec_new(1000, POLICY_ALL);
@@ -1068,6 +1121,8 @@ static Suite *reasm_suite(void)
     tcase_add_test(t, one_record_per_call_does_not_spin);
     tcase_add_test(t, marks_of_one_frame_are_merged);
     tcase_add_test(t, three_segments_every_order);
+    tcase_add_test(t, retransmissions_are_listed_with_their_first_copy);
+    tcase_add_test(t, retransmission_acked_and_first_copy_forgotten);
     tcase_add_test(t, reverse_order_backlog);
     tcase_add_test(t, queued_data_is_one_offer_per_segment_with_its_frame);
     tcase_add_test(t, identical_retransmissions);

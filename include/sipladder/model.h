@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sipladder/dissector.h"
+#include "sipladder/tcp_reasm.h"
 #include "sipladder/time.h"
 
 #define SL_MAX_SYN_FRAMES 8
@@ -75,6 +76,10 @@ typedef struct sl_conn {
     bool refused;               /* a SYN answered by RST */
     uint64_t zero_windows[2];
     uint64_t retransmissions[2];
+    sl_reasm_retx *retx[2];     /* owned, or NULL: each side's first segments wholly already seen (at most
+                                 * SL_REASM_MAX_RETX; beyond them only counted), stream offsets and first copy */
+    uint32_t n_retx[2];
+    uint64_t acked[2];          /* stream offset up to which the peer acknowledged each side's bytes (0: none) */
     uint64_t conflicts[2];      /* retransmitted bytes that differed */
     uint64_t out_of_order[2];
     uint64_t gaps[2], gap_bytes[2];

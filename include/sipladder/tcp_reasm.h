@@ -41,6 +41,19 @@ typedef struct sl_reasm_consumer {
     void *ctx;
 } sl_reasm_consumer;
 
+/* A segment whose bytes had all been seen before (a retransmission), as
+ * stream offsets: 0 is the first byte after the SYN (or of the first
+ * segment seen when the SYN was not captured). */
+typedef struct sl_reasm_retx {
+    uint64_t frame;       /* the copy */
+    sl_time_ns ts;
+    uint64_t start, end;  /* bytes [start, end) it carried */
+    uint64_t first_frame; /* the frame that first carried byte `start`; 0 when no longer known */
+} sl_reasm_retx;
+
+/* Retransmissions kept one by one per direction; more are only counted. */
+#define SL_REASM_MAX_RETX 16
+
 typedef struct sl_reasm_stats {
     uint64_t segments;         /* segments with payload */
     uint64_t bytes_delivered;  /* bytes handed to the consumer, once each */
@@ -53,6 +66,9 @@ typedef struct sl_reasm_stats {
     uint64_t gap_bytes;        /* bytes never captured */
     uint64_t cap_hits;         /* times max_buffered forced a gap */
     uint64_t cap_frame;        /* first frame that hit the cap */
+    sl_reasm_retx retx[SL_REASM_MAX_RETX]; /* the first `retransmissions`, in arrival order */
+    uint32_t n_retx;
+    uint64_t acked;            /* stream offset the peer acknowledged up to (sl_reasm_ack); 0: nothing */
 } sl_reasm_stats;
 
 typedef struct sl_tcp_segment {
