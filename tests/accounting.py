@@ -118,8 +118,11 @@ def captures(root, shared, args):
     if args:
         return args
     out = []
-    for base in (os.path.join(root, "testdata"), os.path.join(shared, "corpus"),
-                 os.path.join(root, "tests", "fuzz", "corpus")):
+    bases = [os.path.join(root, "testdata"), os.path.join(root, "tests", "fuzz", "corpus")]
+    corpus = os.path.join(shared, "corpus")
+    if not os.path.realpath(corpus).startswith(os.path.realpath(bases[0]) + os.sep):
+        bases.insert(1, corpus)
+    for base in bases:
         for p in sorted(glob.glob(os.path.join(base, "**", "*"), recursive=True)):
             if re.search(r"\.(pcap|pcapng|cap)\d*$", p) and os.path.isfile(p):
                 out.append(p)
@@ -131,7 +134,7 @@ def main():
         raise SystemExit(__doc__)
     binary = sys.argv[1]
     root = os.environ.get("SL_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    shared = os.environ.get("SL_SHARED", os.path.join(root, "..", "shared"))
+    shared = os.environ.get("SL_SHARED", os.path.join(root, "testdata"))
     bad = checked = skipped = 0
     tmpdir = tempfile.mkdtemp(prefix="sl-accounting-")
     try:

@@ -38,7 +38,7 @@ static void path_of(char *buf, size_t len, const char *where, const char *rel)
 {
     const char *base = getenv(where);
     if (!base)
-        base = strcmp(where, "SL_SHARED") == 0 ? "../shared" : ".";
+        base = strcmp(where, "SL_SHARED") == 0 ? "testdata" : ".";
     snprintf(buf, len, "%s/%s", base, rel);
 }
 

@@ -35,7 +35,7 @@ static const char *corpus_path(char *buf, size_t len, const char *name)
 {
     char rel[512];
     snprintf(rel, sizeof rel, "corpus/%s", name);
-    return tf_path(buf, len, "SL_SHARED", "../../shared", rel);
+    return tf_path(buf, len, "SL_SHARED", "../../testdata", rel);
 }
 
 /* Run a capture of testdata/tls with default limits. */

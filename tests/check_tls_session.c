@@ -294,7 +294,7 @@ static void run_corpus(const char *name, tf_result *r)
     sl_config cfg;
     memset(&cfg, 0, sizeof cfg);
     sl_limits_default(&cfg.limits);
-    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SHARED", "../../shared", rel), &cfg, 0, r), 0);
+    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SHARED", "../../testdata", rel), &cfg, 0, r), 0);
 }
 
 static sl_tls_outcome conn_outcome(const tf_result *r, size_t c)
@@ -630,7 +630,7 @@ START_TEST(handshake_order_matches_tshark)
     const char *file = ORDER_CORPUS[_i];
     char rel[512], path[1024], tsv[1100];
     snprintf(rel, sizeof rel, "corpus/%s", file);
-    tf_path(path, sizeof path, "SL_SHARED", "../../shared", rel);
+    tf_path(path, sizeof path, "SL_SHARED", "../../testdata", rel);
     snprintf(tsv, sizeof tsv, "%s.tshark.tsv", path);
     static frame_type want[512], got[512];
     size_t n_want = read_oracle_types(tsv, want, 512), n_got = 0;

@@ -15,8 +15,8 @@ like tcpdump's tests/TESTLIST:
 
 * arguments: split like a POSIX shell (shlex); paths are relative to the repo
   root, which is the working directory of every run.  $SL_SHARED and
-  $SL_SOURCE_ROOT expand from the environment (defaults: ROOT/../shared and
-  ROOT).  A case whose $SL_SHARED file is missing is skipped, not failed.
+  $SL_SOURCE_ROOT expand from the environment (defaults: ROOT/testdata, the folder holding corpus/, and
+  ROOT).  A case whose $SL_SHARED file is missing fails: the corpus is in the repository.
 * expected-stdout: file relative to the repo root, compared byte for byte.
 * exit-code: the expected exit status.
 * expected-stderr (optional): compared when given; when the column is absent,
@@ -162,7 +162,7 @@ def run_case(case, opts, env):
     argv = expand(case.args, env)
     missing = missing_inputs(argv, opts.root)
     if missing:
-        return "skip", ["input not found: " + " ".join(missing)]
+        return "fail", ["input not found: " + " ".join(missing)]
     prefix, vg_log = [], None
     if opts.valgrind:
         # valgrind reports to its own file: stderr stays comparable.
@@ -277,7 +277,7 @@ def self_test():
         checks = []
         rc, out = run("--update")
         checks.append(("update run", rc == 1 and out.endswith(
-            "3 passed, 3 failed\n") and "skip    nocorpus" in out))
+            "3 passed, 4 failed\n") and "input not found" in out))
         plain = read_text(os.path.join(root, "expected", "plain.txt"))
         checks.append(("args split, TZ/NO_COLOR set",
                        plain == "args: summary a b.pcap\nTZ=UTC NO_COLOR=1\n"))
@@ -296,7 +296,8 @@ def self_test():
         checks.append(("exit code", "exit code 3, expected 0" in out))
         checks.append(("sanitizer", "sanitizer report on stderr" in out))
         checks.append(("signal", "killed by signal 11" in out))
-        checks.append(("final line", rc == 1 and out.endswith("1 passed, 5 failed\n")))
+        checks.append(("missing corpus file fails", "FAIL    nocorpus" in out and "input not found" in out))
+        checks.append(("final line", rc == 1 and out.endswith("1 passed, 6 failed\n")))
     bad = [name for name, ok in checks if not ok]
     for name, ok in checks:
         print("%s self-test: %s" % ("ok  " if ok else "FAIL", name))
@@ -345,7 +346,7 @@ def main(argv=None):
 
     env = dict(os.environ)
     env.setdefault("SL_SOURCE_ROOT", opts.root)
-    env.setdefault("SL_SHARED", os.path.join(opts.root, "..", "shared"))
+    env.setdefault("SL_SHARED", os.path.join(opts.root, "testdata"))
     env.update({"TZ": "UTC", "LC_ALL": "C", "NO_COLOR": "1"})
 
     try:

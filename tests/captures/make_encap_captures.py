@@ -43,7 +43,7 @@ with their timestamps, in what real software cannot easily produce here
                    1 ESP; and some it does not follow by design: 2 ARP,
                    a GTP-U echo request and response, LLDP, an ICMP echo
 
-Each capture F gets F.tshark.tsv beside it (/work/shared/corpus/make_oracle.sh).
+Each capture F gets F.tshark.tsv beside it (tests/captures/make_oracle.sh).
 With --wrap-only, plain.pcap is not recorded again, only wrapped.
 """
 import os
@@ -58,7 +58,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CERTS = os.path.join(HERE, "tls")
-ORACLE = "/work/shared/corpus/make_oracle.sh"
+ORACLE = os.path.join(HERE, "make_oracle.sh")
 
 NS_A, NS_B = "slen-a", "slen-b"
 A4, B4 = "10.253.7.1", "10.253.7.2"

@@ -21,7 +21,7 @@ only to make one certificate).  Writes:
       UTF-8: OpenSSL converts names to UTF-8 while parsing and would reject
       the certificate), the SAN (an IA5String) also invalid UTF-8.
 
-Each capture F gets F.tshark.tsv beside it (/work/shared/corpus/make_oracle.sh)
+Each capture F gets F.tshark.tsv beside it (tests/captures/make_oracle.sh)
 when that script and tshark exist.
 """
 import os
@@ -165,7 +165,7 @@ def tls_pcap(path, cert):
 
 
 def oracle(path):
-    script = "/work/shared/corpus/make_oracle.sh"
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_oracle.sh")
     if os.path.exists(script):
         subprocess.run(["sh", script, path], check=False, capture_output=True)
 

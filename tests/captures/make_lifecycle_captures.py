@@ -472,7 +472,7 @@ def capture(name, outdir):
         _out, err = dump.communicate(timeout=10)
         if b"\n0 packets dropped by kernel" not in err:
             raise RuntimeError("tcpdump dropped packets: %s" % err.decode())
-        oracle = "/work/shared/corpus/make_oracle.sh"
+        oracle = os.path.join(HERE, "make_oracle.sh")
         if os.path.exists(oracle):
             subprocess.run(["bash", oracle, os.path.abspath(pcap)], check=False, stdout=subprocess.DEVNULL)
         print("wrote", pcap)

@@ -22,7 +22,7 @@ rewrites Contact), and a far-end UA.  TLS is real `openssl s_server` /
 make_tls_captures.sh; reused as they are).  Every send is paced (PACE) so each
 segment is ACKed on its own and frame numbers do not move between runs.
 
-Each capture F gets F.tshark.tsv beside it (/work/shared/corpus/make_oracle.sh).
+Each capture F gets F.tshark.tsv beside it (tests/captures/make_oracle.sh).
 The expected verdicts are in testdata/scenarios/EXPECTED.tsv: verdict,
 rejected_by and role from the EXPECT table below, evidence frame numbers read
 back from each capture with tshark display filters (`--expected` redoes it).
@@ -43,7 +43,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CERTS = os.path.join(HERE, "tls")
-ORACLE = "/work/shared/corpus/make_oracle.sh"
+ORACLE = os.path.join(HERE, "make_oracle.sh")
 
 NS = ["slscn-caller", "slscn-expc", "slscn-expe", "slscn-fw", "slscn-far"]
 CALLER, C_IN, C_OUT, E_IN, E_OUT, FW_IN, FW_OUT, FAR = (

@@ -26,7 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ORACLE = "/work/shared/corpus/make_oracle.sh"
+ORACLE = os.path.join(HERE, "make_oracle.sh")
 NS = ["slsv-a", "slsv-b", "slsv-c"]
 A, B1, B2, BC, C = "10.253.1.1", "10.253.1.2", "10.253.1.3", "10.253.2.1", "10.253.2.2"
 

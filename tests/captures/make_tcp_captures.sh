@@ -15,7 +15,7 @@
 # tcpdump -w records; the kernel decides every SYN, retransmission, FIN and RST.
 #
 # Each capture F gets F.tshark.tsv beside it, written by the corpus oracle
-# script (/work/shared/corpus/make_oracle.sh, or $SL_SHARED/corpus/...) so the
+# script (tests/captures/make_oracle.sh) so the
 # test captures are read the same way as the shared corpus.
 #
 # Needs: iproute2, iptables, tcpdump, tshark, python3 (all Debian 12 packages).
@@ -27,8 +27,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-$ROOT/testdata/tcp}
-SHARED=${SL_SHARED:-$ROOT/../shared}
-ORACLE=$SHARED/corpus/make_oracle.sh
+ORACLE=$(cd "$(dirname "$0")" && pwd)/make_oracle.sh
 PY=${PYTHON:-python3}
 
 NS_A=slcap-a
