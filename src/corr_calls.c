@@ -270,6 +270,8 @@ static void outcome_of_invite(sl_call *c, const sl_transaction *t)
     }
     if (t->final && t->final->f.status_code == 487 && t->cancel)
         decide(c, SL_CALL_CANCELLED, t->final);
+    else if (t->final && (t->final->f.status_code == 401 || t->final->f.status_code == 407))
+        decide(c, SL_CALL_CHALLENGED, t->final); /* a challenge, not a refusal: the retry was not captured */
     else if (t->final)
         decide(c, SL_CALL_REJECTED, t->final);
     else if (t->cancel)

@@ -18,14 +18,47 @@ static bool is_register(const sl_sip_record *r)
 
 /* ---- pass over every message in frame order ------------------------------ */
 
+static bool correlated(const sl_sip_record *r)
+{
+    return r->f.call_id.p && !r->f.malformed;
+}
+
+/* The Call-IDs that requests carry: a response with none of them (its
+ * request, and every other request of its Call-ID, before the capture
+ * started or filtered out) is listed as an orphan, not made a call. */
+static int requests_index(sl_corr_build *b)
+{
+    for (size_t i = 0; i < b->n_recs; i++) {
+        const sl_sip_record *r = b->recs[i];
+        if (!r->f.is_request || !correlated(r) || is_register(r))
+            continue;
+        sl_ckey_reset(&b->key, 'Q');
+        sl_ckey_str(&b->key, r->f.call_id);
+        if (sl_cmap_get(&b->req_map, &b->key) == SL_CALLS_NONE && sl_cmap_put(&b->req_map, &b->key, 1) < 0)
+            return -SL_ENOMEM;
+    }
+    return 0;
+}
+
+static bool orphan_response(sl_corr_build *b, const sl_sip_record *r)
+{
+    if (r->f.is_request || is_register(r))
+        return false;
+    sl_ckey_reset(&b->key, 'Q');
+    sl_ckey_str(&b->key, r->f.call_id);
+    return sl_cmap_get(&b->req_map, &b->key) == SL_CALLS_NONE;
+}
+
 static int place_message(sl_corr_build *b, size_t i)
 {
     const sl_sip_record *r = b->recs[i];
     uint32_t leg = SL_CALLS_NONE, t;
     b->rec_leg[i] = SL_CALLS_NONE;
     b->rec_tx[i] = SL_CALLS_NONE;
-    if (!r->f.call_id.p || r->f.malformed)
+    if (!correlated(r))
         return 0; /* nothing to correlate on; the model still lists it */
+    if (orphan_response(b, r))
+        return sl_corr_push_rec(&b->o->orphan_responses, &b->o->n_orphan_responses, r);
     if (!is_register(r) && sl_corr_leg_of(b, r, &leg) < 0)
         return -SL_ENOMEM;
     b->rec_leg[i] = leg;
@@ -115,7 +148,7 @@ static void build_clear(sl_corr_build *b)
     free(b->leg_call);
     free(b->key.p);
     sl_cmap *maps[] = {&b->leg_map,  &b->tx_map,  &b->ack_map, &b->dlg_map,
-                       &b->join_map, &b->via_map, &b->reg_map};
+                       &b->join_map, &b->via_map, &b->reg_map, &b->req_map};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) // NOLINT(bugprone-sizeof-expression): element count of an array of pointers
         sl_cmap_clear(maps[i]);
 }
@@ -134,7 +167,7 @@ static int maps_reserve(sl_corr_build *b)
 
 static int build_all(sl_corr_build *b)
 {
-    if (order_records(b) < 0 || maps_reserve(b) < 0 || sl_corr_hosts_collect(b) < 0)
+    if (order_records(b) < 0 || maps_reserve(b) < 0 || sl_corr_hosts_collect(b) < 0 || requests_index(b) < 0)
         return -SL_ENOMEM;
     for (size_t i = 0; i < b->n_recs; i++)
         if (place_message(b, i) < 0)
@@ -208,6 +241,7 @@ void sl_calls_free(sl_calls *c)
     free(c->registrations);
     free(c->orphan_conns);
     free(c->ambiguous_conns);
+    free(c->orphan_responses);
     sl_cmap_clear(&cf->host_map);
     free(cf->rec_call);
     free(cf);
@@ -249,6 +283,7 @@ const char *sl_call_outcome_name(sl_call_outcome o)
     case SL_CALL_CANCELLED: return "cancelled";
     case SL_CALL_NO_ANSWER: return "no-answer";
     case SL_CALL_OTHER: return "other";
+    case SL_CALL_CHALLENGED: return "challenged";
     }
     return "?";
 }

@@ -96,6 +96,7 @@ typedef struct sl_corr_build {
     uint32_t *leg_call;         /* per leg root: call */
     sl_ckey key;                /* scratch: each lookup rebuilds it */
     sl_cmap leg_map, tx_map, ack_map, dlg_map, join_map, via_map, reg_map;
+    sl_cmap req_map;            /* Call-IDs some request (not REGISTER) carries */
 } sl_corr_build;
 
 /* ---- small SIP predicates ------------------------------------------------ */

@@ -47,7 +47,7 @@ static const sl_diagnosis *verdict_of_call(const sl_diagnoses *d, size_t ci)
 /* Local names: correlate.c's sl_call_outcome_name would tie this file to it. */
 static const char *outcome_name(sl_call_outcome oc)
 {
-    static const char *const names[] = {"answered", "rejected", "cancelled", "no answer", "other"};
+    static const char *const names[] = {"answered", "rejected", "cancelled", "no answer", "other", "challenged"};
     return (unsigned)oc < sizeof names / sizeof names[0] ? names[oc] : "?";
 }
 
@@ -63,6 +63,8 @@ static void print_call_lines(const sl_report *r, const sl_render_opts *o, FILE *
         fprintf(out, ", %s", outcome_name(call->outcome));
         if (call->final_status)
             fprintf(out, " %d", call->final_status);
+        if (call->outcome == SL_CALL_CHALLENGED)
+            fputs(" (" SL_CALL_CHALLENGED_NOTE ")", out);
         const sl_diagnosis *v = verdict_of_call(r->diagnoses, i);
         if (v) {
             fprintf(out, ", %s%s%s by ", v->healthy ? green(o) : red(o), v->code, off(o));

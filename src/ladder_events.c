@@ -363,9 +363,11 @@ static char *call_title(const sl_call *c)
     char *to = sl_ladder_escape(c->callee.p, c->callee.n);
     char *t = NULL;
     if (from && to) {
-        char status[24] = "", cut[96] = "";
+        char status[64] = "", cut[96] = "";
         if (c->final_status)
             snprintf(status, sizeof status, " %d", c->final_status);
+        if (c->outcome == SL_CALL_CHALLENGED)
+            snprintf(status + strlen(status), sizeof status - strlen(status), " (%s)", SL_CALL_CHALLENGED_NOTE);
         if (c->messages_not_kept)
             snprintf(cut, sizeof cut, " (%zu later messages not kept: --max-call-messages)", c->messages_not_kept);
         t = textf(strlen(from) + strlen(to) + 180, "Call %u: %s -> %s, %s%s%s", c->id, c->caller.p ? from : "?",

@@ -78,7 +78,8 @@ static void put_call(FILE *out, const sl_calls *c, const sl_call *k)
         fputs(")", out);
     }
     if (k->decided_by)
-        fprintf(out, " (frame %llu)", (unsigned long long)k->decided_by->span.last_frame);
+        fprintf(out, " (frame %llu%s%s)", (unsigned long long)k->decided_by->span.last_frame,
+                k->outcome == SL_CALL_CHALLENGED ? "; " : "", k->outcome == SL_CALL_CHALLENGED ? SL_CALL_CHALLENGED_NOTE : "");
     fprintf(out, "  %zu leg%s, %zu msg", k->n_legs, k->n_legs == 1 ? "" : "s", k->n_messages);
     if (k->messages_not_kept)
         fprintf(out, " (+%zu not kept: --max-call-messages)", k->messages_not_kept);
@@ -192,7 +193,17 @@ int sl_render_calls(const sl_report *r, const sl_render_opts *o)
         sl_spool_copy(sp, SL_SPOOL_CALLS, out);
     for (size_t i = 0; i < c->n_calls; i++)
         put_call(out, c, &c->calls[i]);
-    size_t lost = uncorrelated(r);
+    /* Orphan responses are not in a call either, and are listed apart. */
+    size_t lost = uncorrelated(r) - c->n_orphan_responses;
+    if (c->n_orphan_responses)
+        fprintf(out, "Responses without their request (not a call: no request of their Call-ID in the capture): %zu\n",
+                c->n_orphan_responses);
+    for (size_t i = 0; i < c->n_orphan_responses; i++) {
+        const sl_sip_record *s = c->orphan_responses[i];
+        char line[512];
+        sl_sip_record_format_line(s, line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
     if (lost)
         fprintf(out, "Not correlated: %zu message%s (malformed, or no Call-ID/CSeq)\n", lost, lost == 1 ? "" : "s");
     fprintf(out, "Registrations: %zu\n", c->n_registrations);

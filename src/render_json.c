@@ -961,6 +961,7 @@ static const char *outcome_name(sl_call_outcome o)
     case SL_CALL_REJECTED: return "rejected";
     case SL_CALL_CANCELLED: return "cancelled";
     case SL_CALL_NO_ANSWER: return "no_answer";
+    case SL_CALL_CHALLENGED: return "challenged";
     default: return "other";
     }
 }
@@ -1054,6 +1055,19 @@ static bool in_a_call(const void *const *in_calls, size_t n, const void *rec)
     return n && bsearch(&rec, in_calls, n, sizeof *in_calls, ptr_cmp);
 }
 
+/* A message of no call; a response among them is one whose Call-ID no
+ * request carries (as correlate.c lists sl_calls.orphan_responses). */
+static json_t *loose_message_json(jctx *x, const sl_sip_record *r)
+{
+    json_t *msg = message_json(x, r);
+    sl_sip_str cm = r->f.cseq_method;
+    bool reg = cm.p && cm.n == 8 && memcmp(cm.p, "REGISTER", 8) == 0;
+    if (msg && x->r->calls && !r->f.is_request && r->f.call_id.p && !r->f.malformed && !reg)
+        put(x, msg, "note", json_string("response without its request: no request of its Call-ID is in the "
+                                        "capture, so it makes no call"));
+    return msg;
+}
+
 static json_t *loose_messages_json(jctx *x)
 {
     const sl_model *m = x->r->model;
@@ -1062,9 +1076,12 @@ static json_t *loose_messages_json(jctx *x)
     if (records_in_calls(x->r->calls, &in_calls, &n) < 0)
         return NULL;
     json_t *a = json_array();
-    for (size_t i = 0; i < m->n_sip; i++)
-        if (!in_a_call(in_calls, n, m->sip[i]))
-            push(x, a, message_json(x, m->sip[i]));
+    for (size_t i = 0; i < m->n_sip; i++) {
+        const sl_sip_record *r = m->sip[i];
+        if (in_a_call(in_calls, n, r))
+            continue;
+        push(x, a, loose_message_json(x, r));
+    }
     free(in_calls);
     return a;
 }
@@ -1493,7 +1510,7 @@ static bool loose_message_elem(jctx *x, size_t i, json_t **out)
     const sl_sip_record *rec = x->r->model->sip[i];
     if (in_a_call(x->in_calls, x->n_in_calls, rec))
         return false;
-    *out = message_json(x, rec);
+    *out = loose_message_json(x, rec);
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include "sipladder/calls.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
+#include "sipladder/render_json.h"
 #include "sipladder/sip_record.h"
 #include "check_run.h"
 
@@ -294,6 +295,76 @@ START_TEST(max_call_messages_cap)
     ck_assert_ptr_null(strstr(text, "not kept"));
     free(text);
     sl_calls_free(capped);
+    unload(&l);
+}
+END_TEST
+
+/* The capture starts after the INVITE: its 100, 180, 200 (frames 1-3) join
+ * the call of their Call-ID with its ACK and BYE; a 200 to an OPTIONS whose
+ * Call-ID no request carries (frame 7) is listed as an orphan, never a call
+ * "? -> ?", in the calls view, the ladder and JSON (issue 14). */
+START_TEST(orphan_responses_join_their_call_or_stay_orphans)
+{
+    loaded l;
+    load(&l, "SL_SOURCE_ROOT", "testdata/siprefresh/orphan-responses-udp.pcap");
+    ck_assert_uint_eq(l.c->n_calls, 1);
+    const sl_call *k = &l.c->calls[0];
+    ck_assert_uint_eq(k->n_messages, 6);
+    ck_assert_uint_eq(frame_of(k->messages[0]), 1);
+    ck_assert_ptr_nonnull(k->caller.p);
+    ck_assert_ptr_nonnull(k->callee.p);
+    ck_assert_uint_eq(l.c->n_orphan_responses, 1);
+    ck_assert_uint_eq(frame_of(l.c->orphan_responses[0]), 7);
+    ck_assert_int_eq(sl_calls_call_of(l.c, l.c->orphan_responses[0]), -1);
+
+    sl_report rep = {.model = l.m, .calls = l.c};
+    char *text = render_to_string(sl_render_calls, &rep);
+    ck_assert_msg(strstr(text, "Calls: 1\n"), "calls view: %s", text);
+    ck_assert_msg(strstr(text, "Responses without their request (not a call"), "calls view: %s", text);
+    ck_assert_msg(strstr(text, "ping-gone@10.249.1.1"), "calls view: %s", text);
+    ck_assert_ptr_null(strstr(text, "Not correlated"));
+    free(text);
+    text = render_to_string(sl_render_ladder_text, &rep);
+    ck_assert_msg(strstr(text, "Call 1: sip:alice@example.test -> sip:bob@example.test"), "ladder: %s", text);
+    ck_assert_ptr_null(strstr(text, "Call 2"));
+    ck_assert_ptr_null(strstr(text, "? -> ?"));
+    free(text);
+    text = render_to_string(sl_render_json, &rep);
+    const char *loose = strstr(text, "\n  \"messages\": [");
+    ck_assert_msg(loose != NULL, "json: %s", text);
+    ck_assert_msg(strstr(loose, "\"note\": \"response without its request"), "json: %s", loose);
+    ck_assert_msg(strstr(loose, "ping-gone@10.249.1.1"), "json: %s", loose);
+    ck_assert_ptr_null(strstr(text, "\"caller\": null"));
+    free(text);
+    unload(&l);
+}
+END_TEST
+
+/* INVITE -> 407 -> ACK and no retry: challenged, not rejected, in every
+ * view; the challenge answered with credentials then 403 stays rejected. */
+START_TEST(lone_challenge_is_challenged_not_rejected)
+{
+    loaded l;
+    load(&l, "SL_SOURCE_ROOT", "testdata/sipverdicts/invite-407-alone.pcap");
+    ck_assert_uint_eq(l.c->n_calls, 1);
+    ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_CHALLENGED);
+    ck_assert_int_eq(l.c->calls[0].final_status, 407);
+    ck_assert_str_eq(sl_call_outcome_name(SL_CALL_CHALLENGED), "challenged");
+    sl_report rep = {.model = l.m, .calls = l.c};
+    char *text = render_to_string(sl_render_calls, &rep);
+    ck_assert_msg(strstr(text, "challenged 407 (frame 2; the retry is not in the capture)"), "calls: %s", text);
+    ck_assert_ptr_null(strstr(text, "rejected"));
+    free(text);
+    text = render_to_string(sl_render_ladder_text, &rep);
+    ck_assert_msg(strstr(text, "challenged 407 (the retry is not in the capture)"), "ladder: %s", text);
+    free(text);
+    text = render_to_string(sl_render_json, &rep);
+    ck_assert_msg(strstr(text, "\"outcome\": \"challenged\""), "json: %s", text);
+    free(text);
+    unload(&l);
+    load(&l, "SL_SOURCE_ROOT", "testdata/sipverdicts/invite-407-retry-403.pcap");
+    ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_REJECTED);
+    ck_assert_int_eq(l.c->calls[0].final_status, 403);
     unload(&l);
 }
 END_TEST
@@ -819,6 +890,8 @@ static Suite *suite(void)
     tcase_add_test(t, max_call_messages_cap);
     tcase_add_test(t, testdata_register_mra);
     tcase_add_test(t, testdata_two_in_one_segment);
+    tcase_add_test(t, orphan_responses_join_their_call_or_stay_orphans);
+    tcase_add_test(t, lone_challenge_is_challenged_not_rejected);
     tcase_add_test(t, corpus_register_invite_cancel);
     tcase_add_test(t, group_only_is_the_same_grouping);
     tcase_add_test(t, corpus_ipv6_proxy);

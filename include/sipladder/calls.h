@@ -99,6 +99,7 @@ typedef enum {
     SL_CALL_CANCELLED,      /* CANCEL, then 487 */
     SL_CALL_NO_ANSWER,      /* INVITE never got a final response */
     SL_CALL_OTHER,          /* no INVITE seen: OPTIONS, MESSAGE, a mid-call fragment ... */
+    SL_CALL_CHALLENGED,     /* the last initial INVITE got 401/407: the retry with credentials is not in the capture */
 } sl_call_outcome;
 
 typedef struct sl_call {
@@ -144,6 +145,9 @@ typedef struct sl_calls {
     size_t n_orphan_conns;
     uint32_t *ambiguous_conns;      /* those of them with two or more candidate calls (owned) */
     size_t n_ambiguous_conns;
+    const sl_sip_record **orphan_responses; /* responses (not to REGISTER) whose Call-ID no request in the
+                                               capture carries: not a call, in frame order (owned array) */
+    size_t n_orphan_responses;
 } sl_calls;
 
 /* Group the model's SIP messages.  labels (borrowed, may be NULL) are the
@@ -165,5 +169,7 @@ void sl_calls_sort_unique(uint32_t *idx, size_t *n);
 int sl_calls_call_of(const sl_calls *c, const sl_sip_record *r);
 
 const char *sl_call_outcome_name(sl_call_outcome o); /* "answered", "rejected", ... */
+/* What the text views add after the outcome and status ("" for most). */
+#define SL_CALL_CHALLENGED_NOTE "the retry is not in the capture"
 
 #endif
