@@ -950,24 +950,88 @@ static int oversize_reset(sl_dg_ctx *x, int ci, const sl_call *call)
     return 0;
 }
 
-/* A mid-dialog re-INVITE/UPDATE resent with no answer at all, farthest hop first. */
-static const sl_transaction *lost_refresh(const sl_calls *c, const sl_call *call, const sl_leg **on)
+/* TCP's own copies of request r (a SIP UA sends one copy over TCP): the
+ * segments its sender resent whose first copy carried r's bytes, none of
+ * them acknowledged while the bytes before them were (the peer was
+ * answering at the TCP level until then).  How many, at most `max` in out. */
+static size_t tcp_resends(const sl_conn *conn, const sl_sip_record *r, const sl_reasm_retx **out, size_t max)
 {
+    if (!conn || conn->info.transport != SL_TRANSPORT_TCP || r->transport != SL_TRANSPORT_TCP)
+        return 0;
+    size_t n = 0;
+    uint64_t acked = conn->acked[r->dir];
+    for (uint32_t i = 0; i < conn->n_retx[r->dir]; i++) {
+        const sl_reasm_retx *x = &conn->retx[r->dir][i];
+        if (x->first_frame < r->span.first_frame || x->first_frame > r->span.last_frame)
+            continue;
+        if (acked >= x->end || acked < x->start)
+            return 0; /* acknowledged in the end, or the peer's ACKs are not in the capture */
+        if (n < max)
+            out[n] = x;
+        n++;
+    }
+    return n;
+}
+
+/* A refresh lost for good: over UDP resent by the SIP layer, over TCP by
+ * TCP at least twice (a backed-off RTO, not one lost segment). */
+#define REFRESH_MIN_TCP_RESENDS 2
+
+/* A mid-dialog re-INVITE/UPDATE resent with no answer at all, farthest hop
+ * first; *tcp_n: the TCP retransmissions that carried it, when that is how. */
+static const sl_transaction *lost_refresh(const sl_dg_ctx *x, const sl_call *call, const sl_leg **on, size_t *tcp_n)
+{
+    const sl_calls *c = x->calls;
     const sl_transaction *best = NULL;
+    const sl_reasm_retx *none[1];
     for (size_t i = 0; i < call->n_legs; i++) {
         const sl_leg *leg = &c->legs[call->legs[i]];
         for (size_t k = 0; k < leg->n_transactions; k++) {
             const sl_transaction *t = &c->transactions[leg->transactions[k]];
-            if (!t->request || !t->request->f.to_tag.p || t->n_responses || t->request_copies < 2 ||
+            if (!t->request || !t->request->f.to_tag.p || t->n_responses ||
                 !(is_method(t->request, "INVITE") || is_method(t->request, "UPDATE")))
+                continue;
+            size_t n = tcp_resends(conn_of(x->m, t->request->conn_index), t->request, none, 0);
+            if (t->request_copies < 2 && n < REFRESH_MIN_TCP_RESENDS)
                 continue;
             if (!best || leg->hop > (*on)->hop) {
                 best = t;
                 *on = leg;
+                *tcp_n = t->request_copies < 2 ? n : 0;
             }
         }
     }
     return best;
+}
+
+/* The last message of the dialog's leg before r: where the idle spell began. */
+static const sl_sip_record *last_before(const sl_leg *leg, const sl_sip_record *r)
+{
+    const sl_sip_record *last = NULL;
+    for (size_t i = 0; i < leg->n_messages; i++)
+        if (leg->messages[i]->span.last_frame < r->span.first_frame)
+            last = leg->messages[i];
+    return last;
+}
+
+/* The far end's own request after r on another TCP connection that it
+ * opened (it sent the SYN): alive, and reaching r's sender by another path. */
+static const sl_sip_record *far_end_new_conn(const sl_dg_ctx *x, const sl_call *call, const sl_sip_record *r,
+                                             const sl_conn **conn)
+{
+    for (size_t i = 0; i < call->n_messages; i++) {
+        const sl_sip_record *m = call->messages[i];
+        if (!m->f.is_request || m->span.first_frame <= r->span.last_frame || m->conn_index == r->conn_index ||
+            m->transport != SL_TRANSPORT_TCP || !sl_addr_equal(&m->src, &r->dst) || !sl_addr_equal(&m->dst, &r->src))
+            continue;
+        const sl_conn *c = conn_of(x->m, m->conn_index);
+        if (c && c->syn_count && c->syn_frames[0] > r->span.last_frame &&
+            sl_addr_equal(&c->info.addr[SL_DIR_C2S], &r->dst)) {
+            *conn = c;
+            return m;
+        }
+    }
+    return NULL;
 }
 
 /* The same refresh on the other legs (same CSeq method, joined by the call)
@@ -991,11 +1055,65 @@ static int refresh_upstream_evidence(const sl_calls *c, const sl_call *call, con
     return rc;
 }
 
+/* Over TCP: the copies TCP resent, the idle spell before, the new
+ * connection the far end opened after; the summary says what they show. */
+static int refresh_lost_tcp(sl_dg_ctx *x, sl_diagnosis *d, const sl_call *call, const sl_leg *leg,
+                            const sl_sip_record *req, const char *what, const char *from, const char *to,
+                            const sl_sip_record **later, const sl_conn **nc)
+{
+    const sl_reasm_retx *rx[SL_REASM_MAX_RETX];
+    size_t n = tcp_resends(conn_of(x->m, req->conn_index), req, rx, SL_REASM_MAX_RETX);
+    size_t kept = n < SL_REASM_MAX_RETX ? n : SL_REASM_MAX_RETX;
+    int rc = sl_dg_evidence(d, req->span.last_frame);
+    char frames[160] = "";
+    size_t at = 0;
+    for (size_t i = 0; rc == 0 && i < kept; i++) {
+        rc = sl_dg_evidence(d, rx[i]->frame);
+        if (at < sizeof frames)
+            at += (size_t)snprintf(frames + at, sizeof frames - at, "%s%llu", i ? ", " : "",
+                                   (unsigned long long)rx[i]->frame);
+    }
+    if (at >= sizeof frames)
+        snprintf(frames + sizeof frames - 5, 5, "...");
+    const sl_sip_record *prev = last_before(leg, req);
+    char idle[96] = "";
+    if (prev) {
+        snprintf(idle, sizeof idle, " after %.1f s of silence in the dialog (last message: frame %llu)",
+                 sl_time_seconds(req->span.first_ts - prev->span.last_ts), (unsigned long long)prev->span.last_frame);
+        if (rc == 0)
+            rc = sl_dg_evidence(d, prev->span.last_frame);
+    }
+    if (rc == 0)
+        rc = sl_dg_summary(d, "the mid-call %s from %s to %s (frame %llu)%s was retransmitted by TCP %zu times "
+                              "(frames %s) over %.1f s: no ACK and no SIP answer came back",
+                           what, from, to, (unsigned long long)req->span.last_frame, idle, n, frames,
+                           sl_time_seconds(rx[kept - 1]->ts - req->span.last_ts));
+    *later = far_end_new_conn(x, call, req, nc);
+    if (rc == 0 && *later)
+        rc = sl_dg_evidence(d, (*nc)->syn_frames[0]);
+    if (rc == 0 && *later)
+        rc = sl_dg_evidence(d, (*later)->span.last_frame);
+    return rc;
+}
+
+/* The far end opened a new connection after the lost refresh: it is alive. */
+static int far_end_alive_cause(sl_diagnosis *d, const sl_sip_record *req, const sl_sip_record *later,
+                               const sl_conn *nc, const char *to)
+{
+    char method[32];
+    sl_dg_text(later->f.method.p, later->f.method.n, method, sizeof method);
+    return sl_dg_cause(d, "%s is alive: %.1f s later it opened a new TCP connection (conn %u, SYN frame %llu) for "
+                          "its own %s (frame %llu); the old connection's path is what stopped carrying segments",
+                       to, sl_time_seconds(nc->syn_ts[0] - req->span.last_ts), nc->index,
+                       (unsigned long long)nc->syn_frames[0], method, (unsigned long long)later->span.last_frame);
+}
+
 static int refresh_lost(sl_dg_ctx *x, int ci, const sl_call *call)
 {
     const sl_calls *c = x->calls;
     const sl_leg *leg = NULL;
-    const sl_transaction *t = lost_refresh(c, call, &leg);
+    size_t tcp_n = 0;
+    const sl_transaction *t = lost_refresh(x, call, &leg, &tcp_n);
     if (!t)
         return 0;
     const sl_sip_record *req = t->request;
@@ -1003,24 +1121,28 @@ static int refresh_lost(sl_dg_ctx *x, int ci, const sl_call *call)
     if (!d)
         return -SL_ENOMEM;
     sl_dg_reject(x, d, &req->dst, req->dport, SL_ROLE_NETWORK);
-    int rc = 0;
-    const sl_sip_record *last = req;
-    for (size_t i = 0; rc == 0 && i < leg->n_messages; i++)
-        if (copy_of(leg->messages[i], req)) {
-            rc = sl_dg_evidence(d, leg->messages[i]->span.last_frame);
-            last = leg->messages[i];
-        }
-    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32];
+    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32], what[64];
     sl_dg_endpoint(x, &req->src, req->sport, from, sizeof from);
     sl_dg_endpoint(x, &req->dst, req->dport, to, sizeof to);
     sl_dg_text(req->f.method.p, req->f.method.n, method, sizeof method);
-    const sl_conn *conn = conn_of(x->m, req->conn_index);
-    uint64_t tcp_rexmit = conn && conn->info.transport == SL_TRANSPORT_TCP ? conn->retransmissions[req->dir] : 0;
-    if (rc == 0)
-        rc = sl_dg_summary(d, "the mid-call %s (CSeq %u) from %s to %s was sent %u times over %.1f s and never "
-                              "answered%s", method, req->f.cseq, from, to, t->request_copies,
-                           sl_time_seconds(last->span.last_ts - req->span.last_ts),
-                           tcp_rexmit ? " (TCP retransmissions too)" : "");
+    snprintf(what, sizeof what, "%s%s (CSeq %u)", is_method(req, "INVITE") ? "re-" : "", method, req->f.cseq);
+    int rc = 0;
+    const sl_sip_record *later = NULL;
+    const sl_conn *nc = NULL;
+    if (tcp_n) {
+        rc = refresh_lost_tcp(x, d, call, leg, req, what, from, to, &later, &nc);
+    } else {
+        const sl_sip_record *last = req;
+        for (size_t i = 0; rc == 0 && i < leg->n_messages; i++)
+            if (copy_of(leg->messages[i], req)) {
+                rc = sl_dg_evidence(d, leg->messages[i]->span.last_frame);
+                last = leg->messages[i];
+            }
+        if (rc == 0)
+            rc = sl_dg_summary(d, "the mid-call %s (CSeq %u) from %s to %s was sent %u times over %.1f s and never "
+                                  "answered", method, req->f.cseq, from, to, t->request_copies,
+                               sl_time_seconds(last->span.last_ts - req->span.last_ts));
+    }
     if (rc == 0)
         rc = refresh_upstream_evidence(c, call, leg, req, d);
     sl_sip_str se;
@@ -1031,7 +1153,9 @@ static int refresh_lost(sl_dg_ctx *x, int ci, const sl_call *call)
     else if (rc == 0)
         rc = sl_dg_cause(d, "a firewall or NAT dropped the call's idle flow before the session refresh (idle "
                             "timeout shorter than the session timer)");
-    if (rc == 0)
+    if (rc == 0 && later)
+        rc = far_end_alive_cause(d, req, later, nc, to);
+    else if (rc == 0)
         rc = sl_dg_cause(d, "%s went away during the call", to);
     return rc == 0 ? 1 : rc;
 }
@@ -1179,7 +1303,7 @@ int sl_dg_rules_sip(sl_dg_ctx *x)
             rc = rc < 0 ? rc : 0;
             continue;
         }
-        if (call->outcome == SL_CALL_REJECTED && is_challenge(call->final_status))
+        if (call->outcome == SL_CALL_CHALLENGED)
             rc = challenged_call(x, ci, call);
         else if (call->outcome == SL_CALL_REJECTED && call->final_status != 408)
             rc = rejected_call(x, ci, call);
