@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "diagnose_internal.h"
+#include "sipladder/conn_life.h"
 #include "sipladder/status.h"
 #include "sipladder/tls.h"
 #include "sipladder/tls_session.h"
@@ -367,6 +368,133 @@ static bool alert_answers_a_close(const sl_conn *c, const sl_tls_outcome *oc, tl
     return ch->at.frame && ch->at.frame <= lv->frame && lv->ts - ch->at.ts <= RIGHT_AFTER_NS;
 }
 
+/* ------------------------------------------------ handshakes that never finished */
+
+/* The later of two marks. */
+static sl_tls_mark later(sl_tls_mark a, sl_tls_mark b) { return b.frame > a.frame ? b : a; }
+
+/* The last record of side d's handshake flight (TLS 1.3: every encrypted
+ * record counts, since the handshake's end is hidden). */
+static sl_tls_mark last_flight(const sl_tls_session *t, sl_dir d)
+{
+    sl_tls_mark m = later(t->side[d].last_hs, d == SL_DIR_S2C ? t->server_hello : t->client_hello);
+    return t->tls13 ? later(m, t->side[d].last_app) : m;
+}
+
+/* Another connection on which the same client completed a handshake with
+ * the same server address and port: its connection index, or 0. */
+static uint32_t completed_elsewhere(const sl_dg_ctx *x, const sl_conn *c, const bool *completed)
+{
+    for (size_t i = 0; i < x->m->n_conns; i++) {
+        const sl_conn *o = &x->m->conns[i];
+        if (o != c && completed[i] && sl_addr_equal(&o->info.addr[0], &c->info.addr[0]) &&
+            sl_addr_equal(&o->info.addr[1], &c->info.addr[1]) && o->info.port[1] == c->info.port[1])
+            return o->index;
+    }
+    return 0;
+}
+
+/* One side left in the middle of a handshake, within a second of the
+ * other's flight, without a clear alert (TLS 1.3: with its alert
+ * encrypted, if any). */
+static int handshake_aborted(sl_dg_ctx *x, const sl_conn *c, const tls_leave *lv, const bool *completed)
+{
+    const sl_tls_session *t = c->tls;
+    sl_dir s = lv->by, peer = s == SL_DIR_C2S ? SL_DIR_S2C : SL_DIR_C2S;
+    sl_tls_mark flight = last_flight(t, peer);
+    if (!t->server_hello.frame || !flight.frame || flight.frame > lv->frame || lv->ts - flight.ts > RIGHT_AFTER_NS)
+        return 0;
+    sl_diagnosis *d = sl_dg_add(x, "tls.handshake_aborted", -1, c->index);
+    if (!d)
+        return -SL_ENOMEM;
+    sl_dg_reject(x, d, &c->info.addr[s], c->info.port[s], s == SL_DIR_C2S ? SL_ROLE_CLIENT : SL_ROLE_SERVER);
+    char who[SL_ADDR_PORT_STRLEN + 80];
+    sl_dg_endpoint(x, &c->info.addr[s], c->info.port[s], who, sizeof who);
+    /* TLS 1.3: the leaver's own encrypted records before it left. */
+    uint64_t mine = t->tls13 ? t->side[s].app_records : 0;
+    int rc = sl_dg_summary(d, "the %s %s %s the connection during the TLS%s handshake, right after the %s's flight "
+                              "(frame %" PRIu64 ")%s: the handshake never completed", side_word(s), who, lv->how,
+                           t->tls13 ? " 1.3" : "", side_word(peer), flight.frame,
+                           mine == 1 ? ", after one encrypted record of its own" : "");
+    if (rc == 0)
+        rc = sl_dg_evidence(d, t->client_hello.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, flight.frame);
+    if (rc == 0 && mine)
+        rc = sl_dg_evidence(d, t->side[s].first_app.frame);
+    if (rc == 0)
+        rc = sl_dg_evidence(d, lv->frame);
+    if (rc == 0 && t->tls13)
+        rc = sl_dg_cause(d, "TLS 1.3 encrypts the certificates and alerts: the capture cannot show which check "
+                            "failed; the usual one is the %s refusing the %s's certificate (name, issuer, validity)%s",
+                         side_word(s), side_word(peer), mine == 1 ? " and the one record an encrypted alert" : "");
+    uint32_t other = completed_elsewhere(x, c, completed);
+    if (rc == 0 && other)
+        rc = sl_dg_cause(d, "the same client completed a handshake with this server on connection #%u: the certificate "
+                            "is likely not the cause", other);
+    if (rc == 0 && !t->tls13)
+        rc = sl_dg_cause(d, "the %s left without an alert: it gave up on the handshake (an unsupported choice of the %s, "
+                            "a timeout of its own, or a crash)", side_word(s), side_word(peer));
+    return rc;
+}
+
+/* The ClientHello got no ServerHello: the server (or the path) closed or
+ * reset the connection right after it, or nothing came back while the
+ * capture went on. */
+#define NO_HELLO_WAIT_NS (INT64_C(5) * 1000000000)
+
+static int no_server_hello(sl_dg_ctx *x, const sl_conn *c)
+{
+    const sl_tls_session *t = c->tls;
+    tls_leave lv;
+    bool left = first_leave(c, &lv);
+    bool server_left = left && lv.by == SL_DIR_S2C && lv.ts - t->client_hello.ts <= RIGHT_AFTER_NS;
+    sl_time_ns waited = (left ? lv.ts : x->m->capture.last_ts) - t->client_hello.ts;
+    if (!server_left && waited < NO_HELLO_WAIT_NS)
+        return 0;
+    sl_diagnosis *d = sl_dg_add(x, "tls.no_server_hello", -1, c->index);
+    if (!d)
+        return -SL_ENOMEM;
+    char srv[SL_ADDR_PORT_STRLEN + 80];
+    sl_dg_endpoint(x, &c->info.addr[1], c->info.port[1], srv, sizeof srv);
+    bool forged = server_left && lv.frame == c->rst.frame && c->rst.ttl_differs;
+    int rc;
+    if (server_left && !forged) {
+        sl_dg_reject(x, d, &c->info.addr[1], c->info.port[1], SL_ROLE_SERVER);
+        rc = sl_dg_summary(d, "the server %s %s the connection right after the ClientHello, without a ServerHello or "
+                              "an alert", srv, lv.how);
+    } else if (forged) {
+        sl_dg_reject(x, d, &c->info.addr[1], c->info.port[1], SL_ROLE_NETWORK);
+        d->rejected_by.how = "an RST forged in the name of";
+        d->suspect_injected = true;
+        rc = sl_dg_summary(d, "an RST in the name of %s, whose TTL shows another sender, ended the connection right "
+                              "after the ClientHello", srv);
+    } else {
+        /* Its TCP accepted the connection: the host is there, its TLS is not. */
+        sl_dg_reject(x, d, &c->info.addr[1], c->info.port[1], c->synack_count ? SL_ROLE_SERVER : SL_ROLE_NETWORK);
+        rc = sl_dg_summary(d, "%s %s never answered the ClientHello (%.1f s without a ServerHello)", srv,
+                           c->synack_count ? "accepted the TCP connection but" : "", sl_time_seconds(waited));
+    }
+    if (rc == 0)
+        rc = sl_dg_evidence(d, t->client_hello.frame);
+    if (rc == 0 && left)
+        rc = sl_dg_evidence(d, lv.frame);
+    char sni[200] = "";
+    if (t->sni)
+        sl_dg_text(t->sni, strlen(t->sni), sni, sizeof sni);
+    if (rc == 0 && server_left && !forged)
+        rc = sl_dg_cause(d, "the server refuses what the ClientHello offers (TLS versions, cipher suites) or the name "
+                            "it asks for%s%s%s", sni[0] ? " (SNI " : "", sni, sni[0] ? ")" : "");
+    if (rc == 0 && (server_left || forged))
+        rc = sl_dg_cause(d, "a firewall's TLS inspection ended it");
+    if (rc == 0 && !server_left && !forged)
+        rc = sl_dg_cause(d, "the service on port %u does not speak TLS (e.g. SIP over TCP on a TLS port) or hangs",
+                         c->info.port[1]);
+    if (rc == 0 && !server_left && !forged)
+        rc = sl_dg_cause(d, "a middlebox holds the server's answer");
+    return rc;
+}
+
 static int judge(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const bool *completed)
 {
     tls_leave lv;
@@ -393,6 +521,11 @@ static int judge(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const
     }
     if (left_after_handshake(c, oc, &lv) && !accepted_elsewhere(x, c, lv.by, completed))
         return closed_after_handshake(x, c, oc, &lv);
+    if (oc->kind == SL_TLS_OUTCOME_CLOSED && oc->has_side && first_leave(c, &lv) && lv.by == oc->side &&
+        !sl_conn_life_of(c).injected)
+        return handshake_aborted(x, c, &lv, completed);
+    if (oc->kind == SL_TLS_OUTCOME_NO_SERVER_HELLO && c->tls->client_hello.frame)
+        return no_server_hello(x, c);
     return 0;
 }
 

@@ -71,9 +71,10 @@ static const expect CASES[] = {
     {"S:tcp-rst-inject__zeek.pcap", 1, 0, "tcp.reset", 1, "1.2.0.3", 6649, SL_ROLE_NETWORK, true, {2, 3},
      "came before the server's own SYN-ACK", 0, false, NULL},
     /* tshark: f1 SYN to 8442, f2 RST (not signalling in a TLS capture: other traffic); then a
-     * TLS 1.3 connection to 8443 whose client resets it (f15) 30 us after the server's flight (f12). */
-    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 1, 0, "tcp.reset", 2,
-     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {12, 15}, "after the server's data", 0, false, NULL},
+     * TLS 1.3 connection to 8443 whose client (ClientHello f9) resets it (f15) 30 us after the
+     * server's flight (f12): the handshake aborted, its cause encrypted. */
+    {"S:tcp-syn-refused-rst-then-tls-dup-hello-loopback__suricata-verify.pcap", 1, 0, "tls.handshake_aborted", 2,
+     "127.0.0.1", 49954, SL_ROLE_CLIENT, false, {9, 12, 15}, "TLS 1.3 encrypts", 0, false, NULL},
     /* SIP (calls built): tshark: REGISTER f19 -> 401 f20 -> REGISTER with credentials f30 -> 403 f32,
      * again f107/108 -> f121/122 (401 nonce has changed): the registrar refuses the credentials. */
     /* tshark -Y "dns.qry.type==33": 227 SRV queries for _sip._udp.sip.cybercity.dk (first f10, f11,

@@ -133,6 +133,19 @@ def role_server(mode):
         time.sleep(31)
         linger_reset(c)
         time.sleep(1)
+    elif mode == "tls13-wrong":  # TLS 1.3 with a certificate for wrong.test; a good one on 5062
+        threading.Thread(target=serve_tls13, args=(listener(5062), "server"), daemon=True).start()
+        serve_tls13(listener(5061), "wrong", once=True)
+        time.sleep(4)
+    elif mode == "hello-close":  # 5061 closes on the ClientHello; 5062 reads it and says nothing
+        l1, l2 = listener(5061), listener(5062)
+        c, _a = l1.accept()
+        c.recv(4096)
+        c.close()
+        c2, _a = l2.accept()
+        c2.recv(4096)
+        time.sleep(8)
+        c2.close()
     elif mode == "s_server-wrong":  # OpenSSL's own server, which answers an EOF mid-handshake with an alert
         subprocess.run(["openssl", "s_server", "-quiet", "-naccept", "1", "-accept", "%s:5061" % SRV, "-tls1_2",
                         "-cert", os.path.join(CERTS, "wrong.crt"), "-key", os.path.join(CERTS, "wrong.key"),
@@ -199,6 +212,26 @@ def serve_tls(c, cert):
     except (ssl.SSLError, OSError):
         pass
     c.close()
+
+
+def serve_tls13(l, cert, once=False):
+    while True:
+        c, _a = l.accept()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(os.path.join(CERTS, cert + "-full.pem"), os.path.join(CERTS, cert + ".key"))
+        try:
+            t = ctx.wrap_socket(c, server_side=True)
+            req = read_message(t)
+            if req:
+                t.sendall(ok_for(req))
+            while t.recv(4096):
+                pass
+        except (ssl.SSLError, OSError):
+            pass
+        c.close()
+        if once:
+            return
 
 
 def client_ctx():
@@ -335,6 +368,42 @@ def role_client(mode):
         time.sleep(0.3)
         threading.Thread(target=try_connect, args=(5061,), daemon=True).start()
         time.sleep(0.3)
+    elif mode == "tls13-reject":
+        # A verifying TLS 1.3 client (trusts root.crt, wants server.test): it
+        # refuses wrong.test with an encrypted alert and closes; then the same
+        # client completes a handshake with the good server on 5062.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_verify_locations(os.path.join(CERTS, "root.crt"))
+        for port in (5061, 5062):
+            s = socket.create_connection((SRV, port))
+            try:
+                t = ctx.wrap_socket(s, server_hostname="server.test")
+                t.sendall(options(port))
+                read_message(t)
+                time.sleep(0.2)
+                t.close()
+            except ssl.SSLError:
+                s.close()
+            time.sleep(0.8)
+    elif mode == "hello-close":
+        for port, wait in ((5061, 0.5), (5062, 7)):
+            s = socket.create_connection((SRV, port))
+            inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+            obj = client_ctx().wrap_bio(inc, outg, server_hostname="server.test")
+            try:
+                obj.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            s.sendall(outg.read())
+            s.settimeout(wait)
+            try:
+                while s.recv(4096):
+                    pass
+            except OSError:
+                pass
+            s.close()
+            time.sleep(0.5)
     elif mode == "tls-fin-after-certificate":
         fin_after_server_flight()
     elif mode == "tls-close":
@@ -434,6 +503,8 @@ CAPTURES = {
     "tls-close-notify-then-rst": (["tls-close"], "tls-close", []),
     "tls-fin-after-certificate-server-alert": (["s_server-wrong"], "tls-fin-after-certificate", []),
     "tcp-server-idle-reset": (["idle-reset"], "idle-reset", []),
+    "tls13-client-rejects-certificate": (["tls13-wrong"], "tls13-reject", []),
+    "tls-no-server-hello": (["hello-close"], "hello-close", []),
     "tcp-syn-at-capture-end": (["udp"], "syn-at-end",
                                [["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "5061", "-j", "DROP"]]),
 }
