@@ -176,9 +176,12 @@ def role_server(mode):
         time.sleep(3)
 
 
-def tls_server_ctx(cert):
+def tls_server_ctx(cert, tls13=False):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if tls13:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    else:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(os.path.join(CERTS, cert + "-full.pem"), os.path.join(CERTS, cert + ".key"))
     return ctx
 
@@ -201,9 +204,10 @@ def serve_plain_conn(c):
     c.close()
 
 
-def serve_tls(c, cert):
+def serve_tls(c, cert, tls13=False):
+    """Answer one OPTIONS over TLS (1.2, or 1.3 only), then wait for the close."""
     try:
-        t = tls_server_ctx(cert).wrap_socket(c, server_side=True)
+        t = tls_server_ctx(cert, tls13).wrap_socket(c, server_side=True)
         req = read_message(t)
         if req:
             t.sendall(ok_for(req))
@@ -217,19 +221,7 @@ def serve_tls(c, cert):
 def serve_tls13(l, cert, once=False):
     while True:
         c, _a = l.accept()
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-        ctx.load_cert_chain(os.path.join(CERTS, cert + "-full.pem"), os.path.join(CERTS, cert + ".key"))
-        try:
-            t = ctx.wrap_socket(c, server_side=True)
-            req = read_message(t)
-            if req:
-                t.sendall(ok_for(req))
-            while t.recv(4096):
-                pass
-        except (ssl.SSLError, OSError):
-            pass
-        c.close()
+        serve_tls(c, cert, tls13=True)
         if once:
             return
 
