@@ -196,7 +196,7 @@ int sl_render_calls(const sl_report *r, const sl_render_opts *o)
     /* Orphan responses are not in a call either, and are listed apart. */
     size_t lost = uncorrelated(r) - c->n_orphan_responses;
     if (c->n_orphan_responses)
-        fprintf(out, "Responses without their request (not a call: no request of their Call-ID in the capture): %zu\n",
+        fprintf(out, "Responses without their request (not a call: no request of their Call-ID was read from the capture): %zu\n",
                 c->n_orphan_responses);
     for (size_t i = 0; i < c->n_orphan_responses; i++) {
         const sl_sip_record *s = c->orphan_responses[i];

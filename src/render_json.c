@@ -1063,7 +1063,7 @@ static json_t *loose_message_json(jctx *x, const sl_sip_record *r)
     sl_sip_str cm = r->f.cseq_method;
     bool reg = cm.p && cm.n == 8 && memcmp(cm.p, "REGISTER", 8) == 0;
     if (msg && x->r->calls && !r->f.is_request && r->f.call_id.p && !r->f.malformed && !reg)
-        put(x, msg, "note", json_string("response without its request: no request of its Call-ID is in the "
+        put(x, msg, "note", json_string("response without its request: no request of its Call-ID was read from the "
                                         "capture, so it makes no call"));
     return msg;
 }
