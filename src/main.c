@@ -21,6 +21,9 @@
 #include "sipladder/status.h"
 #include "sipladder/tls_session.h"
 #include "sipladder/x509_info.h"
+#include "sipladder/registry.h"
+
+#include "cli_table.h"
 
 #ifndef SIPLADDER_VERSION
 #define SIPLADDER_VERSION "unknown"
@@ -39,6 +42,7 @@ enum exit_code {
 
 typedef struct cli {
     const struct command *command;
+    sl_cmd cmd;
     const char **files;
     size_t n_files;
     const char *output;
@@ -58,25 +62,26 @@ typedef struct cli {
 
 typedef int (*render_fn)(const sl_report *r, const sl_render_opts *o);
 
-/* A view, and what it needs beyond the model. */
+/* A view, and what it needs beyond the model; names and options are in
+ * cli_table.c. */
 static const struct command {
-    const char *name;
     render_fn render;
     bool needs_calls;     /* correlation (calls.h) */
     bool needs_diagnoses; /* diagnosis (diagnose.h) */
-} commands[] = {
-    {"summary", sl_render_summary, true, true},
-    {"messages", sl_render_messages, false, false},
-    {"tls", sl_render_tls, false, false},
-    {"calls", sl_render_calls, true, false},
-    {"diagnose", sl_render_diagnosis, true, true},
-    {"ladder", sl_render_ladder, true, true},
-    {"json", sl_render_json, true, true},
+} commands[SL_CMD_COUNT] = {
+    [SL_CMD_SUMMARY] = {sl_render_summary, true, true},
+    [SL_CMD_MESSAGES] = {sl_render_messages, false, false},
+    [SL_CMD_TLS] = {sl_render_tls, false, false},
+    [SL_CMD_CALLS] = {sl_render_calls, true, false},
+    [SL_CMD_DIAGNOSE] = {sl_render_diagnosis, true, true},
+    [SL_CMD_LADDER] = {sl_render_ladder, true, true},
+    [SL_CMD_JSON] = {sl_render_json, true, true},
 };
 
 static void usage(FILE *out)
 {
     fputs("Usage: sipladder [COMMAND] [OPTIONS] CAPTURE...\n"
+          "The command comes first (a capture named like one is ./NAME).\n"
           "Find which side rejected a SIP call, and why, in pcap/pcapng captures.\n"
           "\n"
           "Commands:\n"
@@ -96,14 +101,18 @@ static void usage(FILE *out)
           "  -o, --output FILE    write to FILE instead of standard output\n"
           "      --decode PORT=PROTO  dissect TCP/UDP PORT as PROTO (like Decode As)\n"
           "      --name ADDR[:PORT]=LABEL  call an address (and port) LABEL\n"
-          "      --color[=WHEN]   auto (default), always or never; NO_COLOR disables auto\n"
+          "      --color[=WHEN], --colour[=WHEN]  auto (default), always or never;\n"
+          "                       auto colours a terminal unless NO_COLOR is set or TERM=dumb\n"
           "      --expect-name NAME  the identity TLS peers must present (SAN/CN check)\n"
           "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
           "                       at the packet time, and say why one fails\n"
+          "                       (these three: summary, tls, diagnose, ladder, json)\n"
           "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
           "      --all-traffic    diagnose every connection, not only SIP/TLS signalling\n"
-          "                       (by default the rest is one 'other traffic' line)\n"
-          "      --format FORMAT  output form of the view (json: json or jsonl)\n"
+          "                       (by default the rest is one 'other traffic' line;\n"
+          "                       summary, diagnose, ladder, json)\n"
+          "      --format FORMAT  output form of the view: text; ladder: text or mermaid;\n"
+          "                       json: json or jsonl\n"
           "      --call ID        ladder: only call ID (its number, or a Call-ID)\n"
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
@@ -125,6 +134,8 @@ static void usage(FILE *out)
           "                       eighth of it on, calls that ended are written early\n"
           "  -h, --help           this help\n"
           "  -V, --version        version\n"
+          "An option the command does not take is an error; numbers out of their\n"
+          "range too.\n"
           "\n"
           "Exit status:\n"
           "  0  success\n"
@@ -147,24 +158,36 @@ __attribute__((format(printf, 1, 2))) static int fail_usage(const char *fmt, ...
     return EXIT_USAGE;
 }
 
-static int parse_size(const char *text, size_t *out)
+/* "tls, sip, dns or ws": the dissectors --decode can name. */
+static void protocol_names(char *buf, size_t len)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *text == '\0' || *text == '-' || *end != '\0' || v == 0 || v > (1ull << 40))
-        return -1;
-    *out = (size_t)v;
-    return 0;
+    const sl_registry *reg = sl_registry_builtin();
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < reg->n && used < len; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == reg->n ? " or " : ", ";
+        int w = snprintf(buf + used, len - used, "%s%s", sep, reg->list[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
 }
 
+/* PORT=PROTO: a port from 1 to 65535 and a dissector of the registry,
+ * each error naming what is accepted. */
 static int parse_decode(cli *c, const char *spec)
 {
     const char *eq = strchr(spec, '=');
-    char *end;
-    long port = eq ? strtol(spec, &end, 10) : 0;
-    if (!eq || end != eq || port < 1 || port > 65535 || eq[1] == '\0')
-        return fail_usage("--decode wants PORT=PROTO, e.g. 7003=tls, not '%s'", spec);
+    char protos[128];
+    protocol_names(protos, sizeof protos);
+    size_t digits = strspn(spec, "0123456789");
+    if (!eq || digits == 0 || spec + digits != eq)
+        return fail_usage("--decode wants PORT=PROTO (PROTO: %s), e.g. 7003=tls, not '%s'", protos, spec);
+    unsigned long port = digits > 6 ? 1000000 : strtoul(spec, NULL, 10);
+    if (port < 1 || port > 65535)
+        return fail_usage("--decode: port %.*s is out of range (1-65535) in '%s'", (int)digits, spec, spec);
+    if (!sl_registry_find(sl_registry_builtin(), eq + 1))
+        return fail_usage("--decode: no protocol '%s' (PROTO: %s) in '%s'", eq + 1, protos, spec);
     if (c->n_decode == MAX_DECODE)
         return fail_usage("too many --decode options (at most 64): '%s'", spec);
     c->decode[c->n_decode].port = (uint16_t)port;
@@ -183,17 +206,21 @@ static int add_file(cli *c, const char *name)
     return 0;
 }
 
-enum long_only {
-    OPT_DECODE = 256, OPT_NAME, OPT_COLOR, OPT_MAX_FLOWS, OPT_MAX_TCP, OPT_MAX_SIP, OPT_MAX_TLS, OPT_MAX_FRAG,
-    OPT_EXPECT_NAME, OPT_CA_FILE, OPT_CA_PATH, OPT_EXPORT_CERTS, OPT_FORMAT, OPT_THREADS,
-    OPT_MAX_CERTS, OPT_MAX_CALL_MSGS, OPT_MAX_CONNS, OPT_MAX_SIP_MEMORY,
-    OPT_CALL, OPT_PORTS, OPT_ASCII, OPT_WIDTH, OPT_ALL_TRAFFIC,
-};
-
-static int parse_limit(const char *arg, size_t *field, const char *option)
+/* A numeric option's value within its range in cli_table.c. */
+static int parse_number(int key, const char *arg, uint64_t *out)
 {
-    if (parse_size(arg, field) < 0)
-        return fail_usage("%s wants a positive number, not '%s'", option, arg);
+    char msg[256];
+    if (sl_cli_parse_number(sl_cli_option_by_key(key), arg, out, msg, sizeof msg) < 0)
+        return fail_usage("%s", msg);
+    return 0;
+}
+
+static int parse_limit(int key, const char *arg, size_t *field)
+{
+    uint64_t v;
+    if (parse_number(key, arg, &v) != 0)
+        return EXIT_USAGE;
+    *field = (size_t)v;
     return 0;
 }
 
@@ -205,12 +232,12 @@ static int parse_option(cli *c, int opt, const char *arg)
     case 'o': c->output = arg; return 0;
     case 'q': c->quiet = true; return 0;
     case 'v': c->verbose++; return 0;
-    case OPT_DECODE: return parse_decode(c, arg);
-    case OPT_NAME:
+    case SL_OPT_DECODE: return parse_decode(c, arg);
+    case SL_OPT_NAME:
         if (sl_labels_add(&c->labels, arg) < 0)
             return fail_usage("--name wants ADDR[:PORT]=LABEL (IPv6 as [ADDR]:PORT), not '%s'", arg);
         return 0;
-    case OPT_COLOR:
+    case SL_OPT_COLOR:
         if (!arg || strcmp(arg, "always") == 0)
             c->color = 1;
         else if (strcmp(arg, "never") == 0)
@@ -220,80 +247,128 @@ static int parse_option(cli *c, int opt, const char *arg)
         else
             return fail_usage("--color wants auto, always or never, not '%s'", arg);
         return 0;
-    case OPT_EXPECT_NAME: c->cfg.tls.expect_name = arg; return 0;
-    case OPT_ALL_TRAFFIC: c->all_traffic = true; return 0;
-    case OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
-    case OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
-    case OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
-    case OPT_CALL: c->ladder.call = arg; return 0;
-    case OPT_PORTS: c->ladder.ports = true; return 0;
-    case OPT_ASCII: c->ladder.ascii = true; return 0;
-    case OPT_WIDTH: {
-        size_t w;
-        if (parse_size(arg, &w) < 0 || w > 4096)
-            return fail_usage("--width wants a number from 1 to 4096, not '%s'", arg);
+    case SL_OPT_EXPECT_NAME: c->cfg.tls.expect_name = arg; return 0;
+    case SL_OPT_ALL_TRAFFIC: c->all_traffic = true; return 0;
+    case SL_OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
+    case SL_OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
+    case SL_OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
+    case SL_OPT_CALL: c->ladder.call = arg; return 0;
+    case SL_OPT_PORTS: c->ladder.ports = true; return 0;
+    case SL_OPT_ASCII: c->ladder.ascii = true; return 0;
+    case SL_OPT_WIDTH: {
+        uint64_t w;
+        if (parse_number(opt, arg, &w) != 0)
+            return EXIT_USAGE;
         c->ladder.width = (int)w;
         return 0;
     }
-    case OPT_FORMAT: c->format = arg; return 0;
-    case OPT_THREADS: {
-        size_t t;
-        if (parse_size(arg, &t) < 0 || t < 1 || t > 2)
-            return fail_usage("--threads wants 1 or 2, not '%s'", arg);
+    case SL_OPT_FORMAT: c->format = arg; return 0;
+    case SL_OPT_THREADS: {
+        uint64_t t;
+        if (parse_number(opt, arg, &t) != 0)
+            return EXIT_USAGE;
         c->threads = (unsigned)t;
         return 0;
     }
-    case OPT_MAX_FLOWS: return parse_limit(arg, &l->max_flows, "--max-flows");
-    case OPT_MAX_TCP: return parse_limit(arg, &l->max_tcp_buffer, "--max-tcp-buffer");
-    case OPT_MAX_SIP: return parse_limit(arg, &l->max_sip_message, "--max-sip-message");
-    case OPT_MAX_TLS: return parse_limit(arg, &l->max_tls_handshake, "--max-tls-handshake");
-    case OPT_MAX_FRAG: return parse_limit(arg, &l->max_ip_fragments, "--max-fragments");
-    case OPT_MAX_CERTS: return parse_limit(arg, &l->max_certs_per_chain, "--max-certs");
-    case OPT_MAX_CALL_MSGS: return parse_limit(arg, &l->max_messages_per_call, "--max-call-messages");
-    case OPT_MAX_CONNS: return parse_limit(arg, &l->max_conns_kept, "--max-connections");
-    case OPT_MAX_SIP_MEMORY:
-        if (parse_limit(arg, &l->max_sip_memory, "--max-sip-memory") != 0)
+    case SL_OPT_MAX_FLOWS: return parse_limit(opt, arg, &l->max_flows);
+    case SL_OPT_MAX_TCP: return parse_limit(opt, arg, &l->max_tcp_buffer);
+    case SL_OPT_MAX_SIP: return parse_limit(opt, arg, &l->max_sip_message);
+    case SL_OPT_MAX_TLS: return parse_limit(opt, arg, &l->max_tls_handshake);
+    case SL_OPT_MAX_FRAG: return parse_limit(opt, arg, &l->max_ip_fragments);
+    case SL_OPT_MAX_CERTS: return parse_limit(opt, arg, &l->max_certs_per_chain);
+    case SL_OPT_MAX_CALL_MSGS: return parse_limit(opt, arg, &l->max_messages_per_call);
+    case SL_OPT_MAX_CONNS: return parse_limit(opt, arg, &l->max_conns_kept);
+    case SL_OPT_MAX_SIP_MEMORY: /* in MB, range in cli_table.c */
+        if (parse_limit(opt, arg, &l->max_sip_memory) != 0)
             return EXIT_USAGE;
-        if (l->max_sip_memory > ((size_t)1 << 20))
-            return fail_usage("--max-sip-memory is in MB and at most 1048576, not '%s'", arg);
         l->max_sip_memory <<= 20;
         return 0;
     default: return fail_usage("%s", "unknown option");
     }
 }
 
+/* getopt's tables made from cli_table.c's: one option list for both. */
+#define MAX_OPTIONS 128
+typedef struct getopt_tables {
+    struct option longopts[MAX_OPTIONS + 1];
+    char shortopts[2 + 3 * MAX_OPTIONS];
+} getopt_tables;
+
+static int make_getopt_tables(getopt_tables *t)
+{
+    if (sl_cli_n_options > MAX_OPTIONS)
+        return -1;
+    size_t s = 0;
+    t->shortopts[s++] = ':'; /* a missing value is ':', not '?' */
+    for (size_t i = 0; i < sl_cli_n_options; i++) {
+        const sl_cli_option *o = &sl_cli_options[i];
+        t->longopts[i] = (struct option){o->name, o->has_arg, NULL, o->key};
+        if (o->key < 256) {
+            t->shortopts[s++] = (char)o->key;
+            if (o->has_arg != no_argument)
+                t->shortopts[s++] = ':';
+            if (o->has_arg == optional_argument)
+                t->shortopts[s++] = ':';
+        }
+    }
+    t->longopts[sl_cli_n_options] = (struct option){NULL, 0, NULL, 0};
+    t->shortopts[s] = '\0';
+    return 0;
+}
+
+/* The options given, each once, as spelt ("--ports", "-r"): checked
+ * against the command once it is known (it may come after them). */
+typedef struct options_seen {
+    int keys[MAX_OPTIONS];
+    char spelt[MAX_OPTIONS][40];
+    const char *spelt_ptr[MAX_OPTIONS];
+    size_t n;
+} options_seen;
+
+static void note_option(options_seen *seen, int key, int longindex)
+{
+    for (size_t i = 0; i < seen->n; i++)
+        if (seen->keys[i] == key)
+            return;
+    if (seen->n == MAX_OPTIONS)
+        return;
+    if (longindex >= 0)
+        snprintf(seen->spelt[seen->n], sizeof seen->spelt[0], "--%s", sl_cli_options[longindex].name);
+    else
+        snprintf(seen->spelt[seen->n], sizeof seen->spelt[0], "-%c", key);
+    seen->spelt_ptr[seen->n] = seen->spelt[seen->n];
+    seen->keys[seen->n++] = key;
+}
+
+/* The words after the options: the command, then the captures; then
+ * whether the command takes every option given, and its --format. */
+static int parse_positionals(cli *c, char **words, size_t n, const options_seen *seen)
+{
+    char msg[512];
+    size_t first_file;
+    if (sl_cli_pick_command(words, n, &c->cmd, &first_file, msg, sizeof msg) < 0)
+        return fail_usage("%s", msg);
+    c->command = &commands[c->cmd];
+    if (sl_cli_check_options(c->cmd, seen->keys, seen->spelt_ptr, seen->n, msg, sizeof msg) < 0)
+        return fail_usage("%s", msg);
+    if (c->format && sl_cli_check_format(c->cmd, c->format, msg, sizeof msg) < 0)
+        return fail_usage("%s", msg);
+    for (size_t i = first_file; i < n; i++)
+        if (add_file(c, words[i]) != 0)
+            return EXIT_INTERNAL;
+    return 0;
+}
+
 /* 0 to go on, or an exit code (-1 for a clean exit after --help/--version). */
 static int parse_cli(cli *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
-        {"read", required_argument, NULL, 'r'},    {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
-        {"decode", required_argument, NULL, OPT_DECODE}, {"name", required_argument, NULL, OPT_NAME},
-        {"color", optional_argument, NULL, OPT_COLOR},   {"colour", optional_argument, NULL, OPT_COLOR},
-        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-        {"max-tcp-buffer", required_argument, NULL, OPT_MAX_TCP},
-        {"max-sip-message", required_argument, NULL, OPT_MAX_SIP},
-        {"max-tls-handshake", required_argument, NULL, OPT_MAX_TLS},
-        {"max-fragments", required_argument, NULL, OPT_MAX_FRAG},
-        {"max-certs", required_argument, NULL, OPT_MAX_CERTS},
-        {"max-call-messages", required_argument, NULL, OPT_MAX_CALL_MSGS},
-        {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
-        {"max-sip-memory", required_argument, NULL, OPT_MAX_SIP_MEMORY},
-        {"expect-name", required_argument, NULL, OPT_EXPECT_NAME},
-        {"ca-file", required_argument, NULL, OPT_CA_FILE},
-        {"all-traffic", no_argument, NULL, OPT_ALL_TRAFFIC},
-        {"ca-path", required_argument, NULL, OPT_CA_PATH},
-        {"export-certs", required_argument, NULL, OPT_EXPORT_CERTS},
-        {"call", required_argument, NULL, OPT_CALL},   {"ports", no_argument, NULL, OPT_PORTS},
-        {"ascii", no_argument, NULL, OPT_ASCII},       {"width", required_argument, NULL, OPT_WIDTH},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
+    getopt_tables g;
+    if (make_getopt_tables(&g) < 0)
+        return EXIT_INTERNAL;
+    options_seen seen = {.n = 0};
+    int opt, longindex = -1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hVr:o:qv", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, &longindex)) != -1) {
         int rc;
         switch (opt) {
         case 'h': usage(stdout); return -1;
@@ -301,30 +376,17 @@ static int parse_cli(cli *c, int argc, char **argv)
         case '?': return fail_usage("unknown option '%s'", argv[optind - 1]);
         case ':': return fail_usage("option '%s' needs a value", argv[optind - 1]);
         default:
+            note_option(&seen, opt, longindex);
             if ((rc = parse_option(c, opt, optarg)) != 0)
                 return rc;
         }
+        longindex = -1;
     }
-    int i = optind;
-    c->command = &commands[0];
-    for (size_t k = 0; i < argc && k < sizeof commands / sizeof *commands; k++) {
-        if (strcmp(argv[i], commands[k].name) == 0) {
-            c->command = &commands[k];
-            i++;
-            break;
-        }
-    }
-    for (; i < argc; i++)
-        if (add_file(c, argv[i]) != 0)
-            return EXIT_INTERNAL;
+    int rc = parse_positionals(c, argv + optind, (size_t)(argc - optind), &seen);
+    if (rc != 0)
+        return rc;
     if (c->n_files == 0)
         return fail_usage("%s", "no capture file given");
-    if (c->command->render == sl_render_ladder && c->format && strcmp(c->format, "text") != 0 &&
-        strcmp(c->format, "mermaid") != 0)
-        return fail_usage("ladder: --format wants text or mermaid, not '%s'", c->format);
-    if (c->command->render == sl_render_json && c->format && strcmp(c->format, "json") != 0 &&
-        strcmp(c->format, "jsonl") != 0)
-        return fail_usage("json: --format wants json or jsonl, not '%s'", c->format);
     return 0;
 }
 
@@ -386,8 +448,13 @@ static bool want_color(const cli *c, FILE *out)
 {
     if (c->color >= 0)
         return c->color == 1;
+    /* auto: a terminal that draws colour; not NO_COLOR (no-color.org: set and
+     * not empty), not TERM=dumb (as ls and git). */
     const char *no = getenv("NO_COLOR");
-    return out == stdout && isatty(STDOUT_FILENO) && !(no && *no); /* out NULL: a file named by -o */
+    const char *term = getenv("TERM");
+    if ((no && *no) || (term && strcmp(term, "dumb") == 0))
+        return false;
+    return out == stdout && isatty(STDOUT_FILENO); /* out NULL: a file named by -o */
 }
 
 /* Calls written as they end (call_stream.h) unless no temporary file can
