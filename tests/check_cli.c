@@ -1,12 +1,16 @@
 /* check_cli.c - the command line: documented exit codes and clear messages
  * for bad options and unreadable or damaged captures. */
 #include <check.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check_run.h"
+#include "cli_table.h"
 
 typedef struct result {
     int status;
@@ -191,6 +195,420 @@ START_TEST(several_files_are_one_capture)
 }
 END_TEST
 
+/* ---- issue 15 item 4: a command line that never guesses ----
+ * Each error path with its exact stderr and exit status 2; the colour rules
+ * on a real terminal (a pty); every option of cli_table.c in --help and in
+ * the man page's OPTIONS, and nothing there that the table lacks. */
+
+#define CAP "testdata/tcp/normal-exchange.pcap"
+#define TRY "Try 'sipladder --help'.\n"
+
+static void expect_usage(const char *const *args, const char *line)
+{
+    run(&r, args);
+    char want[1024];
+    snprintf(want, sizeof want, "sipladder: %s\n" TRY, line);
+    ck_assert_msg(r.status == 2, "%s ...: exit %d, stderr %s", args[0], r.status, r.err);
+    ck_assert_str_eq(r.err, want);
+    ck_assert_str_eq(r.out, "");
+}
+
+#define EXPECT_USAGE(line, ...)                                                                                \
+    do {                                                                                                       \
+        const char *const args_[] = {__VA_ARGS__, NULL};                                                      \
+        expect_usage(args_, line);                                                                             \
+    } while (0)
+
+START_TEST(unknown_and_misplaced_commands_are_named)
+{
+    EXPECT_USAGE("unknown command 'diagnos' (did you mean 'diagnose'?)", "diagnos", CAP);
+    EXPECT_USAGE("unknown command 'lader' (did you mean 'ladder'?)", "lader", "--ports", CAP);
+    EXPECT_USAGE("unknown command 'help' (did you mean '--help'?)", "help");
+    EXPECT_USAGE("unknown command 'frobnicate', and no file by that name (commands: summary, messages, tls, calls, "
+                 "diagnose, ladder and json)",
+                 "frobnicate", CAP);
+    EXPECT_USAGE("'diagnose' must come first: sipladder diagnose [OPTIONS] CAPTURE... (a capture named so is "
+                 "./diagnose)",
+                 CAP, "diagnose");
+    EXPECT_USAGE("'json' must come first: sipladder json [OPTIONS] CAPTURE... (a capture named so is ./json)", "-q",
+                 CAP, "json", "--format", "jsonl");
+    EXPECT_USAGE("no file 'diagnos'; for the command 'diagnose', it must come first: sipladder diagnose [OPTIONS] "
+                 "CAPTURE...",
+                 CAP, "diagnos");
+    EXPECT_USAGE("one command only: 'ladder' and 'json' (a capture named so is ./json)", "ladder", CAP, "json");
+    /* A path is a file, missing or not: exit 3 names it. */
+    RUN(&r, "testdata/diagnos");
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_ptr_nonnull(strstr(r.err, "testdata/diagnos"));
+}
+END_TEST
+
+/* A capture file named like a word: a file when it exists and is not a
+ * command's name; a command's name is always the command (./NAME reads
+ * the file). */
+START_TEST(a_capture_named_like_a_command)
+{
+    const char *root = getenv("SL_SOURCE_ROOT");
+    char dir[] = "/tmp/check_cli_dirXXXXXX", cap[4096], a[4200], b[4200];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cap, sizeof cap, "%s/" CAP, root);
+    snprintf(a, sizeof a, "%s/mycapture", dir);
+    snprintf(b, sizeof b, "%s/diagnose", dir);
+    ck_assert_int_eq(symlink(cap, a), 0);
+    ck_assert_int_eq(symlink(cap, b), 0);
+    setenv("SL_SOURCE_ROOT", dir, 1); /* run() works in dir; this test's process only (Check forks) */
+    RUN(&r, "-q", "mycapture");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "frames: 21"));
+    RUN(&r, "-q", "./diagnose");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "frames: 21"));
+    RUN(&r, "calls", "-q", "./diagnose");
+    ck_assert_int_eq(r.status, 0);
+    RUN(&r, "diagnose");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.err, "sipladder: no capture file given\n" TRY);
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(an_option_the_command_does_not_take_is_an_error)
+{
+    EXPECT_USAGE("summary: --format is text, not 'mermaid' (ladder writes mermaid)", "summary", "--format",
+                 "mermaid", CAP);
+    EXPECT_USAGE("diagnose: --format is text, not 'json' (json writes json)", "diagnose", "--format", "json", CAP);
+    EXPECT_USAGE("ladder: --format is text or mermaid, not 'jsonl' (json writes jsonl)", "--format=jsonl", "ladder",
+                 CAP);
+    EXPECT_USAGE("json: --format is json or jsonl, not 'xml'", "json", "--format", "xml", CAP);
+    EXPECT_USAGE("--ports is an option of ladder, not of summary", "--ports", CAP);
+    EXPECT_USAGE("--ascii is an option of ladder, not of json", "json", CAP, "--ascii");
+    EXPECT_USAGE("--all-traffic is an option of summary, diagnose, ladder and json, not of messages", "messages",
+                 "--all-traffic", CAP);
+    EXPECT_USAGE("--expect-name is an option of summary, tls, diagnose, ladder and json, not of calls", "calls",
+                 "--expect-name", "sip.example.com", CAP);
+    /* What each takes still works, wherever the option stands. */
+    RUN(&r, "-q", "--ports", "ladder", "--ascii", CAP);
+    ck_assert_int_eq(r.status, 0);
+    RUN(&r, "summary", "-q", "--format", "text", CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "frames: 21"));
+    RUN(&r, "messages", "-q", "--colour=never", "--name", "10.0.0.1=a", CAP);
+    ck_assert_int_eq(r.status, 0);
+}
+END_TEST
+
+START_TEST(decode_names_the_ports_and_protocols_it_takes)
+{
+    EXPECT_USAGE("--decode: no protocol 'foo' (PROTO: tls, sip, dns or ws) in '7003=foo'", "--decode", "7003=foo",
+                 CAP);
+    EXPECT_USAGE("--decode: port 99999 is out of range (1-65535) in '99999=sip'", "--decode", "99999=sip", CAP);
+    EXPECT_USAGE("--decode: port 0 is out of range (1-65535) in '0=sip'", "--decode", "0=sip", CAP);
+    EXPECT_USAGE("--decode: port 99999999999999999999 is out of range (1-65535) in '99999999999999999999=sip'",
+                 "--decode", "99999999999999999999=sip", CAP);
+    EXPECT_USAGE("--decode wants PORT=PROTO (PROTO: tls, sip, dns or ws), e.g. 7003=tls, not 'sip=5060'",
+                 "--decode", "sip=5060", CAP);
+    EXPECT_USAGE("--decode wants PORT=PROTO (PROTO: tls, sip, dns or ws), e.g. 7003=tls, not '-5=sip'",
+                 "--decode=-5=sip", CAP);
+    RUN(&r, "-q", "--decode", "7003=tls", CAP);
+    ck_assert_int_eq(r.status, 0);
+}
+END_TEST
+
+/* The first command that takes o. */
+static const char *command_taking(const sl_cli_option *o)
+{
+    for (int c = 0; c < SL_CMD_COUNT; c++)
+        if (o->commands & SL_CMD_BIT(c))
+            return sl_cli_command_name((sl_cmd)c);
+    return NULL;
+}
+
+/* Every numeric option of the table, below and above its range and not a
+ * number: one line naming the option and the range. */
+START_TEST(every_number_is_checked_against_its_range)
+{
+    size_t numbers = 0;
+    for (size_t i = 0; i < sl_cli_n_options; i++) {
+        const sl_cli_option *o = &sl_cli_options[i];
+        if (o->max == 0)
+            continue;
+        numbers++;
+        char above[32], below[32], opt[64], range[96], line[256];
+        snprintf(above, sizeof above, "%llu", (unsigned long long)o->max + 1);
+        snprintf(below, sizeof below, "%lld", (long long)o->min - 1);
+        snprintf(opt, sizeof opt, "--%s", o->name);
+        if (o->max == o->min + 1)
+            snprintf(range, sizeof range, "%llu or %llu", (unsigned long long)o->min, (unsigned long long)o->max);
+        else
+            snprintf(range, sizeof range, "a number from %llu to %llu", (unsigned long long)o->min,
+                     (unsigned long long)o->max);
+        const char *values[] = {above, below, "12abc", "", " 7", "+7"};
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            snprintf(line, sizeof line, "%s wants %s, not '%s'", opt, range, values[v]);
+            const char *args[] = {command_taking(o), opt, values[v], CAP, NULL};
+            expect_usage(args, line);
+        }
+    }
+    ck_assert_uint_ge(numbers, 11);
+}
+END_TEST
+
+/* Run sipladder with standard output on a terminal (a pty) and `term`,
+ * `no_color` in its environment (NULL: unset). */
+static void run_on_tty(const char *term, const char *no_color, const char *const *args)
+{
+    const char *bin = getenv("SIPLADDER");
+    const char *root = getenv("SL_SOURCE_ROOT");
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+    const char *slave_name = ptsname(master);
+    ck_assert_ptr_nonnull(slave_name);
+    int slave = open(slave_name, O_RDWR | O_NOCTTY);
+    ck_assert(slave >= 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        const char *argv[32] = {bin};
+        size_t n = 1;
+        for (; args[n - 1] && n < 31; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(slave, 1);
+        dup2(devnull, 2);
+        close(master);
+        if (term)
+            setenv("TERM", term, 1);
+        else
+            unsetenv("TERM");
+        if (no_color)
+            setenv("NO_COLOR", no_color, 1);
+        else
+            unsetenv("NO_COLOR");
+        if (chdir(root) != 0)
+            _exit(126);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(slave);
+    size_t got = 0;
+    for (;;) { /* until the child's end of the pty is closed (EIO) */
+        ssize_t k = read(master, r.out + got, sizeof r.out - 1 - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        if (got == sizeof r.out - 1)
+            break;
+    }
+    r.out[got] = '\0';
+    int st;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    close(master);
+}
+
+static bool coloured(void) { return strstr(r.out, "\033[") != NULL; }
+
+START_TEST(colour_on_a_terminal_follows_term_and_no_color)
+{
+    const char *cap = "testdata/tcp/refused-closed-port.pcap";
+    const char *auto_args[] = {"summary", "-q", cap, NULL};
+    run_on_tty("xterm", NULL, auto_args);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(coloured(), "a terminal gets colour: %s", r.out);
+    run_on_tty("dumb", NULL, auto_args);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(!coloured(), "TERM=dumb gets no colour");
+    ck_assert_ptr_nonnull(strstr(r.out, "refused: RST from server"));
+    run_on_tty("xterm", "1", auto_args);
+    ck_assert_msg(!coloured(), "NO_COLOR=1 gets no colour");
+    run_on_tty("xterm", "", auto_args);
+    ck_assert_msg(coloured(), "an empty NO_COLOR is not set (no-color.org)");
+    const char *always[] = {"summary", "-q", "--color=always", cap, NULL};
+    run_on_tty("dumb", "1", always);
+    ck_assert_msg(coloured(), "--color=always wins over TERM=dumb and NO_COLOR");
+    const char *never[] = {"summary", "-q", "--colour=never", cap, NULL};
+    run_on_tty("xterm", NULL, never);
+    ck_assert_msg(!coloured(), "--colour=never");
+    const char *bare[] = {"summary", "-q", "--colour", cap, NULL};
+    run_on_tty("dumb", NULL, bare);
+    ck_assert_msg(coloured(), "--colour alone is always");
+    /* Not a terminal: none in auto. */
+    setenv("TERM", "xterm", 1);
+    unsetenv("NO_COLOR");
+    RUN(&r, "summary", "-q", cap);
+    ck_assert_ptr_null(strstr(r.out, "\033["));
+}
+END_TEST
+
+/* Whole file into a malloc'd string. */
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0, k;
+    char chunk[8192];
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + k + 1 > cap) {
+            cap = (len + k + 1) * 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        memcpy(buf + len, chunk, k);
+        len += k;
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* roff to text: "\-" is "-", font escapes (\fB, \fR...) go. */
+static void unroff(char *s)
+{
+    char *w = s;
+    for (const char *p = s; *p;) {
+        if (p[0] == '\\' && p[1] == '-') {
+            *w++ = '-';
+            p += 2;
+        } else if (p[0] == '\\' && p[1] == 'f' && p[2]) {
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+}
+
+/* Does `text` hold `word` ("--name", "-r") as a whole token? */
+static bool has_token(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        bool start = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '-');
+        bool end = !(isalnum((unsigned char)p[n]) || p[n] == '-');
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* Every "--word" of text must be an option of the table. */
+static void only_known_options(const char *text, const char *where)
+{
+    for (const char *p = strstr(text, "--"); p; p = strstr(p + 2, "--")) {
+        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '-'))
+            continue;
+        size_t n = 0;
+        while (isalnum((unsigned char)p[2 + n]) || p[2 + n] == '-')
+            n++;
+        if (n == 0)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < sl_cli_n_options && !known; i++)
+            known = strlen(sl_cli_options[i].name) == n && strncmp(sl_cli_options[i].name, p + 2, n) == 0;
+        ck_assert_msg(known, "%s names --%.*s, which is no option", where, (int)n, p + 2);
+    }
+}
+
+/* The tag lines (the line after .TP) of a man page section, unroffed and
+ * joined. */
+static char *section_tags(const char *man, const char *section)
+{
+    char head[64];
+    snprintf(head, sizeof head, "\n.SH %s\n", section);
+    const char *start = strstr(man, head);
+    ck_assert_msg(start != NULL, "no section %s", section);
+    start += strlen(head);
+    const char *end = strstr(start, "\n.SH ");
+    if (!end)
+        end = start + strlen(start);
+    char *tags = calloc(1, (size_t)(end - start) + 2);
+    ck_assert_ptr_nonnull(tags);
+    for (const char *p = start; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        if (strncmp(p, ".TP\n", 4) == 0 && next < end) {
+            const char *tag_end = memchr(next, '\n', (size_t)(end - next));
+            size_t len = (size_t)((tag_end ? tag_end : end) - next);
+            strncat(tags, next, len);
+            strcat(tags, "\n");
+        }
+        p = next;
+    }
+    unroff(tags);
+    return tags;
+}
+
+START_TEST(every_option_is_in_help_and_the_man_page)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/sipladder.1", getenv("SL_SOURCE_ROOT"));
+    char *man = read_all(path);
+    char *options = section_tags(man, "OPTIONS");
+    char *commands = section_tags(man, "COMMANDS");
+    RUN(&r, "--help");
+    ck_assert_int_eq(r.status, 0);
+    for (size_t i = 0; i < sl_cli_n_options; i++) {
+        const sl_cli_option *o = &sl_cli_options[i];
+        char word[64];
+        snprintf(word, sizeof word, "--%s", o->name);
+        ck_assert_msg(has_token(r.out, word), "--help does not list %s", word);
+        ck_assert_msg(has_token(options, word), "the man page's OPTIONS has no entry for %s", word);
+        if (o->key < 256) {
+            snprintf(word, sizeof word, "-%c", o->key);
+            ck_assert_msg(has_token(r.out, word), "--help does not list %s", word);
+            ck_assert_msg(has_token(options, word), "the man page's OPTIONS has no entry for %s", word);
+        }
+    }
+    only_known_options(r.out, "--help");
+    char *text = strdup(man);
+    unroff(text);
+    only_known_options(text, "the man page");
+    /* The commands: in --help's list and in the one COMMANDS section. */
+    const char *list = strstr(r.out, "\nCommands:\n");
+    ck_assert_ptr_nonnull(list);
+    for (int c = 0; c < SL_CMD_COUNT; c++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", sl_cli_command_name((sl_cmd)c));
+        ck_assert_msg(strstr(list, line) != NULL, "--help does not list the command %s", sl_cli_command_name(c));
+        snprintf(line, sizeof line, ".B %s\n", sl_cli_command_name((sl_cmd)c));
+        ck_assert_msg(strstr(commands, line) != NULL, "the man page's COMMANDS has no entry for %s",
+                      sl_cli_command_name(c));
+    }
+    const char *first = strstr(man, "\n.SH COMMANDS");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_msg(strstr(first + 1, "\n.SH COMMANDS") == NULL, "the man page has a second COMMANDS section");
+    free(text);
+    free(commands);
+    free(options);
+    free(man);
+}
+END_TEST
+
+START_TEST(suggestions_are_near_and_never_far)
+{
+    static const char *const near[][2] = {
+        {"diagnos", "diagnose"}, {"diag", "diagnose"}, {"lader", "ladder"},   {"ladders", "ladder"},
+        {"tsl", "tls"},          {"jsno", "json"},     {"summry", "summary"}, {"mesages", "messages"},
+        {"Calls", "calls"},      {"version", "--version"},
+    };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        const char *got = sl_cli_suggest(near[i][0]);
+        ck_assert_msg(got && strcmp(got, near[i][1]) == 0, "%s: %s, not %s", near[i][0], got ? got : "(none)",
+                      near[i][1]);
+    }
+    static const char *const far[] = {"x", "zz", "capture", "frobnicate", "pcap", "abcdefghijklmnopqrstuvwxyz0123456789"};
+    for (size_t i = 0; i < sizeof far / sizeof far[0]; i++)
+        ck_assert_msg(sl_cli_suggest(far[i]) == NULL, "%s: %s", far[i], sl_cli_suggest(far[i]));
+}
+END_TEST
+/* ---- end of issue 15 item 4 ---- */
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -205,6 +623,15 @@ int main(void)
     tcase_add_test(tc, an_unusable_tmpdir_is_warned_of);
     tcase_add_test(tc, summary_names_and_color);
     tcase_add_test(tc, several_files_are_one_capture);
+    /* issue 15 item 4 */
+    tcase_add_test(tc, unknown_and_misplaced_commands_are_named);
+    tcase_add_test(tc, a_capture_named_like_a_command);
+    tcase_add_test(tc, an_option_the_command_does_not_take_is_an_error);
+    tcase_add_test(tc, decode_names_the_ports_and_protocols_it_takes);
+    tcase_add_test(tc, every_number_is_checked_against_its_range);
+    tcase_add_test(tc, colour_on_a_terminal_follows_term_and_no_color);
+    tcase_add_test(tc, every_option_is_in_help_and_the_man_page);
+    tcase_add_test(tc, suggestions_are_near_and_never_far);
     suite_add_tcase(s, tc);
     return sl_check_run(s);
 }
