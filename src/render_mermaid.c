@@ -1,11 +1,16 @@
-/* render_mermaid.c - the `ladder` view as a Mermaid sequenceDiagram, for
+/* render_mermaid.c - the `ladder` view as Mermaid sequenceDiagrams, for
  * tickets and docs: participants named by host labels, SIP messages as
  * arrows, TCP and TLS events as notes over the two hosts, the verdicts as a
- * final note.  One diagram per call (--call picks one).
+ * final note.  One diagram per call (--call picks one), each in its own
+ * fenced ```mermaid block with the call as its title: Markdown viewers
+ * (GitHub, GitLab, mmdc) render each block, while diagrams written back to
+ * back are one text Mermaid cannot parse.
  *
  * Mermaid reads ';' as a statement end and '#' as the start of an entity
  * code, and renders text as HTML; so ';', '#', ':', quotes, '<', '>', '&'
- * and '%' in any text are written as entity codes ("#59;"). */
+ * and '%' in any text (the title too) are written as entity codes ("#59;"),
+ * which it decodes when it draws.  '%' also keeps "%%{init...}%%" directives
+ * out, and '`' a fence a Markdown viewer would close the block on. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@ static void mermaid_put(FILE *out, const char *s)
         case '>': fputs("#gt;", out); break;
         case '&': fputs("#amp;", out); break;
         case '%': fputs("#37;", out); break;
+        case '`': fputs("#96;", out); break;
         case '\n':
         case '\r': fputc(' ', out); break;
         default: fputc(*s, out);
@@ -102,13 +108,14 @@ static int draw_mermaid(const sl_ladder *l, const sl_report *r, const sl_render_
     if (!*first)
         fputc('\n', out);
     *first = false;
-    fputs("%% ", out);
+    fputs("```mermaid\nsequenceDiagram\n    title ", out);
     mermaid_put(out, l->title);
-    fputs("\nsequenceDiagram\n", out);
+    fputc('\n', out);
     participants(l, out);
     for (size_t i = 0; i < l->n_ev; i++)
         event_line(l, &l->ev[i], out);
     verdict_notes(l, r, out);
+    fputs("```\n", out);
     return 0;
 }
 

@@ -449,29 +449,51 @@ static bool matches(const char *re, const char *s)
     return ok;
 }
 
-/* Syntax basics of every Mermaid line; returns the number of arrows. */
+/* Syntax basics of every Mermaid line: fenced ```mermaid blocks, a blank
+ * line between two, each a sequenceDiagram with its title; returns the
+ * number of arrows. */
 static size_t assert_mermaid(char *out)
 {
-    static const char *text = "([^;#:\"<>%]|#[a-z0-9]+;)*";
-    char re_arrow[256], re_note[256], re_part[256];
+    static const char *text = "([^;#:\"<>%`]|#[a-z0-9]+;)*";
+    char re_arrow[256], re_note[256], re_part[256], re_title[256];
     snprintf(re_arrow, sizeof re_arrow, "^    (P[0-9]+)->>(P[0-9]+): %s$", text);
     snprintf(re_note, sizeof re_note, "^    Note over P[0-9]+(,P[0-9]+)?: %s$", text);
     snprintf(re_part, sizeof re_part, "^    participant P[0-9]+ as %s$", text);
-    size_t arrows = 0, declared = 0;
-    bool diagram = false;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "%% ", 3) == 0) {
-            ck_assert_msg(matches(text, line + 3), "%s", line);
+    snprintf(re_title, sizeof re_title, "^    title ((Call|Connection|Registration) [0-9]+|Capture)#58; %s$", text);
+    size_t arrows = 0, declared = 0, blocks = 0;
+    enum { OUTSIDE, FENCE, TITLE, BODY } at = OUTSIDE;
+    size_t len = strlen(out);
+    ck_assert_msg(len > 0 && out[len - 1] == '\n', "output does not end in a newline");
+    for (char *line = out, *next; line < out + len; line = next) {
+        next = strchr(line, '\n');
+        *next++ = '\0';
+        if (at == OUTSIDE) {
+            if (blocks > 0) {
+                ck_assert_msg(line[0] == '\0', "want a blank line between blocks: %s", line);
+                line = next;
+                next = strchr(line, '\n');
+                ck_assert_ptr_nonnull(next);
+                *next++ = '\0';
+            }
+            ck_assert_str_eq(line, "```mermaid");
+            at = FENCE;
             declared = 0;
-            diagram = false;
             continue;
         }
-        if (strcmp(line, "sequenceDiagram") == 0) {
-            diagram = true;
+        if (at == FENCE) {
+            ck_assert_str_eq(line, "sequenceDiagram");
+            at = TITLE;
             continue;
         }
-        ck_assert_msg(diagram, "outside a diagram: %s", line);
-        if (strncmp(line, "    participant ", 16) == 0) {
+        if (at == TITLE) {
+            ck_assert_msg(matches(re_title, line), "%s", line);
+            at = BODY;
+            continue;
+        }
+        if (strcmp(line, "```") == 0) {
+            at = OUTSIDE;
+            blocks++;
+        } else if (strncmp(line, "    participant ", 16) == 0) {
             ck_assert_msg(matches(re_part, line), "%s", line);
             ck_assert_int_eq(atoi(line + 17), (int)++declared);
         } else if (strncmp(line, "    Note", 8) == 0) {
@@ -483,6 +505,7 @@ static size_t assert_mermaid(char *out)
             arrows++;
         }
     }
+    ck_assert_msg(at == OUTSIDE && blocks > 0, "a block not closed, or none");
     return arrows;
 }
 
