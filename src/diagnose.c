@@ -368,6 +368,8 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
         rc = find_capture_point(&x);
     out->capture_point = x.cp;
     x.unscoped = out->unscoped = sl_dg_unscoped(m, o);
+    if (rc == 0)
+        rc = sl_dg_scope_init(&x);
     if (o->other_before)
         sl_other_traffic_add(&out->other, o->other_before);
     /* Connections a streamed call's verdict named are judged already. */
@@ -384,6 +386,7 @@ int sl_diagnose(const sl_model *m, const sl_calls *calls, const sl_diagnose_opti
     if (rc == 0 && !o->calls_only)
         rc = sl_dg_rules_tcp(&x);
     free(x.conn_judged);
+    sl_dg_scope_free(&x);
     if (rc == 0)
         drop_unclaimed_dns(out, o);
     if (rc < 0) {

@@ -20,6 +20,9 @@ typedef struct sl_dg_ctx {
                                       * addresses (an Expressway-E's inside and outside interfaces) */
     bool *conn_judged;               /* [position in m->conns]: a verdict already names it */
     bool unscoped;                   /* judge every connection (diagnose_scope.c) */
+    uint32_t *signalling_ports;      /* sorted (transport << 16 | server port) keys that carried
+                                      * SIP or TLS (diagnose_scope.c), owned */
+    size_t n_signalling_ports;
 } sl_dg_ctx;
 
 /* A new zeroed verdict at the end of the list (call -1 and conn 0 mean
@@ -40,6 +43,10 @@ bool sl_dg_is_local(const sl_dg_ctx *x, const sl_addr *a);
 /* Escaped copy of a capture string into buf (always NUL-terminated). */
 const char *sl_dg_text(const char *s, size_t n, char *buf, size_t len);
 
+/* The ports that carried signalling, for sl_dg_in_scope; 0 or -SL_ENOMEM.
+ * sl_dg_scope_free releases them. */
+int sl_dg_scope_init(sl_dg_ctx *x);
+void sl_dg_scope_free(sl_dg_ctx *x);
 /* Whether the diagnosis judges this connection (diagnose_scope.c). */
 bool sl_dg_in_scope(const sl_dg_ctx *x, const sl_conn *c);
 /* Whether every connection is judged: asked for, or the capture holds no

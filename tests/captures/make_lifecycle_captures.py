@@ -133,6 +133,12 @@ def role_server(mode):
         time.sleep(31)
         linger_reset(c)
         time.sleep(1)
+    elif mode == "sip-5080-once":  # SIP over TCP on 5080, then the service goes away
+        l = listener(5080)
+        c, _a = l.accept()
+        l.close()
+        serve_plain_conn(c)
+        time.sleep(3)
     elif mode == "tls13-wrong":  # TLS 1.3 with a certificate for wrong.test; a good one on 5062
         threading.Thread(target=serve_tls13, args=(listener(5062), "server"), daemon=True).start()
         serve_tls13(listener(5061), "wrong", once=True)
@@ -360,6 +366,15 @@ def role_client(mode):
         time.sleep(0.3)
         threading.Thread(target=try_connect, args=(5061,), daemon=True).start()
         time.sleep(0.3)
+    elif mode == "sip-5080":
+        s = socket.create_connection((SRV, 5080))
+        s.sendall(options(1).replace(b"TLS", b"TCP").replace(b"5061", b"5080"))
+        read_message(s)
+        time.sleep(0.3)
+        s.close()
+        time.sleep(0.5)
+        try_connect(5080)  # refused: nothing listens any more
+        time.sleep(0.3)
     elif mode == "tls13-reject":
         # A verifying TLS 1.3 client (trusts root.crt, wants server.test): it
         # refuses wrong.test with an encrypted alert and closes; then the same
@@ -497,6 +512,7 @@ CAPTURES = {
     "tcp-server-idle-reset": (["idle-reset"], "idle-reset", []),
     "tls13-client-rejects-certificate": (["tls13-wrong"], "tls13-reject", []),
     "tls-no-server-hello": (["hello-close"], "hello-close", []),
+    "tcp-sip-5080-then-refused": (["sip-5080-once"], "sip-5080", []),
     "tcp-syn-at-capture-end": (["udp"], "syn-at-end",
                                [["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "5061", "-j", "DROP"]]),
 }
