@@ -81,7 +81,6 @@ static const struct command {
 static void usage(FILE *out)
 {
     fputs("Usage: sipladder [COMMAND] [OPTIONS] CAPTURE...\n"
-          "The command comes first (a capture named like one is ./NAME).\n"
           "Find which side rejected a SIP call, and why, in pcap/pcapng captures.\n"
           "\n"
           "Commands:\n"
@@ -94,6 +93,8 @@ static void usage(FILE *out)
           "                       TCP SYN/RST/FIN and TLS step, then its verdict (--format mermaid)\n"
           "  json                 everything as one JSON document (docs/sipladder.schema.json);\n"
           "                       --format jsonl: one line for the capture, then one per call\n"
+          "The command is the first word that is not an option; a capture file named\n"
+          "like a command is given as ./NAME.\n"
           "\n"
           "Options:\n"
           "  -r, --read FILE      read FILE (repeatable; positional files too). Several\n"
