@@ -3,8 +3,9 @@
  * its time, delta and frame, arrows drawn between the columns.
  *
  * Every line is drawn into a row of cells (one code point each) exactly
- * `width` cells wide, then written out, so no label can push a column out
- * of place: text that does not fit is cut with an ellipsis.  Capture text
+ * `width` cells wide, then written out without its trailing blanks, so no
+ * label can push a column out of place: text that does not fit is cut with
+ * an ellipsis.  Capture text
  * arrives escaped (text.h); here code points a terminal may draw wider or
  * narrower than one cell (combining marks, CJK, emoji) and C1 controls
  * become '?', and with --ascii everything outside ASCII does. */
@@ -183,10 +184,13 @@ static void put_utf8(uint32_t cp, FILE *out)
     }
 }
 
+/* The row without its trailing blanks: a line never ends in a space. */
 static void emit_row(const layout *L, FILE *out)
 {
-    int tone = SL_TONE_PLAIN;
-    for (int i = 0; i < L->width; i++) {
+    int tone = SL_TONE_PLAIN, end = L->width;
+    while (end > 0 && L->row[end - 1].cp == ' ')
+        end--;
+    for (int i = 0; i < end; i++) {
         if (L->color && L->row[i].tone != tone) {
             const char *sgr = tone_sgr((sl_ladder_tone)L->row[i].tone);
             fputs("\033[0m", out);

@@ -58,9 +58,8 @@ static int by_last_frame(const void *a, const void *b)
 static void fixture_load(fixture *f, const char *path, bool as_orphans)
 {
     memset(f, 0, sizeof *f);
-    sl_config cfg;
+    sl_config cfg = {0}; /* every option not set here off, those added later too */
     sl_limits_default(&cfg.limits);
-    memset(&cfg.tls, 0, sizeof cfg.tls);
     f->a = sl_analysis_new(&cfg, NULL, NULL);
     ck_assert_ptr_nonnull(f->a);
     const char *files[] = {path};
@@ -137,20 +136,25 @@ static size_t decode_line(const char *s, uint32_t *cp, size_t max)
 }
 
 /* Every non-empty line has `width` code points; returns the line count. */
+/* Every line at most width cells and never ending in a space; the rules
+ * exactly width. */
 static size_t assert_width(const char *text, size_t width)
 {
     static uint32_t cp[8192];
-    size_t lines = 0;
+    size_t lines = 0, full = 0;
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         ck_assert_msg(nl != NULL, "last line without a newline");
         if (nl != p) {
             size_t n = decode_line(p, cp, 8192);
-            ck_assert_msg(n == width, "line %zu is %zu wide, not %zu: %.*s", lines + 1, n, width, (int)(nl - p), p);
+            ck_assert_msg(n <= width, "line %zu is %zu wide, over %zu: %.*s", lines + 1, n, width, (int)(nl - p), p);
+            ck_assert_msg(cp[n - 1] != ' ', "line %zu ends in a space: %.*s", lines + 1, (int)(nl - p), p);
+            full += n == width;
         }
         lines++;
         p = nl + 1;
     }
+    ck_assert_msg(full > 0, "no line is %zu wide", width);
     return lines;
 }
 
