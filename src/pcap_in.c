@@ -3,18 +3,24 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "sipladder/decompress.h"
 #include "sipladder/status.h"
 
 typedef struct sl_pcap_source {
-    const char *name;
+    const char *name;          /* as given; "-" is standard input */
+    const char *shown;         /* in messages: "standard input" for "-" */
     pcap_t *pcap;
+    sl_instream *stream;       /* decompressor or pipe reader; NULL when libpcap reads the file itself */
+    sl_compression compression;
     int linktype;
-    uint64_t size;
+    uint64_t size;             /* of the file as stored (compressed); 0 for a pipe */
     dev_t dev;
     ino_t ino;
     uint64_t frames;           /* frames read from this file */
@@ -22,6 +28,9 @@ typedef struct sl_pcap_source {
     struct pcap_pkthdr *hdr;   /* head packet, valid while has_head */
     const uint8_t *data;
     sl_time_ns head_ts;
+    int64_t head_sec;          /* the head's seconds as the file says, when clamped */
+    bool head_clamped;         /* its time was out of range (see sl_time_from_parts) */
+    bool clamp_warned;         /* said once per file */
     int has_head;
     int done;
 } sl_pcap_source;
@@ -41,10 +50,10 @@ static void source_warn(sl_pcap_in *in, sl_pcap_source *s, const char *what)
 {
     char msg[PCAP_ERRBUF_SIZE + 512];
     if (s->frames == 0)
-        snprintf(msg, sizeof msg, "%s: capture ends early, before its first frame: %s", s->name, what);
+        snprintf(msg, sizeof msg, "%s: capture ends early, before its first frame: %s", s->shown, what);
     else
         snprintf(msg, sizeof msg, "%s: capture ends early after %llu frame%s of this file (frame %llu of the capture): %s",
-                 s->name, (unsigned long long)s->frames, s->frames == 1 ? "" : "s",
+                 s->shown, (unsigned long long)s->frames, s->frames == 1 ? "" : "s",
                  (unsigned long long)s->last_frame, what);
     in->truncated = 1;
     if (in->warn)
@@ -62,42 +71,142 @@ static void source_advance(sl_pcap_in *in, sl_pcap_source *s)
         s->has_head = 1;
         /* Opened with nanosecond precision: tv_usec holds nanoseconds.  The
          * pcap format stores seconds in 32 bits that libpcap sign-extends;
-         * they are unsigned (times after 2038 are real). */
+         * they are unsigned (times after 2038 are real).  pcapng's 64-bit
+         * times (and if_tsoffset) can say anything: clamped, said once. */
         int64_t sec = (int64_t)s->hdr->ts.tv_sec;
         if (sec < 0 && sec >= INT32_MIN)
             sec += INT64_C(1) << 32;
-        s->head_ts = (sl_time_ns)sec * SL_NS_PER_SEC + (sl_time_ns)s->hdr->ts.tv_usec;
+        s->head_ts = sl_time_from_parts(sec, (int64_t)s->hdr->ts.tv_usec, &s->head_clamped);
+        s->head_sec = sec;
         return;
     }
     s->done = 1;
-    if (rc == PCAP_ERROR)
+    /* A decompression error ends the data libpcap reads (as an error, or
+     * as a clean end when it falls between two records): it says why. */
+    const char *why = sl_instream_error(s->stream);
+    if (why) {
+        source_warn(in, s, why);
+    } else if (rc == PCAP_ERROR && s->compression != SL_COMP_NONE) {
+        /* gzip checks its CRC only at the end: damage shows as bad records first */
+        char msg[PCAP_ERRBUF_SIZE + 64];
+        snprintf(msg, sizeof msg, "%s (in the %s-decompressed data)", pcap_geterr(s->pcap),
+                 sl_compression_name(s->compression));
+        source_warn(in, s, msg);
+    } else if (rc == PCAP_ERROR) {
         source_warn(in, s, pcap_geterr(s->pcap));
+    }
 }
 
-static int source_open(sl_pcap_source *s, const char *name, char *err, size_t errlen)
+/* The first frame of a file whose time is out of range, once. */
+static void warn_clamped(sl_pcap_in *in, sl_pcap_source *s, uint64_t frame)
 {
+    char msg[512], when[64];
+    s->clamp_warned = true;
+    if (!in->warn)
+        return;
+    snprintf(msg, sizeof msg,
+             "%s: frame %llu: timestamp out of range (%lld s + %lld ns since 1970), read as %s UTC; so are any "
+             "later ones of this file",
+             s->shown, (unsigned long long)frame, (long long)s->head_sec, (long long)s->hdr->ts.tv_usec,
+             sl_time_format(s->head_ts, when, sizeof when));
+    in->warn(in->warn_ctx, msg);
+}
+
+/* libpcap could not open what it was given: say why in the terms of what
+ * the user has (the compressed file, an empty decompression). */
+static void explain_open_failure(const sl_pcap_source *s, sl_compression kind, const char *pcap_err, char *err,
+                                 size_t errlen)
+{
+    const char *why = sl_instream_error(s->stream);
+    if (why)
+        snprintf(err, errlen, "%s: %s", s->shown, why);
+    else if (kind != SL_COMP_NONE && sl_instream_bytes_out(s->stream) == 0)
+        snprintf(err, errlen, "%s: empty file inside the %s compression", s->shown, sl_compression_name(kind));
+    else if (kind != SL_COMP_NONE)
+        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture (after %s decompression): %s", s->shown,
+                 sl_compression_name(kind), pcap_err);
+    else
+        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", s->shown, pcap_err);
+}
+
+/* Hand an open file to libpcap: its first bytes say whether it is
+ * compressed.  A plain file that can be rewound is read by libpcap itself;
+ * a compressed one, or a pipe whose first bytes are gone, through
+ * sl_instream.  fp is closed on failure when close_fp (never stdin). */
+static int source_open_stream(sl_pcap_source *s, FILE *fp, bool close_fp, char *err, size_t errlen)
+{
+    uint8_t head[SL_COMP_MAGIC_MAX];
+    off_t start = ftello(fp);
+    size_t n = fread(head, 1, sizeof head, fp);
+    const char *tool = NULL;
+    sl_compression kind = sl_compression_detect(head, n, &tool);
+    FILE *pf = NULL;
+    if (n == 0 && ferror(fp))
+        snprintf(err, errlen, "%s: %s", s->shown, strerror(errno));
+    else if (n == 0 && s->name[0] == '-' && s->name[1] == '\0')
+        snprintf(err, errlen, "standard input is empty: no capture was written to it");
+    else if (n == 0)
+        snprintf(err, errlen, "%s: empty file", s->shown);
+    else if (kind == SL_COMP_UNSUPPORTED)
+        snprintf(err, errlen, "%s: compressed with %s, which sipladder does not read: decompress it first (%s -dc FILE | sipladder -r -)",
+                 s->shown, tool, tool);
+    else if (kind == SL_COMP_NONE && start >= 0 && fseeko(fp, start, SEEK_SET) == 0)
+        pf = fp;
+    else if (!(pf = sl_instream_fopen(fp, close_fp, head, n, kind, &s->stream, err, errlen))) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "%s: %s", s->shown, why);
+    }
+    if (!pf) {
+        if (close_fp)
+            fclose(fp);
+        return -SL_EIO;
+    }
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
-    struct stat st;
-    memset(s, 0, sizeof *s);
-    s->name = name;
-    if (stat(name, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", name, strerror(errno));
-        return -SL_EIO;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", name);
-        return -SL_EIO;
-    }
-    s->size = (uint64_t)st.st_size;
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
-    s->pcap = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+    s->pcap = pcap_fopen_offline_with_tstamp_precision(pf, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
     if (!s->pcap) {
-        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name, pcap_err);
+        explain_open_failure(s, kind, pcap_err, err, errlen);
+        s->stream = NULL;
+        if (pf != fp)
+            fclose(pf); /* closes fp too when close_fp */
+        else if (close_fp)
+            fclose(fp);
         return -SL_EIO;
     }
     s->linktype = pcap_datalink(s->pcap);
+    s->compression = kind;
     return 0;
+}
+
+static bool is_stdin_name(const char *name) { return strcmp(name, "-") == 0; }
+
+static int source_open(sl_pcap_source *s, const char *name, char *err, size_t errlen)
+{
+    struct stat st;
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    bool from_stdin = is_stdin_name(name);
+    s->shown = from_stdin ? "standard input" : name;
+    FILE *fp = stdin;
+    if (from_stdin && isatty(STDIN_FILENO)) {
+        snprintf(err, errlen, "standard input is a terminal, not a capture: pipe one in (tcpdump -w - | sipladder -r -)");
+        return -SL_EIO;
+    }
+    if (!from_stdin && !(fp = fopen(name, "rb"))) {
+        snprintf(err, errlen, "%s: %s", name, strerror(errno));
+        return -SL_EIO;
+    }
+    bool stat_ok = fstat(fileno(fp), &st) == 0;
+    if (!stat_ok || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", s->shown, stat_ok ? "is a directory" : strerror(errno));
+        if (!from_stdin)
+            fclose(fp);
+        return -SL_EIO;
+    }
+    s->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    return source_open_stream(s, fp, !from_stdin, err, errlen);
 }
 
 /* A source reading a file image from memory: libpcap reads a FILE *, so the
@@ -105,24 +214,20 @@ static int source_open(sl_pcap_source *s, const char *name, char *err, size_t er
 static int source_open_memory(sl_pcap_source *s, const uint8_t *data, size_t len, const char *name, char *err,
                               size_t errlen)
 {
-    char pcap_err[PCAP_ERRBUF_SIZE] = "";
     memset(s, 0, sizeof *s);
     s->name = name;
+    s->shown = name;
     s->size = len;
-    FILE *fp = len ? fmemopen((void *)data, len, "rb") : NULL;
+    if (len == 0) {
+        snprintf(err, errlen, "%s: empty file", name);
+        return -SL_EIO;
+    }
+    FILE *fp = fmemopen((void *)data, len, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name,
-                 len ? strerror(errno) : "empty");
+        snprintf(err, errlen, "%s: %s", name, strerror(errno));
         return -SL_EIO;
     }
-    s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
-    if (!s->pcap) {
-        fclose(fp);
-        snprintf(err, errlen, "%s: not a readable pcap/pcapng capture: %s", name, pcap_err);
-        return -SL_EIO;
-    }
-    s->linktype = pcap_datalink(s->pcap);
-    return 0;
+    return source_open_stream(s, fp, true, err, errlen);
 }
 
 int sl_pcap_in_open_memory(const uint8_t *data, size_t len, const char *name, sl_pcap_warn_fn warn,
@@ -166,6 +271,14 @@ int sl_pcap_in_open(const char *const *files, size_t n, sl_pcap_warn_fn warn, vo
     in->warn = warn;
     in->warn_ctx = warn_ctx;
     in->next_frame = 1;
+    size_t stdin_uses = 0;
+    for (size_t i = 0; i < n; i++)
+        stdin_uses += is_stdin_name(files[i]);
+    if (stdin_uses > 1) {
+        snprintf(err, errlen, "standard input ('-') given %zu times: it can be read once", stdin_uses);
+        sl_pcap_in_close(in);
+        return -SL_EUSAGE;
+    }
     for (size_t i = 0; i < n; i++) {
         int rc = source_open(&in->src[i], files[i], err, errlen);
         if (rc < 0) {
@@ -179,8 +292,8 @@ int sl_pcap_in_open(const char *const *files, size_t n, sl_pcap_warn_fn warn, vo
         for (size_t j = 0; j < i; j++)
             if (in->src[i].dev == in->src[j].dev && in->src[i].ino == in->src[j].ino && warn) {
                 char msg[1024];
-                snprintf(msg, sizeof msg, "%s: given twice (also as %s): its frames are read twice", files[i],
-                         files[j]);
+                snprintf(msg, sizeof msg, "%s: given twice (also as %s): its frames are read twice",
+                         in->src[i].shown, in->src[j].shown);
                 warn(warn_ctx, msg);
             }
     for (size_t i = 0; i < n; i++)
@@ -217,6 +330,8 @@ int sl_pcap_in_next(sl_pcap_in *in, sl_pcap_frame *f)
         return 0;
     sl_pcap_source *s = &in->src[best];
     f->frame = in->next_frame++;
+    if (s->head_clamped && !s->clamp_warned)
+        warn_clamped(in, s, f->frame);
     f->ts = s->head_ts;
     f->linktype = s->linktype;
     f->caplen = s->hdr->caplen;
@@ -247,6 +362,8 @@ void sl_pcap_in_progress(const sl_pcap_in *in, uint64_t *done, uint64_t *total)
         *total += s->size;
         if (s->done) {
             *done += s->size;
+        } else if (s->stream) {
+            *done += sl_instream_bytes_in(s->stream);
         } else {
             FILE *fp = pcap_file(s->pcap);
             long pos = fp ? ftell(fp) : -1;

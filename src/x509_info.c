@@ -70,7 +70,8 @@ static sl_time_ns asn1_time_ns(const ASN1_TIME *t)
     memset(&tm, 0, sizeof tm);
     if (!t || !ASN1_TIME_to_tm(t, &tm))
         return 0;
-    return (sl_time_ns)timegm(&tm) * SL_NS_PER_SEC;
+    /* saturated: a notAfter of 9999-12-31 (RFC 5280's "no expiry") is past what ns since 1970 can hold */
+    return sl_time_from_sec_saturated((int64_t)timegm(&tm));
 }
 
 static int push_str(char ***arr, size_t *n, char *s)

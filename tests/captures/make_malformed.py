@@ -3,7 +3,8 @@
 
 Usage: python3 tests/captures/make_malformed.py [OUTDIR]
 
-Standard library only and deterministic: the same bytes on every run (fixed
+Standard library only (but for the zstd and lz4 commands, for the two files
+compressed with them) and deterministic: the same bytes on every run (fixed
 timestamps, addresses, ports, sequence numbers).  Two families of files:
 
 * damaged containers: the pcap / pcapng framing itself lies (empty, bad magic,
@@ -250,6 +251,141 @@ def overlapping_fragments():
     return frames
 
 
+# ------------------------------------------------ hostile timestamps
+# Real captures (testdata/sip, made in network namespaces by
+# make_sip_captures.py) rewritten as pcapng with their timestamps mutated:
+# the frames are untouched, only the times lie.
+
+def read_pcap(path):
+    """[(sec, usec, frame bytes)] of a little-endian microsecond pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert struct.unpack_from("<I", data)[0] == 0xA1B2C3D4, path
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, usec, caplen, _ = struct.unpack_from("<IIII", data, off)
+        out.append((sec, usec, data[off + 16:off + 16 + caplen]))
+        off += 16 + caplen
+    return out
+
+
+def ng_option(code, value):
+    return (struct.pack("<HH", code, len(value)) + value +
+            b"\0" * (-len(value) % 4))
+
+
+def ng_idb_opts(options):
+    """Ethernet interface, ns resolution (if_tsresol 9) and `options`."""
+    body = struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 262144)
+    body += ng_option(9, bytes([9])) + options + struct.pack("<HH", 0, 0)
+    return ng_block(1, body)
+
+
+def ng_epb_ts(data, ts, iface=0):
+    return ng_block(6, struct.pack("<IIIII", iface, (ts >> 32) & 0xFFFFFFFF,
+                                   ts & 0xFFFFFFFF, len(data), len(data)) +
+                    data)
+
+
+def hostile_timestamps(root):
+    out = {}
+    # A UDP call (INVITE .. BYE/200): frame 2 at the largest 64-bit
+    # nanosecond count (year 2554: seconds * 1e9 overflows int64), the last
+    # frame at 2^63 ns (year 2262: past 2106, what a pcap record can say).
+    call = read_pcap(os.path.join(root, "testdata", "sip",
+                                  "udp-call-invite-100-180-200-ack-bye.pcap"))
+    blocks = []
+    for i, (sec, usec, frame) in enumerate(call):
+        ts = (sec * 1000000 + usec) * 1000
+        if i == 1:
+            ts = 0xFFFFFFFFFFFFFFFF
+        elif i == len(call) - 1:
+            ts = 1 << 63
+        blocks.append(ng_epb_ts(frame, ts))
+    out["timestamps-far-future.pcapng"] = (ng_shb() + ng_idb_opts(b"") +
+                                           b"".join(blocks))
+    # A SIP INVITE over TCP seen on two interfaces: the second's clock is
+    # off by if_tsoffset = 2^62 s (the server's frames), the third's by
+    # -2^40 s (before 1970; the client's FIN and last ACK).
+    tcp_call = read_pcap(os.path.join(root, "testdata", "sip",
+                                      "tcp-invite-split-3-segments.pcap"))
+    far = ng_option(14, struct.pack("<q", 1 << 62))
+    past = ng_option(14, struct.pack("<q", -(1 << 40)))
+    blocks = []
+    for i, (sec, usec, frame) in enumerate(tcp_call):
+        from_server = frame[6:12] != tcp_call[0][2][6:12]
+        iface = 1 if from_server else (2 if i >= len(tcp_call) - 2 else 0)
+        blocks.append(ng_epb_ts(frame, (sec * 1000000 + usec) * 1000, iface))
+    out["timestamps-interface-offsets.pcapng"] = (
+        ng_shb() + ng_idb_opts(b"") + ng_idb_opts(far) + ng_idb_opts(past) +
+        b"".join(blocks))
+    return out
+
+
+# --------------------------------------------- compressed containers
+# tshark reads gzip, zstd and lz4 captures transparently; so does sipladder,
+# by their first bytes, never by the name.  gzip, xz and bzip2 come from the
+# standard library; zstd and lz4 from their commands (Debian packages zstd
+# and lz4), skipped with a note when those are missing.
+
+def zstd_or_lz4(tool, data):
+    import shutil
+    import subprocess
+    if not shutil.which(tool):
+        print("note: %s not installed, its files are left as they are" % tool)
+        return None
+    return subprocess.run([tool, "-q", "-c"], input=data, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def compressed_containers(root):
+    import bz2
+    import gzip
+    import lzma
+    out = {}
+    tcp = open(os.path.join(root, "testdata", "tcp", "normal-exchange.pcap"),
+               "rb").read()
+    ng = open(os.path.join(root, "testdata", "corpus",
+                           "pcapng-2-interfaces__zeek.pcapng"), "rb").read()
+    big = open(os.path.join(root, "testdata", "sip",
+                            "tcp-invite-20k-mss536.pcap"), "rb").read()
+    gz = gzip.compress(tcp, mtime=0)
+    out["compressed-normal-exchange.pcap.gz"] = gz
+    out["compressed-2-interfaces.pcapng.gz"] = gzip.compress(ng, mtime=0)
+    # gzip inside, named as a plain capture; plain inside, named .gz
+    out["compressed-gzip-named-plain.pcap"] = gz
+    out["compressed-plain-named-gz.pcap.gz"] = tcp
+    # two members (gzip -c a >f; gzip -c b >>f): read as one stream
+    half = 24 + sum(16 + struct.unpack_from("<I", tcp, off + 8)[0]
+                    for off in record_offsets(tcp)[:10])
+    out["compressed-two-members.pcap.gz"] = (gzip.compress(tcp[:half], mtime=0)
+                                             + gzip.compress(tcp[half:], mtime=0))
+    # cut in the middle of the deflate data: the frames before it are read
+    gz_big = gzip.compress(big, mtime=0)
+    out["compressed-cut.pcap.gz"] = gz_big[:len(gz_big) // 2]
+    # one byte of the deflate data damaged (bit flips in a literal block
+    # show up at the latest as the CRC mismatch at the end)
+    bad = bytearray(gz_big)
+    bad[len(bad) * 2 // 3] ^= 0xFF
+    out["compressed-damaged.pcap.gz"] = bytes(bad)
+    out["compressed-empty-inside.pcap.gz"] = gzip.compress(b"", mtime=0)
+    out["compressed-xz.pcap.xz"] = lzma.compress(tcp)
+    out["compressed-bzip2.pcap.bz2"] = bz2.compress(tcp)
+    for tool, ext in (("zstd", "zst"), ("lz4", "lz4")):
+        data = zstd_or_lz4(tool, tcp)
+        if data is not None:
+            out["compressed-normal-exchange.pcap." + ext] = data
+    return out
+
+
+def record_offsets(pcap):
+    offs, off = [], 24
+    while off + 16 <= len(pcap):
+        offs.append(off)
+        off += 16 + struct.unpack_from("<I", pcap, off + 8)[0]
+    return offs
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -260,6 +396,8 @@ def main():
         files[name] = pcap_file([BEFORE, frame, AFTER])
     files["ipv4-fragment-overlap.pcap"] = pcap_file(
         [BEFORE] + overlapping_fragments() + [AFTER])
+    files.update(hostile_timestamps(os.path.join(here, "..", "..")))
+    files.update(compressed_containers(os.path.join(here, "..", "..")))
     for name in sorted(files):
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(files[name])
