@@ -7,6 +7,7 @@
 
 #include "analysis_internal.h"
 #include "sipladder/pcap_in.h"
+#include "sipladder/select.h"
 #include "sipladder/status.h"
 
 #define MAX_TUNNEL_DEPTH 4
@@ -320,6 +321,11 @@ static void handle_frame(sl_analysis *a, const sl_pcap_frame *fr)
     if (fr->caplen > fr->wirelen)
         sl_analysis_anomaly(a, fr->frame, 0, "capture", "record says %u bytes captured of %u on the wire",
                             fr->caplen, fr->wirelen);
+    if (a->cfg.capture_filter &&
+        !sl_capture_filter_match(a->cfg.capture_filter, fr->linktype, fr->data, fr->caplen, fr->wirelen)) {
+        count_skipped(a, &(sl_skip){SL_SKIP_CAPTURE_FILTER, 0});
+        return;
+    }
     const uint8_t *ip;
     size_t ip_len;
     const char *why;
@@ -367,6 +373,23 @@ static int record_files(sl_analysis *a, const sl_pcap_in *in, const char *const 
 
 static int run_input(sl_analysis *a, sl_pcap_in *in);
 
+/* -f compiled for each file's link type, as tcpdump compiles it for its
+ * handle: an expression a link type cannot take is an error naming the file. */
+static int prepare_filter(sl_analysis *a, const sl_pcap_in *in, const char *const *files, size_t n)
+{
+    for (size_t i = 0; a->cfg.capture_filter && i < n; i++) {
+        char err[512], msg[1024];
+        int rc = sl_capture_filter_prepare(a->cfg.capture_filter, sl_pcap_in_linktype(in, i), err, sizeof err);
+        if (rc == -SL_EUSAGE) {
+            snprintf(msg, sizeof msg, "%s: %s", files[i], err);
+            sl_model_add_warning(a->model, msg);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int sl_analysis_run(sl_analysis *a, const char *const *files, size_t n_files)
 {
     sl_pcap_in *in;
@@ -379,6 +402,10 @@ int sl_analysis_run(sl_analysis *a, const char *const *files, size_t n_files)
     if (record_files(a, in, files, n_files) < 0) {
         sl_pcap_in_close(in);
         return -SL_ENOMEM;
+    }
+    if ((rc = prepare_filter(a, in, files, n_files)) < 0) {
+        sl_pcap_in_close(in);
+        return rc;
     }
     return run_input(a, in);
 }

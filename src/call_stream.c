@@ -80,9 +80,16 @@ static void number_after_written(const sl_call_stream *s, sl_calls *calls)
  * written (disk full) makes the output incomplete, whichever view wrote it. */
 static int view_batch(sl_call_stream *s, const sl_report *report, sl_spool_batch kind)
 {
+    sl_select_view selected = {0};
+    if (s->cfg.select) {
+        if (sl_select_apply(s->cfg.select, report, &selected) < 0)
+            return -SL_ENOMEM;
+        report = &selected.report;
+    }
     s->spool.batch = kind;
     int rc = s->cfg.view(report, s->cfg.opts) < 0 ? -1 : 0;
     s->spool.batch = SL_BATCH_NONE;
+    sl_select_view_clear(&selected);
     for (int i = 0; i < SL_SPOOL_PARTS; i++)
         if (ferror(s->spool.part[i]))
             s->spool.failed = true;

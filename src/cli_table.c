@@ -12,7 +12,7 @@
 static const char *const command_names[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = "summary", [SL_CMD_MESSAGES] = "messages", [SL_CMD_TLS] = "tls",
     [SL_CMD_CALLS] = "calls",     [SL_CMD_DIAGNOSE] = "diagnose", [SL_CMD_LADDER] = "ladder",
-    [SL_CMD_JSON] = "json",
+    [SL_CMD_JSON] = "json",       [SL_CMD_SAVE] = "save",
 };
 
 /* --format values per command; the first is the default. */
@@ -22,7 +22,7 @@ static const char *const json_formats[] = {"json", "jsonl", NULL};
 static const char *const *const command_formats[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = text_only, [SL_CMD_MESSAGES] = text_only, [SL_CMD_TLS] = text_only,
     [SL_CMD_CALLS] = text_only,   [SL_CMD_DIAGNOSE] = text_only, [SL_CMD_LADDER] = ladder_formats,
-    [SL_CMD_JSON] = json_formats,
+    [SL_CMD_JSON] = json_formats, [SL_CMD_SAVE] = text_only,
 };
 
 #define ALL SL_CMDS_ALL
@@ -31,6 +31,7 @@ static const char *const *const command_formats[SL_CMD_COUNT] = {
 #define JUDGING (BIT(SL_CMD_SUMMARY) | BIT(SL_CMD_DIAGNOSE) | BIT(SL_CMD_LADDER) | BIT(SL_CMD_JSON))
 #define TLS_SHOWN (JUDGING | BIT(SL_CMD_TLS))
 #define TB (UINT64_C(1) << 40) /* a cap beyond any machine's memory */
+#define VIEWS (ALL & ~BIT(SL_CMD_SAVE)) /* save writes frames with -w, no text */
 
 /* EVERY option, once.  Adding one:
  *   1. a row here: its long name, its key (short letter or a new
@@ -45,7 +46,7 @@ static const char *const *const command_formats[SL_CMD_COUNT] = {
  *      option of this table, or names one that is not in it. */
 const sl_cli_option sl_cli_options[] = {
     {"read", 'r', required_argument, ALL, 0, 0},
-    {"output", 'o', required_argument, ALL, 0, 0},
+    {"output", 'o', required_argument, VIEWS, 0, 0},
     {"decode", SL_OPT_DECODE, required_argument, ALL, 0, 0},
     {"name", SL_OPT_NAME, required_argument, ALL, 0, 0},
     {"color", SL_OPT_COLOR, optional_argument, ALL, 0, 0},
@@ -55,8 +56,15 @@ const sl_cli_option sl_cli_options[] = {
     {"ca-path", SL_OPT_CA_PATH, required_argument, TLS_SHOWN, 0, 0},
     {"export-certs", SL_OPT_EXPORT_CERTS, required_argument, ALL, 0, 0},
     {"all-traffic", SL_OPT_ALL_TRAFFIC, no_argument, JUDGING, 0, 0},
-    {"format", SL_OPT_FORMAT, required_argument, ALL, 0, 0}, /* values per command: command_formats */
-    {"call", SL_OPT_CALL, required_argument, BIT(SL_CMD_LADDER), 0, 0},
+    {"format", SL_OPT_FORMAT, required_argument, VIEWS, 0, 0}, /* values per command: command_formats */
+    /* The selection (select.h): every view, and save. */
+    {"call", SL_OPT_CALL, required_argument, ALL, 0, 0},
+    {"host", SL_OPT_HOST, required_argument, ALL, 0, 0},
+    {"verdict", SL_OPT_VERDICT, required_argument, ALL, 0, 0},
+    {"from", SL_OPT_FROM, required_argument, ALL, 0, 0},
+    {"to", SL_OPT_TO, required_argument, ALL, 0, 0},
+    {"filter", 'f', required_argument, ALL, 0, 0},
+    {"write", 'w', required_argument, BIT(SL_CMD_SAVE), 0, 0},
     {"ports", SL_OPT_PORTS, no_argument, BIT(SL_CMD_LADDER), 0, 0},
     {"ascii", SL_OPT_ASCII, no_argument, BIT(SL_CMD_LADDER), 0, 0},
     {"width", SL_OPT_WIDTH, required_argument, BIT(SL_CMD_LADDER), 1, 4096},

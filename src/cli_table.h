@@ -19,6 +19,7 @@ typedef enum sl_cmd {
     SL_CMD_DIAGNOSE,
     SL_CMD_LADDER,
     SL_CMD_JSON,
+    SL_CMD_SAVE, /* not a view: the frames of a selection into a pcap (save_pcap.h) */
     SL_CMD_COUNT
 } sl_cmd;
 
@@ -51,6 +52,11 @@ enum sl_opt_key {
     SL_OPT_ASCII,
     SL_OPT_WIDTH,
     SL_OPT_ALL_TRAFFIC,
+    /* The selection (select.h); -f and -w are short letters. */
+    SL_OPT_HOST,
+    SL_OPT_VERDICT,
+    SL_OPT_FROM,
+    SL_OPT_TO,
 };
 
 typedef struct sl_cli_option {

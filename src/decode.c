@@ -574,6 +574,7 @@ const char *sl_skip_kind_name(uint16_t kind)
         [SL_SKIP_NOT_IP] = "not_ip",       [SL_SKIP_IP_PROTO] = "ip_protocol",
         [SL_SKIP_GRE_VERSION] = "gre_version", [SL_SKIP_TUNNEL_PROTO] = "tunnel_protocol",
         [SL_SKIP_GTP_MESSAGE] = "gtp_message", [SL_SKIP_TUNNEL_DEPTH] = "tunnel_depth",
+        [SL_SKIP_CAPTURE_FILTER] = "capture_filter",
     };
     return kind < SL_SKIP_KINDS ? names[kind] : "unknown";
 }
@@ -629,7 +630,7 @@ static const named *skip_named(const sl_skip *s)
 
 bool sl_skip_by_design(const sl_skip *s)
 {
-    if (s->kind == SL_SKIP_LLC) /* STP, CDP, VTP, DTP: switch control */
+    if (s->kind == SL_SKIP_LLC || s->kind == SL_SKIP_CAPTURE_FILTER) /* switch control; left out by -f */
         return true;
     const named *nm = skip_named(s);
     return nm && nm->by_design;
@@ -655,6 +656,7 @@ const char *sl_skip_describe(const sl_skip *s, char *buf, size_t len)
     case SL_SKIP_TUNNEL_PROTO: snprintf(buf, len, "GRE or Geneve carrying protocol 0x%04X", s->value); break;
     case SL_SKIP_GTP_MESSAGE: snprintf(buf, len, "GTP-U message type %u%s", s->value, name); break;
     case SL_SKIP_TUNNEL_DEPTH: snprintf(buf, len, "tunnels nested more than %u deep", s->value); break;
+    case SL_SKIP_CAPTURE_FILTER: snprintf(buf, len, "no match for the capture filter (-f)"); break;
     default: snprintf(buf, len, "unknown reason"); break;
     }
     return buf;

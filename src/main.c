@@ -22,6 +22,8 @@
 #include "sipladder/tls_session.h"
 #include "sipladder/x509_info.h"
 #include "sipladder/registry.h"
+#include "sipladder/save_pcap.h"
+#include "sipladder/select.h"
 
 #include "cli_table.h"
 
@@ -36,6 +38,7 @@ enum exit_code {
     EXIT_UNREADABLE = 3,/* a capture cannot be opened or is not a capture */
     EXIT_TRUNCATED = 4, /* a capture is cut short or damaged: what came before was analysed */
     EXIT_OUTPUT = 5,    /* the output cannot be written */
+    EXIT_NO_MATCH = 6,  /* --call, --host, --verdict, --from/--to selected nothing (stderr says what exists) */
 };
 
 #define MAX_DECODE 64
@@ -58,6 +61,11 @@ typedef struct cli {
     const char *format; /* --format, interpreted by the view */
     unsigned threads;   /* --threads; 0: two when the machine has two CPUs or more */
     sl_config cfg;
+    sl_select *select;  /* --call, --host, --verdict, --from, --to; NULL: none given */
+    const char *filter_text; /* -f, or the words after -r FILE's command (tcpdump's expression) */
+    char *filter_joined;     /* those words joined, owned */
+    const char *save_to;     /* save's -w */
+    sl_save *save;           /* save: the flows the selection showed, learned as it shows them */
 } cli;
 
 typedef int (*render_fn)(const sl_report *r, const sl_render_opts *o);
@@ -76,6 +84,7 @@ static const struct command {
     [SL_CMD_DIAGNOSE] = {sl_render_diagnosis, true, true},
     [SL_CMD_LADDER] = {sl_render_ladder, true, true},
     [SL_CMD_JSON] = {sl_render_json, true, true},
+    [SL_CMD_SAVE] = {NULL, true, false}, /* no view: the selection's frames, save_pcap.h */
 };
 
 static void usage(FILE *out)
@@ -93,6 +102,8 @@ static void usage(FILE *out)
           "                       TCP SYN/RST/FIN and TLS step, then its verdict (--format mermaid)\n"
           "  json                 everything as one JSON document (docs/sipladder.schema.json);\n"
           "                       --format jsonl: one line for the capture, then one per call\n"
+          "  save                 every frame of the selection (SIP, its TCP/TLS connections whole,\n"
+          "                       DNS, RTP/RTCP from its SDP) into the pcap -w names\n"
           "The command is the first word that is not an option; a capture file named\n"
           "like a command is given as ./NAME.\n"
           "\n"
@@ -114,7 +125,19 @@ static void usage(FILE *out)
           "                       summary, diagnose, ladder, json)\n"
           "      --format FORMAT  output form of the view: text; ladder: text or mermaid;\n"
           "                       json: json or jsonl\n"
-          "      --call ID        ladder: only call ID (its number, or a Call-ID)\n"
+          , out);
+    fputs("Selection (every command; several of a kind: any of them; of kinds: all):\n"
+          "      --call CALL      a call's number, Call-ID, or a number/URI of its caller,\n"
+          "                       callee, From, To, Request-URI or P-Asserted-Identity;\n"
+          "                       wildcards as the shell's: --call '*4281*'\n"
+          "      --host HOST      ADDR, ADDR:PORT, [IPv6]:PORT or a host label (--name, Via zone)\n"
+          "      --verdict CODE   calls and connections with that verdict (tls.*, sip.response.4*)\n"
+          "      --from TIME, --to TIME  a window: 2026-11-21T06:00:25 (UTC), 06:00:25, or\n"
+          "                       +5s / +250ms / +2m from the capture's first frame\n"
+          "  -f, --filter EXPR    a BPF capture filter (pcap-filter(7)) frames must pass; frames\n"
+          "                       keep their numbers.  With -r, the words after the options\n"
+          "                       are the filter, as in tcpdump -r FILE EXPR\n"
+          "  -w, --write FILE     save: the pcap to write ('-': standard output)\n"
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
           "      --width N        ladder: N columns wide (default: the terminal's, else 120)\n"
@@ -144,7 +167,8 @@ static void usage(FILE *out)
           "  2  usage error\n"
           "  3  a capture cannot be read (missing, not pcap/pcapng)\n"
           "  4  a capture is cut short or damaged; everything before the damage was analysed\n"
-          "  5  the output cannot be written\n",
+          "  5  the output cannot be written\n"
+          "  6  the selection matched nothing (what exists is on standard error)\n",
           out);
 }
 
@@ -225,6 +249,93 @@ static int parse_limit(int key, const char *arg, size_t *field)
     return 0;
 }
 
+/* --call, --host, --verdict, --from, --to, -f, -w (select.h). */
+static int parse_select_option(cli *c, int opt, const char *arg)
+{
+    if (opt == 'f') {
+        c->filter_text = arg;
+        return 0;
+    }
+    if (opt == 'w') {
+        c->save_to = arg;
+        return 0;
+    }
+    if (!c->select && !(c->select = sl_select_new(&c->labels)))
+        return EXIT_INTERNAL;
+    char err[512];
+    int rc;
+    switch (opt) {
+    case SL_OPT_CALL: rc = sl_select_add_call(c->select, arg, err, sizeof err); break;
+    case SL_OPT_HOST: rc = sl_select_add_host(c->select, arg, err, sizeof err); break;
+    case SL_OPT_VERDICT: rc = sl_select_add_verdict(c->select, arg, err, sizeof err); break;
+    case SL_OPT_FROM: rc = sl_select_set_from(c->select, arg, err, sizeof err); break;
+    case SL_OPT_TO: rc = sl_select_set_to(c->select, arg, err, sizeof err); break;
+    default: return fail_usage("%s", "unknown option");
+    }
+    if (rc == -SL_EUSAGE)
+        return fail_usage("--%s %s", sl_cli_option_by_key(opt)->name, err);
+    return rc < 0 ? EXIT_INTERNAL : 0;
+}
+
+/* tcpdump -r FILE EXPR: with -r, the words after the options (and after
+ * the command, when the first names one) are a capture filter, joined by
+ * spaces.  Without -r they are captures; n is how many words remain. */
+static int take_trailing_filter(cli *c, char **words, size_t *n)
+{
+    if (c->n_files == 0 || *n == 0)
+        return 0;
+    size_t first = sl_cli_command_find(words[0]) >= 0 ? 1 : 0;
+    if (first == *n)
+        return 0;
+    if (c->filter_text)
+        return fail_usage("a capture filter twice: -f '%s' and '%s...' after -r (one or the other)", c->filter_text,
+                          words[first]);
+    size_t len = 1;
+    for (size_t i = first; i < *n; i++)
+        len += strlen(words[i]) + 1;
+    if (!(c->filter_joined = calloc(len, 1)))
+        return EXIT_INTERNAL;
+    for (size_t i = first; i < *n; i++) {
+        if (i > first)
+            strcat(c->filter_joined, " ");
+        strcat(c->filter_joined, words[i]);
+    }
+    c->filter_text = c->filter_joined;
+    *n = first;
+    return 0;
+}
+
+/* The filter compiles (for Ethernet; each file's link type at the run),
+ * and save has what it needs. */
+static int check_selection(cli *c)
+{
+    char err[512];
+    if (c->filter_text && !(c->cfg.capture_filter = sl_capture_filter_new(c->filter_text, err, sizeof err))) {
+        if (!err[0])
+            return EXIT_INTERNAL;
+        const char *near = c->filter_joined ? sl_cli_suggest(c->filter_text) : NULL;
+        if (near && near[0] != '-')
+            return fail_usage("%s (with -r, the words after the options are a capture filter; did you mean the "
+                              "command '%s' first?)", err, near);
+        return fail_usage("%s", err);
+    }
+    if (c->cmd != SL_CMD_SAVE)
+        return 0;
+    if (!c->save_to)
+        return fail_usage("%s", "save: -w FILE names the pcap to write");
+    if (!sl_select_active(c->select) && !c->filter_text)
+        return fail_usage("%s", "save: what to save? --call, --host, --verdict, --from/--to or -f");
+    for (size_t i = 0; i < c->n_files; i++)
+        if (strcmp(c->files[i], "-") == 0)
+            return fail_usage("%s", "save reads its captures twice, not standard input: write it to a file first");
+    /* It learns the flows as the selection shows them: streamed batches too. */
+    if (!(c->save = sl_save_new()))
+        return EXIT_INTERNAL;
+    if (c->select)
+        sl_select_on_selected(c->select, sl_save_learn, c->save);
+    return 0;
+}
+
 static int parse_option(cli *c, int opt, const char *arg)
 {
     sl_limits *l = &c->cfg.limits;
@@ -253,7 +364,6 @@ static int parse_option(cli *c, int opt, const char *arg)
     case SL_OPT_CA_FILE: c->cfg.tls.ca_file = arg; return 0;
     case SL_OPT_CA_PATH: c->cfg.tls.ca_path = arg; return 0;
     case SL_OPT_EXPORT_CERTS: c->export_certs = arg; return 0;
-    case SL_OPT_CALL: c->ladder.call = arg; return 0;
     case SL_OPT_PORTS: c->ladder.ports = true; return 0;
     case SL_OPT_ASCII: c->ladder.ascii = true; return 0;
     case SL_OPT_WIDTH: {
@@ -284,7 +394,7 @@ static int parse_option(cli *c, int opt, const char *arg)
             return EXIT_USAGE;
         l->max_sip_memory <<= 20;
         return 0;
-    default: return fail_usage("%s", "unknown option");
+    default: return parse_select_option(c, opt, arg);
     }
 }
 
@@ -347,6 +457,9 @@ static int parse_positionals(cli *c, char **words, size_t n, const options_seen 
 {
     char msg[512];
     size_t first_file;
+    int trc = take_trailing_filter(c, words, &n);
+    if (trc != 0)
+        return trc;
     if (sl_cli_pick_command(words, n, &c->cmd, &first_file, msg, sizeof msg) < 0)
         return fail_usage("%s", msg);
     c->command = &commands[c->cmd];
@@ -388,7 +501,7 @@ static int parse_cli(cli *c, int argc, char **argv)
         return rc;
     if (c->n_files == 0)
         return fail_usage("%s", "no capture file given");
-    return 0;
+    return check_selection(c);
 }
 
 /* --export-certs: where, and how many written so far. */
@@ -458,6 +571,22 @@ static bool want_color(const cli *c, FILE *out)
     return out == stdout && isatty(STDOUT_FILENO); /* out NULL: a file named by -o */
 }
 
+/* What the run must build: the view's needs, and the selection's (calls
+ * to select from; verdicts for --verdict). */
+static bool wants_calls(const cli *c) { return c->command->needs_calls || sl_select_active(c->select); }
+static bool wants_diagnoses(const cli *c)
+{
+    return c->command->needs_diagnoses || sl_select_needs_diagnoses(c->select);
+}
+
+/* A view that writes nothing: save's batches only feed the selection. */
+static int render_nothing(const sl_report *r, const sl_render_opts *o)
+{
+    (void)r;
+    (void)o;
+    return 0;
+}
+
 /* Calls written as they end (call_stream.h) unless no temporary file can
  * be made: then --max-sip-memory drops what comes after it, reported. */
 static sl_call_stream *stream_new(cli *c, sl_render_opts *ro, const sl_diagnose_options *dopt, cert_export *ce)
@@ -465,14 +594,58 @@ static sl_call_stream *stream_new(cli *c, sl_render_opts *ro, const sl_diagnose_
     sl_call_stream_cfg sc = {
         .labels = &c->labels,
         .max_messages_per_call = c->cfg.limits.max_messages_per_call,
-        .diagnose = c->command->needs_diagnoses ? dopt : NULL,
-        .needs_calls = c->command->needs_calls,
-        .view = pick_render(c),
+        .diagnose = wants_diagnoses(c) ? dopt : NULL,
+        .needs_calls = wants_calls(c),
+        .view = c->command->render ? pick_render(c) : render_nothing,
+        .select = c->select,
         .opts = ro,
         .on_conns = c->export_certs ? export_certs : NULL,
         .on_conns_ctx = ce,
     };
     return sl_call_stream_new(&sc);
+}
+
+/* The end's report through the selection (select.h) to the view, or to
+ * save's second pass; a selection that matched nothing says what exists
+ * (exit 6).  Returns the view's result; *exit_code set for save and for
+ * nothing matched. */
+static int render_selected(const cli *c, const sl_report *report, const sl_render_opts *ro, int *exit_code)
+{
+    sl_select_view selected;
+    int rc = sl_select_apply(c->select, report, &selected);
+    if (rc == 0 && sl_select_report_empty(c->select, stderr)) {
+        *exit_code = EXIT_NO_MATCH;
+    } else if (rc == 0 && c->cmd == SL_CMD_SAVE) {
+        sl_save_result res;
+        char err[1024];
+        int src = sl_save_write(c->save, c->files, c->n_files, c->cfg.capture_filter, !sl_select_active(c->select),
+                                c->save_to, &res, err, sizeof err);
+        if (src == -SL_ENOMEM) {
+            rc = src;
+        } else if (src == -SL_EIO) {
+            fprintf(stderr, "sipladder: %s\n", err);
+            *exit_code = EXIT_OUTPUT;
+        } else {
+            for (size_t i = 0; i < res.n_files; i++)
+                fprintf(stderr, "sipladder: %llu of %llu frames written to %s%s\n",
+                        (unsigned long long)res.frames_in[i], (unsigned long long)res.frames_read, res.files[i],
+                        res.n_files > 1 ? " (libpcap writes one link type per file)" : "");
+            if (res.n_files == 0)
+                fprintf(stderr, "sipladder: no frame to write: %s not written\n", c->save_to);
+            if (src == -SL_ETRUNC)
+                *exit_code = EXIT_TRUNCATED;
+        }
+    } else if (rc == 0) {
+        sl_report shown = selected.report;
+        /* What the view did not ask for and the selection needed. */
+        if (!c->command->needs_diagnoses)
+            shown.diagnoses = NULL;
+        if (!c->command->needs_calls)
+            shown.calls = NULL;
+        rc = pick_render(c)(&shown, ro);
+    }
+    sl_select_view_clear(&selected);
+    return rc;
 }
 
 static int run(cli *c)
@@ -523,7 +696,8 @@ static int run(cli *c)
     const sl_model *m = sl_analysis_model(a);
     if (rc == -SL_EIO || rc == -SL_EUSAGE) {
         fprintf(stderr, "sipladder: %s\n", m->n_warnings ? m->warnings[0] : "cannot read the capture");
-        exit_code = EXIT_UNREADABLE;
+        /* -SL_EUSAGE: -f does not compile for a file's link type */
+        exit_code = rc == -SL_EUSAGE && c->cfg.capture_filter ? EXIT_USAGE : EXIT_UNREADABLE;
         goto done;
     }
     if (rc == -SL_ENOMEM || (stream && sl_call_stream_status(stream) == -SL_ENOMEM)) {
@@ -550,7 +724,7 @@ static int run(cli *c)
     exit_code = rc == -SL_ETRUNC ? EXIT_TRUNCATED : EXIT_OK;
     sl_report report = {.model = m};
     sl_calls *calls = NULL;
-    if (c->command->needs_calls && !(calls = sl_calls_build(m, &c->labels, c->cfg.limits.max_messages_per_call))) {
+    if (wants_calls(c) && !(calls = sl_calls_build(m, &c->labels, c->cfg.limits.max_messages_per_call))) {
         fputs("sipladder: out of memory\n", stderr);
         if (out != stdout)
             fclose(out);
@@ -561,14 +735,14 @@ static int run(cli *c)
     if (stream && sl_call_stream_finish(stream, calls, &dopt) < 0)
         exit_code = EXIT_INTERNAL;
     sl_diagnoses diagnoses = {0};
-    if (c->command->needs_diagnoses) {
+    if (wants_diagnoses(c)) {
         if (sl_diagnose(m, report.calls, &dopt, &diagnoses) < 0) {
             fputs("sipladder: out of memory\n", stderr);
             exit_code = EXIT_INTERNAL;
         }
         report.diagnoses = &diagnoses;
     }
-    int view_rc = pick_render(c)(&report, &ro);
+    int view_rc = render_selected(c, &report, &ro, &exit_code);
     if (view_rc == -SL_EUSAGE) {
         exit_code = EXIT_USAGE; /* e.g. --call named no call; the view said so */
     } else if (view_rc < 0 && !ferror(out)) { /* a write error is reported below */
@@ -606,6 +780,10 @@ int main(int argc, char **argv)
     else if (rc < 0)
         rc = EXIT_OK;
     sl_labels_clear(&c.labels);
+    sl_select_free(c.select);
+    sl_save_free(c.save);
+    sl_capture_filter_free(c.cfg.capture_filter);
+    free(c.filter_joined);
     free(c.files);
     return rc;
 }

@@ -225,7 +225,7 @@ START_TEST(unknown_and_misplaced_commands_are_named)
     EXPECT_USAGE("unknown command 'lader' (did you mean 'ladder'?)", "lader", "--ports", CAP);
     EXPECT_USAGE("unknown command 'help' (did you mean '--help'?)", "help");
     EXPECT_USAGE("unknown command 'frobnicate', and no file by that name (commands: summary, messages, tls, calls, "
-                 "diagnose, ladder and json)",
+                 "diagnose, ladder, json and save)",
                  "frobnicate", CAP);
     EXPECT_USAGE("'diagnose' must come first: sipladder diagnose [OPTIONS] CAPTURE... (a capture named so is "
                  "./diagnose)",

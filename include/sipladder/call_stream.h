@@ -26,6 +26,7 @@
 #include "sipladder/diagnose.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
+#include "sipladder/select.h"
 
 /* After its last message a call may still see retransmissions and the ACK
  * of a final response: RFC 3261 timer B/F, 64*T1 = 32 s. */
@@ -46,6 +47,10 @@ typedef struct sl_call_stream_cfg {
      * --export-certs); may be NULL.  It reports its own failures. */
     int (*on_conns)(void *ctx, const sl_model *batch);
     void *on_conns_ctx;
+    /* --call, --host, ... (select.h): each batch the view gets is what it
+     * selects (a call written early that does not match is not shown);
+     * borrowed, may be NULL.  needs_calls must be set with it. */
+    sl_select *select;
 } sl_call_stream_cfg;
 
 typedef struct sl_call_stream sl_call_stream;

@@ -31,9 +31,14 @@ typedef struct sl_tls_options {
     const char *ca_path;     /* --ca-path */
 } sl_tls_options;
 
+struct sl_capture_filter;
+
 typedef struct sl_config {
     sl_limits limits;
     sl_tls_options tls;
+    /* -f (select.h): frames that do not match it keep their numbers and go
+     * no further; borrowed, NULL: every frame. */
+    struct sl_capture_filter *capture_filter;
 } sl_config;
 
 #endif

@@ -33,6 +33,7 @@ typedef enum sl_skip_kind {
     SL_SKIP_TUNNEL_PROTO, /* value: the protocol type inside GRE or Geneve */
     SL_SKIP_GTP_MESSAGE,  /* GTP-U other than user data (echo, end marker...); value: message type */
     SL_SKIP_TUNNEL_DEPTH, /* tunnels nested deeper than followed; value: that depth */
+    SL_SKIP_CAPTURE_FILTER, /* not matching the user's BPF filter (-f, select.h) */
     SL_SKIP_KINDS
 } sl_skip_kind;
 
