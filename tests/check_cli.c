@@ -609,6 +609,124 @@ START_TEST(suggestions_are_near_and_never_far)
 END_TEST
 /* ---- end of issue 15 item 4 ---- */
 
+/* ---- issue 15 items 1 and 2: the selection, -f and save ---- */
+
+#define SEL_CAP "testdata/select/calls-rtp.pcap"
+#define SEL_T38 "testdata/corpus/sip-udp-fax-t38-calls-bye-488__ndpi.pcap"
+
+START_TEST(selection_narrows_every_view)
+{
+    /* diagnose --call 2 lists call 2 and its verdict only (it listed both calls). */
+    RUN(&r, "diagnose", "--call", "2", SEL_T38);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "calls: 1\n  call 2:"));
+    ck_assert_ptr_nonnull(strstr(r.out, "diagnosis: 1 verdict\n"));
+    ck_assert_ptr_null(strstr(r.out, "call 1"));
+    RUN(&r, "messages", "--call", "*4281*", SEL_CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "call2-4281@"));
+    ck_assert_ptr_null(strstr(r.out, "call1-alice@"));
+    RUN(&r, "calls", "-q", "--verdict", "sip.response.4*", SEL_CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Calls: 2\ncall 3 "));
+    ck_assert_ptr_nonnull(strstr(r.out, "\ncall 4 "));
+    /* Host by label: --name gives 10.254.7.2 a name --host takes. */
+    RUN(&r, "calls", "-q", "--name", "10.254.7.1=alice-pc", "--host", "alice-*", "--call", "sip:frank@*", SEL_CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Calls: 1\ncall 3 "));
+    /* The ladder draws the selected call only. */
+    RUN(&r, "ladder", "--ascii", "--width", "100", "--call", "4", SEL_CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Call 4:"));
+    ck_assert_ptr_null(strstr(r.out, "Call 1:"));
+}
+END_TEST
+
+START_TEST(nothing_selected_exits_6_and_says_what_exists)
+{
+    RUN(&r, "calls", "--call", "*9999*", SEL_CAP);
+    ck_assert_int_eq(r.status, 6);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_str_eq(r.err, "sipladder: no call matches '*9999*' (4 calls in the capture): 1 sip:alice@example.com "
+                            "-> sip:bob@example.com, 2 sip:anonymous@anonymous.invalid -> sip:dave@example.com, 3 "
+                            "sip:carol@example.com -> sip:frank@example.com, 4 sip:erin@example.com -> "
+                            "sip:bob@example.com\n");
+    RUN(&r, "diagnose", "--verdict", "tls.*", SEL_CAP);
+    ck_assert_int_eq(r.status, 6);
+    ck_assert_str_eq(r.err, "sipladder: no verdict matches 'tls.*' (2 verdict codes in the capture): "
+                            "sip.response.486, sip.response.403\n");
+    RUN(&r, "summary", "--host", "192.0.2.99", SEL_CAP);
+    ck_assert_int_eq(r.status, 6);
+    ck_assert_ptr_nonnull(strstr(r.err, "no host matches '192.0.2.99' (2 hosts in the capture): 10.254.7.1"));
+    RUN(&r, "summary", "--from", "+1h", SEL_CAP);
+    ck_assert_int_eq(r.status, 6);
+    ck_assert_ptr_nonnull(strstr(r.err, "nothing in the time window; the capture runs from "));
+}
+END_TEST
+
+START_TEST(selection_usage_errors)
+{
+    EXPECT_USAGE("--from wants a UTC time (2026-11-21T06:00:25[.5], or 06:00:25 on the capture's first day) or an "
+                 "offset from the capture's start (+5s, +250ms, +2m), not 'yesterday'",
+                 "--from", "yesterday", SEL_CAP);
+    EXPECT_USAGE("--host wants ADDR, ADDR:PORT, [IPv6]:PORT or a host label, not '10.0.0.1:0'", "--host",
+                 "10.0.0.1:0", SEL_CAP);
+    EXPECT_USAGE("save: -w FILE names the pcap to write", "save", "--call", "1", SEL_CAP);
+    EXPECT_USAGE("save: what to save? --call, --host, --verdict, --from/--to or -f", "save", "-w", "/tmp/x.pcap",
+                 SEL_CAP);
+    EXPECT_USAGE("save reads its captures twice, not standard input: write it to a file first", "save", "--call",
+                 "1", "-w", "/tmp/x.pcap", "-");
+    EXPECT_USAGE("-w is an option of save, not of summary", "-w", "/tmp/x.pcap", SEL_CAP);
+    EXPECT_USAGE("-f 'port 50 60 x': can't parse filter expression: syntax error (link type EN10MB)", "-f",
+                 "port 50 60 x", SEL_CAP);
+    /* tcpdump -r FILE EXPR: a misspelt command after -r is taken for a filter, and said so. */
+    EXPECT_USAGE("-f 'diagnos': can't parse filter expression: syntax error (link type EN10MB) (with -r, the words "
+                 "after the options are a capture filter; did you mean the command 'diagnose' first?)",
+                 "-r", SEL_CAP, "diagnos");
+    EXPECT_USAGE("a capture filter twice: -f 'tcp' and 'udp...' after -r (one or the other)", "-f", "tcp", "-r",
+                 SEL_CAP, "udp");
+}
+END_TEST
+
+START_TEST(a_trailing_expression_after_r_filters_as_tcpdump)
+{
+    /* Only call 4's TCP passes: its frames keep their numbers (54: the INVITE, as tshark numbers it). */
+    RUN(&r, "messages", "-r", SEL_CAP, "tcp", "port", "5060");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "  54 "));
+    ck_assert_ptr_null(strstr(r.out, "UDP"));
+    RUN(&r, "messages", "-f", "tcp port 5060", SEL_CAP);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "  54 "));
+    ck_assert_ptr_null(strstr(r.out, "UDP"));
+    RUN(&r, "summary", "-q", "-r", SEL_CAP, "tcp");
+    ck_assert_ptr_nonnull(strstr(r.out, "no match for the capture filter (-f)"));
+}
+END_TEST
+
+START_TEST(save_writes_the_selected_frames)
+{
+    char out[] = "/tmp/check_cli_saveXXXXXX";
+    int fd = mkstemp(out);
+    ck_assert(fd >= 0);
+    close(fd);
+    RUN(&r, "save", "--call", "4", SEL_CAP, "-w", out);
+    ck_assert_int_eq(r.status, 0);
+    char want[256];
+    snprintf(want, sizeof want, "sipladder: 15 of 65 frames written to %s\n", out);
+    ck_assert_str_eq(r.err, want);
+    RUN(&r, "calls", "-q", out);
+    ck_assert_ptr_nonnull(strstr(r.out, "Calls: 1\ncall 1 "));
+    ck_assert_ptr_nonnull(strstr(r.out, "sip:erin@example.com -> sip:bob@example.com  rejected 403"));
+    RUN(&r, "save", "--call", "*9999*", SEL_CAP, "-w", out);
+    ck_assert_int_eq(r.status, 6);
+    RUN(&r, "save", "--call", "1", SEL_CAP, "-w", "/nonexistent-dir/x.pcap");
+    ck_assert_int_eq(r.status, 5);
+    ck_assert_ptr_nonnull(strstr(r.err, "cannot write /nonexistent-dir/x.pcap"));
+    unlink(out);
+}
+END_TEST
+
 /* ---- issue 15 items 3 and 8: standard input, compressed captures, hostile
  * timestamps ---- */
 
@@ -766,6 +884,12 @@ int main(void)
     tcase_add_test(tc, colour_on_a_terminal_follows_term_and_no_color);
     tcase_add_test(tc, every_option_is_in_help_and_the_man_page);
     tcase_add_test(tc, suggestions_are_near_and_never_far);
+    /* issue 15 items 1 and 2 */
+    tcase_add_test(tc, selection_narrows_every_view);
+    tcase_add_test(tc, nothing_selected_exits_6_and_says_what_exists);
+    tcase_add_test(tc, selection_usage_errors);
+    tcase_add_test(tc, a_trailing_expression_after_r_filters_as_tcpdump);
+    tcase_add_test(tc, save_writes_the_selected_frames);
     /* issue 15 items 3 and 8 */
     tcase_add_test(tc, standard_input_is_read_as_tcpdump_reads_it);
     tcase_add_test(tc, empty_and_compressed_files_say_what_they_are);
