@@ -862,7 +862,7 @@ static int pick_conns(apply_ctx *x)
             om->conns[om->n_conns++] = m->conns[i];
     om->cap_conns = om->n_conns;
     /* Indices stay the input's: the lookup knows how many there are. */
-    om->n_conns_retired = sl_model_conns_total(m) - om->n_conns;
+    om->n_conns_hidden = sl_model_conns_total(m) - om->n_conns_retired - om->n_conns;
     return 0;
 }
 

@@ -160,6 +160,7 @@ typedef struct sl_model {
     sl_conn *conns;              /* the connections not retired, by index */
     size_t n_conns, cap_conns;
     size_t n_conns_retired;      /* written and freed before the end (sl_model_retire_conns) */
+    size_t n_conns_hidden;       /* a selection's copy (select.h): connections it left out */
     sl_conn_tally retired;       /* what the end still needs of them */
     sl_model_anomaly *anomalies; /* the first max_anomalies, in frame order */
     size_t n_anomalies, cap_anomalies;
@@ -209,7 +210,10 @@ static inline sl_conn *sl_model_flow_conn(sl_model *m, uint32_t index)
     return index == SL_CONN_OVERFLOW ? &m->overflow : sl_model_conn(m, index);
 }
 /* Connections seen, retired or not (the highest index). */
-static inline size_t sl_model_conns_total(const sl_model *m) { return m->n_conns + m->n_conns_retired; }
+static inline size_t sl_model_conns_total(const sl_model *m)
+{
+    return m->n_conns + m->n_conns_retired + m->n_conns_hidden;
+}
 /* Free the connections whose retire[i] is true (i: position in m->conns),
  * once written (call_stream.c), keeping in m->retired what the end needs. */
 void sl_model_retire_conns(sl_model *m, const bool *retire);
