@@ -25,6 +25,7 @@
 #define MIN_SPACING 8   /* cells between two columns: an arrow with a 2-cell label */
 #define MAX_WIDTH 4096
 #define DELTA_WIDTH 11  /* "+999.999999" */
+#define MAX_KEY 12      /* cells of an event's first word (method, status, SYN-ACK) never cut */
 
 typedef struct cell {
     uint32_t cp;
@@ -48,6 +49,8 @@ typedef struct layout {
     int info;     /* cells before the diagram */
     int spacing;
     int *x;       /* column centres */
+    char **label; /* per column: its label, shortened to spacing - 1 cells when longer (owned) */
+    char **address; /* per column: its address, or its tail when longer (owned) */
     size_t n_col;
     const glyphs *g;
     bool color;
@@ -97,6 +100,8 @@ static bool one_cell(uint32_t cp, bool ascii)
         return true;
     if (ascii)
         return false;
+    if (cp == 0x2026) /* the ellipsis, drawn here too */
+        return true;
     return (cp >= 0xa0 && cp < 0x300 && cp != 0xad) || (cp >= 0x370 && cp < 0x483) || (cp >= 0x48a && cp < 0x530);
 }
 
@@ -247,7 +252,7 @@ int sl_render_term_width(FILE *out)
 {
     int fd = fileno(out);
     if (fd < 0 || !isatty(fd))
-        return DEFAULT_WIDTH;
+        return 0;
     const char *env = getenv("COLUMNS");
     char *end;
     long v = env ? strtol(env, &end, 10) : 0;
@@ -277,11 +282,154 @@ static bool spans_days(const sl_ladder *l)
     return strncmp(a, b, 10) != 0;
 }
 
+/* Cells of the first word of an event's text: the SIP method or status
+ * code, SYN/SYN-ACK/FIN/RST, "TLS"; never cut (at most MAX_KEY). */
+static int key_cells(const sl_ladder_event *e)
+{
+    const char *t = e->brief ? e->brief : e->label;
+    size_t n = strlen(t), i = 0;
+    int cells = 0;
+    while (i < n && t[i] != ' ' && cells < MAX_KEY) {
+        next_cp(t, n, &i);
+        cells++;
+    }
+    return cells;
+}
+
+/* "Expressway-E-out" as "Exp-E-out": each word of a label (split at '-',
+ * '_', '.' or ' ') longer than 3 cells cut to its first 3, the last word
+ * kept whole; NULL when that is no shorter.  Hosts of one kind keep what
+ * tells them apart. */
+static char *abbreviate(const char *label)
+{
+    size_t n = strlen(label), i = 0, o = 0;
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    const char *last = label;
+    for (const char *p = label; *p; p++)
+        if (strchr("-_. ", *p) && p[1])
+            last = p + 1;
+    while (i < n) {
+        size_t start = i;
+        int cells = 0;
+        while (i < n && !strchr("-_. ", label[i])) {
+            size_t k = i;
+            next_cp(label, n, &k);
+            if (cells < 3 || label + start >= last)
+                memcpy(out + o, label + i, k - i), o += k - i;
+            cells++;
+            i = k;
+        }
+        if (i < n)
+            out[o++] = label[i++];
+    }
+    out[o] = '\0';
+    if (o == n) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The last max cells of s after an ellipsis: an address's tail tells it
+ * apart from its neighbours' ("…2.1"). */
+static char *tail_cells(const char *s, int max, const glyphs *g)
+{
+    size_t n = strlen(s), i = 0;
+    int cells = (int)text_cells(s), ell = (int)text_cells(g->ellipsis);
+    if (cells <= max)
+        return strdup(s);
+    int skip = cells - (max - ell > 0 ? max - ell : 0);
+    for (int k = 0; k < skip; k++)
+        next_cp(s, n, &i);
+    size_t el = strlen(g->ellipsis);
+    char *out = malloc(el + n - i + 1);
+    if (out) {
+        memcpy(out, g->ellipsis, el);
+        memcpy(out + el, s + i, n - i + 1);
+    }
+    return out;
+}
+
+/* Whether a and b show the same cells when each is cut at max (with an
+ * ellipsis in its last cell). */
+static bool reads_alike(const char *a, const char *b, int max)
+{
+    bool cut_a = (int)text_cells(a) > max, cut_b = (int)text_cells(b) > max;
+    if (cut_a != cut_b)
+        return false;
+    size_t na = strlen(a), nb = strlen(b), ia = 0, ib = 0;
+    int shown = cut_a ? max - 1 : max;
+    for (int c = 0; c < shown; c++) {
+        if (ia >= na || ib >= nb)
+            return ia >= na && ib >= nb;
+        if (next_cp(a, na, &ia) != next_cp(b, nb, &ib))
+            return false;
+    }
+    return true;
+}
+
+/* Column labels and addresses as drawn: whole when they fit in spacing - 1
+ * cells; else labels abbreviated ("Exp-E-out"), and where two columns
+ * would still read alike, the tail of their addresses instead. */
+static int column_texts(layout *L, const sl_ladder *l)
+{
+    int max = L->spacing - 1;
+    for (size_t i = 0; i < l->n_col; i++) {
+        const char *label = l->col[i].label;
+        char *shown = NULL;
+        if ((int)text_cells(label) > max)
+            shown = strcmp(label, l->col[i].address) == 0 ? tail_cells(label, max, L->g) : abbreviate(label);
+        L->label[i] = shown ? shown : strdup(label);
+        L->address[i] = tail_cells(l->col[i].address, max, L->g);
+        if (!L->label[i] || !L->address[i])
+            return -1;
+    }
+    /* Labels that differ but read alike once shortened and cut at max
+     * cells: the address's tail tells them apart. */
+    bool *alike = calloc(l->n_col ? l->n_col : 1, sizeof *alike);
+    if (!alike)
+        return -1;
+    for (size_t i = 0; i < l->n_col; i++)
+        for (size_t k = 0; k < l->n_col && !alike[i]; k++)
+            alike[i] = k != i && strcmp(l->col[i].label, l->col[k].label) != 0 &&
+                       reads_alike(L->label[i], L->label[k], max);
+    for (size_t i = 0; i < l->n_col; i++) {
+        if (alike[i]) {
+            char *t = tail_cells(l->col[i].address, max, L->g);
+            if (!t) {
+                free(alike);
+                return -1;
+            }
+            free(L->label[i]);
+            L->label[i] = t;
+        }
+    }
+    free(alike);
+    return 0;
+}
+
+static void layout_free(layout *L)
+{
+    for (size_t i = 0; L->label && i < L->n_col; i++)
+        free(L->label[i]);
+    for (size_t i = 0; L->address && i < L->n_col; i++)
+        free(L->address[i]);
+    free(L->label);
+    free(L->address);
+    free(L->x);
+    free(L->row);
+}
+
 /* Column positions for this ladder at the wanted width; the width grows
- * when the columns would not fit at all (the layout is never broken). */
+ * when the columns would not fit at all (the layout is never broken), or
+ * when an event's first word (a SIP method, SYN-ACK) would be cut. */
 static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
 {
     int want = o->ladder && o->ladder->width > 0 ? o->ladder->width : sl_render_term_width(o->out);
+    if (want <= 0)
+        want = DEFAULT_WIDTH;
     uint64_t maxf = 0;
     for (size_t i = 0; i < l->n_ev; i++)
         maxf = l->ev[i].frame > maxf ? l->ev[i].frame : maxf;
@@ -290,21 +438,32 @@ static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
     L->info = L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w + 2;
     L->n_col = l->n_col;
     size_t cols = l->n_col ? l->n_col : 1;
+    /* Room for the longest first word between the arrow's ends (+2) and
+     * the bar (+1): drawn tight when the label is cut (arrow()). */
+    int spacing = MIN_SPACING;
+    for (size_t i = 0; i < l->n_ev; i++)
+        if (l->ev[i].from != l->ev[i].to && key_cells(&l->ev[i]) + 3 > spacing)
+            spacing = key_cells(&l->ev[i]) + 3;
     if (want > MAX_WIDTH)
         want = MAX_WIDTH;
-    if ((size_t)want < (size_t)L->info + cols * MIN_SPACING)
-        want = L->info + (int)(cols * MIN_SPACING);
+    if ((size_t)want < (size_t)L->info + cols * (size_t)spacing)
+        want = L->info + (int)(cols * (size_t)spacing);
     L->width = want;
     L->spacing = (int)((size_t)(want - L->info) / cols);
     L->x = malloc(cols * sizeof *L->x);
     L->row = malloc((size_t)want * sizeof *L->row);
-    if (!L->x || !L->row)
+    L->label = calloc(cols, sizeof *L->label);
+    L->address = calloc(cols, sizeof *L->address);
+    if (!L->x || !L->row || !L->label || !L->address)
+        return -1;
+    L->g = o->ladder && o->ladder->ascii ? &ASCII_GLYPHS : &UTF8_GLYPHS;
+    if (column_texts(L, l) < 0)
         return -1;
     /* The outer columns sit as near the edges as their labels allow, so
      * the arrows get the room (labels stay spacing - 1 wide at most). */
     int half = 1;
     for (size_t i = 0; i < l->n_col; i++) {
-        int w = (int)text_cells(l->col[i].label), wa = (int)text_cells(l->col[i].address);
+        int w = (int)text_cells(L->label[i]), wa = (int)text_cells(L->address[i]);
         w = w > wa ? w : wa;
         w = w < L->spacing - 1 ? w : L->spacing - 1;
         half = w / 2 + 2 > half ? w / 2 + 2 : half;
@@ -313,7 +472,6 @@ static int make_layout(layout *L, const sl_ladder *l, const sl_render_opts *o)
     int step = l->n_col > 1 ? (want - L->info - 2 * margin) / (int)(l->n_col - 1) : 0;
     for (size_t i = 0; i < l->n_col; i++)
         L->x[i] = L->info + margin + (int)i * step;
-    L->g = o->ladder && o->ladder->ascii ? &ASCII_GLYPHS : &UTF8_GLYPHS;
     L->color = o->color;
     L->verbose = o->verbose;
     return 0;
@@ -347,14 +505,14 @@ static void header(const layout *L, const sl_ladder *l, FILE *out)
     put_ascii(L, L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w - 5, "FRAME", SL_TONE_TITLE);
     bool addresses = false;
     for (size_t i = 0; i < l->n_col; i++) {
-        put_centred(L, L->x[i], l->col[i].label, SL_TONE_TITLE);
+        put_centred(L, L->x[i], L->label[i], SL_TONE_TITLE);
         addresses |= strcmp(l->col[i].label, l->col[i].address) != 0;
     }
     emit_row(L, out);
     if (addresses) {
         clear_row(L);
         for (size_t i = 0; i < l->n_col; i++)
-            put_centred(L, L->x[i], l->col[i].address, SL_TONE_DIM);
+            put_centred(L, L->x[i], L->address[i], SL_TONE_DIM);
         emit_row(L, out);
     }
     rule_row(L, L->g->tee_down);
@@ -420,11 +578,30 @@ static void arrow(const layout *L, const sl_ladder_event *e)
     }
     int x, room;
     text_span(L, e, &x, &room);
+    const char *text = e->brief && text_cells(e->label) > (size_t)room ? e->brief : e->label;
+    int key = key_cells(e), ell = (int)text_cells(g->ellipsis);
+    if (e->from != e->to && (int)text_cells(text) > room && key + ell > room) {
+        /* Cut, the first word would not be whole: the text takes the
+         * whole span between the arrow's ends ("├SYN-ACK▶│"), its first
+         * word (make_layout left room for it) and an ellipsis if it fits. */
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+        int tx = a < b ? lo + 1 : lo + 2, troom = hi - lo - 2;
+        size_t n = strlen(text), i = 0;
+        int used = 0;
+        while (i < n && used < key) {
+            uint32_t cp = next_cp(text, n, &i);
+            put_cp(L, tx + used++, one_cell(cp, g->ascii) ? cp : '?', tone);
+        }
+        size_t en = strlen(g->ellipsis), k = 0;
+        if ((int)text_cells(text) > key && used + ell <= troom)
+            while (k < en)
+                put_cp(L, tx + used++, next_cp(g->ellipsis, en, &k), tone);
+        return;
+    }
     if (room <= 0)
         return;
     if (e->from != e->to)
         put_cp(L, x - 1, ' ', tone);
-    const char *text = e->brief && text_cells(e->label) > (size_t)room ? e->brief : e->label;
     int used = put_text(L, x, room, text, tone);
     if (e->from != e->to)
         put_cp(L, x + used, ' ', tone);
@@ -474,8 +651,7 @@ static int draw_text(const sl_ladder *l, const sl_report *r, const sl_render_opt
     bool *first = ctx;
     layout L = {0};
     if (make_layout(&L, l, o) < 0) {
-        free(L.x);
-        free(L.row);
+        layout_free(&L);
         return -1;
     }
     if (!*first)
@@ -496,8 +672,7 @@ static int draw_text(const sl_ladder *l, const sl_report *r, const sl_render_opt
     rule_row(&L, L.g->tee_up);
     emit_row(&L, o->out);
     verdicts(&L, l, r, o->out);
-    free(L.x);
-    free(L.row);
+    layout_free(&L);
     return 0;
 }
 

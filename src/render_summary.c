@@ -1,6 +1,7 @@
 /* render_summary.c - the `summary` view: the capture, one line per
  * connection or flow (endpoints, start, duration, SYN tries, how it ended,
- * bytes each way, dissector), then what went wrong while reading. */
+ * bytes each way, dissector), then what went wrong while reading.  On a
+ * terminal or with --width the rows are narrowed to fit (fit_width). */
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -212,13 +213,46 @@ static void print_tls_line(const sl_conn *c, const sl_render_opts *o)
     fprintf(o->out, ": %s%s%s\n", color_on(o, col), out.reason, color_off(o, col));
 }
 
+/* The table's columns.  client/server hold "addr:port (label)"; addr_* is
+ * the longest "addr:port" alone, never cut (a label is, to fit a width). */
 typedef struct widths {
     int client, server;
+    int addr_client, addr_server;
+    int outcome, bytes;
+    bool ms;    /* start to the millisecond (narrow) */
+    bool split; /* two lines a row: who, then what happened (narrower still) */
 } widths;
+
+#define SPLIT_INDENT 4
+
+#define OUTCOME_WIDTH 36
+#define BYTES_WIDTH 8
 
 /* Rows written before the end cannot be measured against the rest: an
  * IPv4 address and port fit, longer ones push their row out. */
-static const widths STREAMED_WIDTHS = {21, 21};
+static const widths STREAMED_WIDTHS = {21, 21, 21, 21, OUTCOME_WIDTH, BYTES_WIDTH, false, false};
+
+/* "10.0.0.1:5060 (Expressway-E)" cut to w bytes inside its label
+ * ("10.0.0.1:5060 (Expr...)"), never into the address. */
+static void fit_endpoint(char *text, int w, int addr_w)
+{
+    int n = (int)strlen(text);
+    if (n <= w)
+        return;
+    char *paren = strstr(text, " (");
+    if (!paren || (int)(paren - text) > addr_w)
+        return;
+    int keep = w - 5 - (int)(paren - text); /* " (" + "...)" */
+    if (keep < 1) {
+        *paren = '\0';
+        return;
+    }
+    /* Not inside a UTF-8 sequence. */
+    char *cut = paren + 2 + keep;
+    while (cut > paren + 2 && ((unsigned char)*cut & 0xc0) == 0x80)
+        cut--;
+    memcpy(cut, "...)", 5);
+}
 
 static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *w, bool with_date)
 {
@@ -227,15 +261,23 @@ static void print_conn(const sl_conn *c, const sl_render_opts *o, const widths *
     bool tcp = c->info.transport == SL_TRANSPORT_TCP;
     sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], cli, sizeof cli);
     sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], srv, sizeof srv);
+    fit_endpoint(cli, w->client, w->addr_client);
+    fit_endpoint(srv, w->server, w->addr_server);
     sl_time_format(c->first_ts, start, sizeof start);
+    if (w->ms)
+        start[23] = '\0';
     if (tcp)
         col = tcp_outcome(c, outcome, sizeof outcome);
     else
         snprintf(outcome, sizeof outcome, "-");
-    fprintf(o->out, "%-4u %-3s %-*s %-*s %s %9.3f %3u  %s%-36s%s %8" PRIu64 " %8" PRIu64 "  %s%s\n", c->index,
-            tcp ? "tcp" : "udp", w->client, cli, w->server, srv, with_date ? start : start + 11, sl_time_seconds(c->last_ts - c->first_ts),
-            tcp ? c->syn_count : 0, color_on(o, col), outcome, color_off(o, col), c->bytes[0], c->bytes[1],
-            c->dissector ? c->dissector : "-", tcp && !c->syn_seen ? " (mid-stream)" : "");
+    if (w->split)
+        fprintf(o->out, "%-4u %-3s %s -> %s\n%*s", c->index, tcp ? "tcp" : "udp", cli, srv, SPLIT_INDENT, "");
+    else
+        fprintf(o->out, "%-4u %-3s %-*s %-*s ", c->index, tcp ? "tcp" : "udp", w->client, cli, w->server, srv);
+    fprintf(o->out, "%s %9.3f %3u  %s%-*s%s %*" PRIu64 " %*" PRIu64 "  %s%s\n", with_date ? start : start + 11,
+            sl_time_seconds(c->last_ts - c->first_ts), tcp ? c->syn_count : 0, color_on(o, col), w->outcome, outcome,
+            color_off(o, col), w->bytes, c->bytes[0], w->bytes, c->bytes[1], c->dissector ? c->dissector : "-",
+            tcp && !c->syn_seen ? " (mid-stream)" : "");
     if (tcp && !o->quiet)
         print_tcp_details(c, o);
     if (c->tls)
@@ -315,15 +357,70 @@ static void print_problems(const sl_model *m, const sl_render_opts *o)
     }
 }
 
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+/* The widest line of a row; with who_only, of the part the labels are in
+ * (the first line of a split row). */
+static int row_width(const widths *w, bool with_date, int dissector, bool who_only)
+{
+    int start = with_date ? 26 : 15;
+    int what = (w->ms ? start - 3 : start) + 1 + 9 + 1 + 3 + 2 + w->outcome + 1 + w->bytes + 1 + w->bytes + 2 + dissector;
+    if (w->split) {
+        int who = 4 + 1 + 3 + 1 + w->client + 4 + w->server;
+        return who_only ? who : max_int(who, SPLIT_INDENT + what);
+    }
+    return 4 + 1 + 3 + 1 + w->client + 1 + w->server + 1 + what;
+}
+
+/* Rows wider than limit (--width or the terminal's; 0: none) narrowed in
+ * this order until they fit: the outcome and byte columns to what they
+ * hold, the start to the millisecond, each row on two lines (who, then
+ * what happened), then the labels of the endpoints (cut, down to none).
+ * The outcome and the addresses are never cut. */
+static void fit_width(const sl_model *m, widths *w, bool with_date, int limit)
+{
+    int outcome = 7, bytes = 3, dissector = 9;
+    char buf[128];
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_conn *c = &m->conns[i];
+        if (c->info.transport == SL_TRANSPORT_TCP)
+            tcp_outcome(c, buf, sizeof buf);
+        outcome = max_int(outcome, c->info.transport == SL_TRANSPORT_TCP ? (int)strlen(buf) : 1);
+        for (int d = 0; d < 2; d++)
+            bytes = max_int(bytes, snprintf(buf, sizeof buf, "%" PRIu64, c->bytes[d]));
+        int dn = (int)strlen(c->dissector ? c->dissector : "-") +
+                 (c->info.transport == SL_TRANSPORT_TCP && !c->syn_seen ? 13 : 0);
+        dissector = max_int(dissector, dn);
+    }
+    if (limit <= 0 || row_width(w, with_date, dissector, false) <= limit)
+        return;
+    w->outcome = outcome < OUTCOME_WIDTH ? outcome : OUTCOME_WIDTH;
+    w->bytes = bytes < BYTES_WIDTH ? bytes : BYTES_WIDTH;
+    if (row_width(w, with_date, dissector, false) > limit)
+        w->ms = true;
+    if (row_width(w, with_date, dissector, false) > limit)
+        w->split = true;
+    /* Labels, the longer endpoint column first, down to the addresses. */
+    while (row_width(w, with_date, dissector, true) > limit &&
+           (w->client > w->addr_client || w->server > w->addr_server)) {
+        int *col = w->client - w->addr_client >= w->server - w->addr_server ? &w->client : &w->server;
+        int addr = col == &w->client ? w->addr_client : w->addr_server;
+        int over = row_width(w, with_date, dissector, true) - limit;
+        /* A label cut to less than 2 bytes is dropped whole. */
+        *col = *col - over - addr >= 7 ? *col - over : addr;
+    }
+}
+
 /* The table's column widths and whether its start times carry the date:
- * measured over the rows, or fixed once rows were written early. */
-static bool table_layout(const sl_model *m, const sl_render_opts *o, bool streamed, widths *w)
+ * measured over the rows (and narrowed to limit), or fixed once rows were
+ * written early. */
+static bool table_layout(const sl_model *m, const sl_render_opts *o, bool streamed, int limit, widths *w)
 {
     if (streamed) {
         *w = STREAMED_WIDTHS;
         return true;
     }
-    *w = (widths){6, 6};
+    *w = (widths){6, 6, 6, 6, OUTCOME_WIDTH, BYTES_WIDTH, false, false};
     char buf[SL_ADDR_PORT_STRLEN + 64];
     for (size_t i = 0; i < m->n_conns; i++) {
         const sl_conn *c = &m->conns[i];
@@ -331,12 +428,16 @@ static bool table_layout(const sl_model *m, const sl_render_opts *o, bool stream
         int n1 = (int)strlen(sl_render_endpoint(o, &c->info.addr[1], c->info.port[1], buf, sizeof buf));
         w->client = n0 > w->client ? n0 : w->client;
         w->server = n1 > w->server ? n1 : w->server;
+        w->addr_client = max_int(w->addr_client, (int)strlen(sl_addr_port_format(&c->info.addr[0], c->info.port[0], buf, sizeof buf)));
+        w->addr_server = max_int(w->addr_server, (int)strlen(sl_addr_port_format(&c->info.addr[1], c->info.port[1], buf, sizeof buf)));
     }
     /* The date only when the capture spans more than one day. */
     char d0[48], d1[48];
     sl_time_format(m->capture.first_ts, d0, sizeof d0);
     sl_time_format(m->capture.last_ts, d1, sizeof d1);
-    return memcmp(d0, d1, 10) != 0;
+    bool with_date = memcmp(d0, d1, 10) != 0;
+    fit_width(m, w, with_date, limit);
+    return with_date;
 }
 
 int sl_render_summary(const sl_report *r, const sl_render_opts *o)
@@ -362,10 +463,16 @@ int sl_render_summary(const sl_report *r, const sl_render_opts *o)
     bool streamed = sp && sp->entries[SL_SPOOL_CONNS];
     if (streamed || m->n_conns) {
         widths w;
-        bool with_date = table_layout(m, o, streamed, &w);
-        fprintf(o->out, "\n%-4s %-3s %-*s %-*s %-*s %9s %3s  %-36s %8s %8s  %s\n", "#", "l4", w.client, "client",
-                w.server, "server", with_date ? 26 : 15, "start", "duration", "syn", "outcome", "c>s", "s>c",
-                "dissector");
+        /* --width, or the terminal's; none in a pipe or file (as tcpdump). */
+        int limit = o->ladder ? o->ladder->width : 0;
+        bool with_date = table_layout(m, o, streamed, limit, &w);
+        int start_w = (with_date ? 26 : 15) - (w.ms ? 3 : 0);
+        if (w.split)
+            fprintf(o->out, "\n%-4s %-3s client -> server\n%*s", "#", "l4", SPLIT_INDENT, "");
+        else
+            fprintf(o->out, "\n%-4s %-3s %-*s %-*s ", "#", "l4", w.client, "client", w.server, "server");
+        fprintf(o->out, "%-*s %9s %3s  %-*s %*s %*s  %s\n", start_w, "start", "duration", "syn", w.outcome, "outcome",
+                w.bytes, "c>s", w.bytes, "s>c", "dissector");
         if (streamed)
             sl_spool_copy(sp, SL_SPOOL_CONNS, o->out);
         for (size_t i = 0; i < m->n_conns; i++)

@@ -158,6 +158,23 @@ static size_t assert_width(const char *text, size_t width)
     return lines;
 }
 
+/* Cells of the rule under the header (the layout's width). */
+static size_t rule_width(const char *text)
+{
+    static uint32_t cp[8192];
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        size_t n = decode_line(p, cp, 8192);
+        if (n > 0 && (cp[0] == 0x2500 || cp[0] == '-'))
+            return n;
+        p = nl + 1;
+    }
+    ck_abort_msg("no rule line");
+    return 0;
+}
+
 typedef struct row {
     uint64_t frame;
     int from, to; /* columns, from the arrow glyphs */
@@ -261,11 +278,15 @@ START_TEST(narrow_width_cuts_with_ellipsis)
     ck_assert_msg(strstr(rows[1].text, "\xe2\x97\x80 100 Try"), "%s", rows[1].text);
     ck_assert_ptr_null(strstr(rows[1].text, "SIP/2.0"));
     free(out);
-    /* Narrower than the columns can be: the minimum width, still even. */
+    /* Narrower than the columns can be: the minimum width, still even, with
+     * room for the longest first word whole (INVITE: 6 cells, + 3). */
     lo.width = 10;
     out = render(&f, NULL, NULL, &lo, false, 0, &rc);
     ck_assert_int_eq(rc, 0);
-    assert_width(out, 35 + 2 * 8);
+    assert_width(out, 35 + 2 * (6 + 3));
+    ck_assert_uint_eq(parse_rows(out, colx, &ncol, rows, 32), 7);
+    ck_assert_msg(strstr(rows[0].text, "INVITE"), "%s", rows[0].text);
+    ck_assert_msg(strstr(rows[1].text, "100"), "%s", rows[1].text);
     free(out);
     /* No --width and not a terminal: 120. */
     lo.width = 0;
@@ -576,8 +597,13 @@ START_TEST(invariants_on_captures)
                 size_t ncol;
                 static row rows[4096];
                 size_t n = parse_rows(out, colx, &ncol, rows, 4096);
-                /* The width asked for, unless the columns need more. */
-                size_t need = 35 + 8 * ncol > (size_t)widths[w] ? 35 + 8 * ncol : (size_t)widths[w];
+                /* The width asked for, unless the columns need more: 8
+                 * cells each, or a first word (method, SYN-ACK) + 3. */
+                size_t need = rule_width(out);
+                if (35 + 15 * ncol <= (size_t)widths[w])
+                    ck_assert_uint_eq(need, (size_t)widths[w]);
+                ck_assert_msg(need >= (size_t)widths[w] && need <= (35 + 15 * ncol > (size_t)widths[w] ? 35 + 15 * ncol : (size_t)widths[w]),
+                              "%s: %zu wide at %d", files[i], need, widths[w]);
                 ck_assert_msg(assert_width(out, need) > 0, "%s", files[i]);
                 for (size_t k = 1; k < n && !orphan && !(w & 2); k++)
                     ck_assert_msg(rows[k].frame >= rows[k - 1].frame, "%s row %zu", files[i], k);

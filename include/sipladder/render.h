@@ -76,7 +76,8 @@ int sl_render_ladder_mermaid(const sl_report *r, const sl_render_opts *o);
  * every host with its label.  Needs r->calls.  0 or -1. */
 int sl_render_calls(const sl_report *r, const sl_render_opts *o);
 
-/* Columns of the terminal out is (COLUMNS wins), else 120. */
+/* Columns of the terminal out is (COLUMNS wins), or 0 when out is not a
+ * terminal: the ladder is then 120 wide, the summary as wide as it needs. */
 int sl_render_term_width(FILE *out);
 /* "10.0.0.1:5060" or "10.0.0.1:5060 (Expressway-E)" into buf. */
 const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16_t port, char *buf, size_t len);
