@@ -67,7 +67,7 @@ const sl_cli_option sl_cli_options[] = {
     {"write", 'w', required_argument, BIT(SL_CMD_SAVE), 0, 0},
     {"ports", SL_OPT_PORTS, no_argument, BIT(SL_CMD_LADDER), 0, 0},
     {"ascii", SL_OPT_ASCII, no_argument, BIT(SL_CMD_LADDER), 0, 0},
-    {"width", SL_OPT_WIDTH, required_argument, BIT(SL_CMD_LADDER), 1, 4096},
+    {"width", SL_OPT_WIDTH, required_argument, BIT(SL_CMD_LADDER) | BIT(SL_CMD_SUMMARY), 1, 4096},
     {"threads", SL_OPT_THREADS, required_argument, ALL, 1, 2},
     {"quiet", 'q', no_argument, ALL, 0, 0},
     {"verbose", 'v', no_argument, ALL, 0, 0},
