@@ -19,6 +19,7 @@ typedef enum sl_cmd {
     SL_CMD_DIAGNOSE,
     SL_CMD_LADDER,
     SL_CMD_JSON,
+    SL_CMD_HTML, /* the json document in the offline viewer page (render_html.h) */
     SL_CMD_SAVE, /* not a view: the frames of a selection into a pcap (save_pcap.h) */
     SL_CMD_COUNT
 } sl_cmd;

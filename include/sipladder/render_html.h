@@ -1,0 +1,25 @@
+/* render_html.h - the `html` view: one self-contained page (the viewer of
+ * web/, its script and style inlined, a Content-Security-Policy that allows
+ * no network) holding the `json` view's document, for people who have no
+ * sipladder.  The document is escaped on its way into the page so that no
+ * string of the capture can end the script element that holds it. */
+#ifndef SIPLADDER_RENDER_HTML_H
+#define SIPLADDER_RENDER_HTML_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sipladder/render.h"
+
+/* The page to o->out; a streamed batch (o->spool->batch) goes to the
+ * spools exactly as the json view writes it.  0, or -1 when out of memory
+ * or a write failed. */
+int sl_render_html(const sl_report *r, const sl_render_opts *o);
+
+/* A stream that writes to `out` what it is given, with every '<', '>' and
+ * '&' as \u003c, \u003e, \u0026 and U+2028/U+2029 as \u2028/\u2029: JSON
+ * text stays the same JSON, and cannot hold "</script>" or "<!--".  Close
+ * it (fclose) before writing to out again; NULL when out of memory. */
+FILE *sl_html_json_escaper(FILE *out);
+
+#endif
