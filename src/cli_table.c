@@ -13,16 +13,19 @@ static const char *const command_names[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = "summary", [SL_CMD_MESSAGES] = "messages", [SL_CMD_TLS] = "tls",
     [SL_CMD_CALLS] = "calls",     [SL_CMD_DIAGNOSE] = "diagnose", [SL_CMD_LADDER] = "ladder",
     [SL_CMD_JSON] = "json",       [SL_CMD_SAVE] = "save",
+    [SL_CMD_COMPARE] = "compare",
 };
 
 /* --format values per command; the first is the default. */
 static const char *const text_only[] = {"text", NULL};
+static const char *const compare_formats[] = {"text", "json", NULL};
 static const char *const ladder_formats[] = {"text", "mermaid", NULL};
 static const char *const json_formats[] = {"json", "jsonl", NULL};
 static const char *const *const command_formats[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = text_only, [SL_CMD_MESSAGES] = text_only, [SL_CMD_TLS] = text_only,
     [SL_CMD_CALLS] = text_only,   [SL_CMD_DIAGNOSE] = text_only, [SL_CMD_LADDER] = ladder_formats,
     [SL_CMD_JSON] = json_formats, [SL_CMD_SAVE] = text_only,
+    [SL_CMD_COMPARE] = compare_formats,
 };
 
 #define ALL SL_CMDS_ALL
@@ -65,6 +68,8 @@ const sl_cli_option sl_cli_options[] = {
     {"to", SL_OPT_TO, required_argument, ALL, 0, 0},
     {"filter", 'f', required_argument, ALL, 0, 0},
     {"write", 'w', required_argument, BIT(SL_CMD_SAVE), 0, 0},
+    {"side", SL_OPT_SIDE, required_argument, BIT(SL_CMD_COMPARE), 0, 0},
+    {"offset", SL_OPT_OFFSET, required_argument, BIT(SL_CMD_COMPARE), 0, 0},
     {"ports", SL_OPT_PORTS, no_argument, BIT(SL_CMD_LADDER), 0, 0},
     {"ascii", SL_OPT_ASCII, no_argument, BIT(SL_CMD_LADDER), 0, 0},
     {"width", SL_OPT_WIDTH, required_argument, BIT(SL_CMD_LADDER) | BIT(SL_CMD_SUMMARY), 1, 4096},

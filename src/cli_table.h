@@ -21,6 +21,7 @@ typedef enum sl_cmd {
     SL_CMD_JSON,
     SL_CMD_HTML, /* the json document in the offline viewer page (render_html.h) */
     SL_CMD_SAVE, /* not a view: the frames of a selection into a pcap (save_pcap.h) */
+    SL_CMD_COMPARE, /* not a view of one capture: a firewall's two sides compared (compare.h) */
     SL_CMD_COUNT
 } sl_cmd;
 
@@ -58,6 +59,8 @@ enum sl_opt_key {
     SL_OPT_VERDICT,
     SL_OPT_FROM,
     SL_OPT_TO,
+    SL_OPT_OFFSET, /* compare: the second capture's clock minus the first's */
+    SL_OPT_SIDE,   /* compare: --side NAME=FILE */
 };
 
 typedef struct sl_cli_option {

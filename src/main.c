@@ -12,6 +12,7 @@
 #include "sipladder/analysis.h"
 #include "sipladder/call_stream.h"
 #include "sipladder/calls.h"
+#include "sipladder/compare.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
@@ -66,6 +67,9 @@ typedef struct cli {
     char *filter_joined;     /* those words joined, owned */
     const char *save_to;     /* save's -w */
     sl_save *save;           /* save: the flows the selection showed, learned as it shows them */
+    const char *side_specs[MAX_DECODE]; /* compare: --side NAME=FILE (compare_cli.c) */
+    size_t n_side_specs;
+    const char *offset;      /* compare: --offset SECONDS */
 } cli;
 
 typedef int (*render_fn)(const sl_report *r, const sl_render_opts *o);
@@ -104,6 +108,10 @@ static void usage(FILE *out)
           "                       --format jsonl: one line for the capture, then one per call\n"
           "  save                 every frame of the selection (SIP, its TCP/TLS connections whole,\n"
           "                       DNS, RTP/RTCP from its SDP) into the pcap -w names\n"
+          "  compare INSIDE OUTSIDE  a firewall's two interfaces captured at once: each\n"
+          "                       connection paired through NAT, the clock offset, and what\n"
+          "                       the firewall dropped, injected, rewrote or timed out\n"
+          "                       (--format json: a compare document)\n"
           "The command is the first word that is not an option; a capture file named\n"
           "like a command is given as ./NAME.\n"
           "\n"
@@ -141,6 +149,10 @@ static void usage(FILE *out)
           "                       keep their numbers.  With -r, the words after the options\n"
           "                       are the filter, as in tcpdump -r FILE EXPR\n"
           "  -w, --write FILE     save: the pcap to write ('-': standard output)\n"
+          "      --side NAME=FILE  compare: a side's name and capture (repeatable: a side's\n"
+          "                       files are one capture); the first name is the first side\n"
+          "      --offset SECONDS  compare: the second capture's clock minus the first's,\n"
+          "                       instead of the estimate from the paired packets\n"
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
           "      --width N        ladder, summary: N columns wide (default: the terminal's;\n"
@@ -346,6 +358,12 @@ static int parse_option(cli *c, int opt, const char *arg)
     switch (opt) {
     case 'r': return add_file(c, arg);
     case 'o': c->output = arg; return 0;
+    case SL_OPT_SIDE:
+        if (c->n_side_specs == MAX_DECODE)
+            return fail_usage("too many --side options (at most %d): '%s'", MAX_DECODE, arg);
+        c->side_specs[c->n_side_specs++] = arg;
+        return 0;
+    case SL_OPT_OFFSET: c->offset = arg; return 0;
     case 'q': c->quiet = true; return 0;
     case 'v': c->verbose++; return 0;
     case SL_OPT_DECODE: return parse_decode(c, arg);
@@ -503,7 +521,7 @@ static int parse_cli(cli *c, int argc, char **argv)
     int rc = parse_positionals(c, argv + optind, (size_t)(argc - optind), &seen);
     if (rc != 0)
         return rc;
-    if (c->n_files == 0)
+    if (c->n_files == 0 && c->n_side_specs == 0)
         return fail_usage("%s", "no capture file given");
     return check_selection(c);
 }
@@ -652,8 +670,19 @@ static int render_selected(const cli *c, const sl_report *report, const sl_rende
     return rc;
 }
 
+/* compare reads two captures its own way (compare.h). */
+static int run_compare(const cli *c)
+{
+    sl_compare_cli a = {.files = c->files, .n_files = c->n_files, .side_specs = c->side_specs,
+                        .n_side_specs = c->n_side_specs, .offset = c->offset, .format = c->format,
+                        .output = c->output};
+    return sl_compare_main(&a);
+}
+
 static int run(cli *c)
 {
+    if (c->cmd == SL_CMD_COMPARE)
+        return run_compare(c);
     /* The ladder's width is fixed before the run: calls drawn early go to a
      * spool, not to the terminal whose width they take. */
     if (!c->ladder.width && !c->output)

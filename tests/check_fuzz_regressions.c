@@ -27,6 +27,7 @@ int fz_run_sip(const uint8_t *data, size_t size);
 int fz_run_sdp(const uint8_t *data, size_t size);
 int fz_run_x509(const uint8_t *data, size_t size);
 int fz_run_ws(const uint8_t *data, size_t size);
+int fz_run_compare(const uint8_t *data, size_t size);
 
 typedef int (*entry_fn)(const uint8_t *data, size_t size);
 
@@ -94,6 +95,7 @@ static const target targets[] = {
     {"pipeline", fz_run_pipeline}, {"tcp_reasm", fz_run_tcp_reasm}, {"tls", fz_run_tls},
     {"sip", fz_run_sip},           {"sdp", fz_run_sdp},             {"x509", fz_run_x509},
     {"ws", fz_run_ws},
+    {"compare", fz_run_compare},
 };
 
 START_TEST(test_seeds)
