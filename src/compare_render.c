@@ -16,7 +16,7 @@ static const char *proto_name(uint8_t p) { return p == 6 ? "TCP" : "UDP"; }
 static const char *fate(const sl_compare *c, int s, int64_t i, bool paired)
 {
     const char *worst = NULL;
-    static const char *const order[] = {"fw.injected", "fw.idle_timeout", "fw.dropped", "fw.rewritten",
+    static const char *const order[] = {"fw.idle_timeout", "fw.injected", "fw.dropped", "fw.rewritten",
                                         "fw.delayed"};
     size_t rank = sizeof order / sizeof order[0];
     for (size_t k = 0; k < c->n_verdicts; k++) {
@@ -69,8 +69,8 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
         const sl_cmp_side *sd = &c->side[s];
         fprintf(out, "%-8s ", sd->name);
         write_files(sd, out);
-        fprintf(out, ": %" PRIu64 " frames, %zu connections%s\n", sd->frames, sd->n_flows,
-                sd->truncated ? " (cut short)" : "");
+        fprintf(out, ": %" PRIu64 " frame%s, %zu connection%s%s\n", sd->frames, sd->frames == 1 ? "" : "s",
+                sd->n_flows, sd->n_flows == 1 ? "" : "s", sd->truncated ? " (cut short)" : "");
     }
     double off = sl_time_seconds(c->offset);
     if (c->opts.offset_forced)
@@ -82,9 +82,10 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
     for (int s = 0; s < 2; s++) {
         const sl_cmp_latency *l = &c->latency[s];
         if (l->pairs)
-            fprintf(out, "latency %s -> %s: median %.3f ms, p99 %.3f ms, max %.3f ms (%" PRIu64 " packets)\n",
+            fprintf(out, "latency %s -> %s: median %.3f ms, p99 %.3f ms, max %.3f ms (%" PRIu64 " packet%s)\n",
                     c->side[s].name, c->side[!s].name, sl_time_seconds(l->median) * 1e3,
-                    sl_time_seconds(l->p99) * 1e3, sl_time_seconds(l->max) * 1e3, l->pairs);
+                    sl_time_seconds(l->p99) * 1e3, sl_time_seconds(l->max) * 1e3, l->pairs,
+                    l->pairs == 1 ? "" : "s");
     }
     fputs("\nNAT mapping:\n", out);
     bool any = false;
@@ -265,7 +266,7 @@ int sl_compare_render_json(const sl_compare *c, FILE *out)
     json_t *root = compare_json(c);
     if (!root)
         return -SL_ENOMEM;
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(root);
     fputc('\n', out);
     return rc < 0 || ferror(out) ? -SL_EIO : 0;

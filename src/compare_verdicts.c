@@ -77,8 +77,16 @@ static const char *what(const sl_cmp_pkt *p)
     static const char *const tls[] = {"TLS ChangeCipherSpec", "TLS alert", "TLS handshake", "TLS application data"};
     if (p->len && p->first_byte >= 0x14 && p->first_byte <= 0x17 && !p->sip_key)
         return tls[p->first_byte - 0x14];
-    if (p->sip_key)
+    if (p->sip_key && p->sip_bytes) {
+        static const char *const methods[] = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
+                                              "UPDATE", "INFO", "REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE"};
+        if (p->sip_len > 8 && memcmp(p->sip_bytes, "SIP/2.0 ", 8) == 0)
+            return "SIP response";
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+            if (p->sip_len > strlen(methods[i]) && memcmp(p->sip_bytes, methods[i], strlen(methods[i])) == 0)
+                return methods[i];
         return "SIP message";
+    }
     return p->len ? "data" : "ACK";
 }
 
