@@ -325,3 +325,25 @@ int sl_cli_check_format(sl_cmd cmd, const char *format, char *msg, size_t msg_le
         snprintf(msg, msg_len, "%s: --format is %s, not '%s'", command_names[cmd], forms, format);
     return -1;
 }
+
+const char *sl_cli_suggest_option(const char *arg)
+{
+    while (*arg == '-')
+        arg++;
+    char word[40];
+    size_t len = strcspn(arg, "=");
+    if (len == 0 || len >= sizeof word)
+        return NULL;
+    memcpy(word, arg, len);
+    word[len] = '\0';
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < sl_cli_n_options; i++) {
+        size_t d = edit_distance(word, sl_cli_options[i].name);
+        if (d <= 2 && d < len && d < best_d) {
+            best = sl_cli_options[i].name;
+            best_d = d;
+        }
+    }
+    return best;
+}

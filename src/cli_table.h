@@ -113,4 +113,8 @@ int sl_cli_check_options(sl_cmd cmd, const int *keys, const char *const *spelt, 
  * command that writes `format`, when one does). */
 int sl_cli_check_format(sl_cmd cmd, const char *format, char *msg, size_t msg_len);
 
+/* The option whose long name is nearest to an unknown one ("--colr",
+ * "--widht=80"): its name without "--", or NULL. */
+const char *sl_cli_suggest_option(const char *arg);
+
 #endif

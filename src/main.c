@@ -495,6 +495,29 @@ static int parse_positionals(cli *c, char **words, size_t n, const options_seen 
     return 0;
 }
 
+/* An option getopt does not know: an abbreviation of several ("--ver")
+ * lists them; else the nearest one when close. */
+static int unknown_option(const char *arg)
+{
+    bool is_long = strncmp(arg, "--", 2) == 0;
+    size_t len = is_long ? strcspn(arg + 2, "=") : 0;
+    char several[512] = "";
+    size_t n = 0;
+    for (size_t i = 0; is_long && len > 0 && i < sl_cli_n_options; i++) {
+        const char *name = sl_cli_options[i].name;
+        if (strncmp(name, arg + 2, len) != 0 || strlen(several) + strlen(name) + 5 > sizeof several)
+            continue;
+        strcat(several, n++ ? ", --" : "--");
+        strcat(several, name);
+    }
+    if (n > 1)
+        return fail_usage("option '%s' is ambiguous: %s", arg, several);
+    const char *near = is_long ? sl_cli_suggest_option(arg) : NULL;
+    if (near)
+        return fail_usage("unknown option '%s' (did you mean '--%s'?)", arg, near);
+    return fail_usage("unknown option '%s'", arg);
+}
+
 /* 0 to go on, or an exit code (-1 for a clean exit after --help/--version). */
 static int parse_cli(cli *c, int argc, char **argv)
 {
@@ -509,7 +532,7 @@ static int parse_cli(cli *c, int argc, char **argv)
         switch (opt) {
         case 'h': usage(stdout); return -1;
         case 'V': printf("sipladder %s\n", SIPLADDER_VERSION); return -1;
-        case '?': return fail_usage("unknown option '%s'", argv[optind - 1]);
+        case '?': return unknown_option(argv[optind - 1]);
         case ':': return fail_usage("option '%s' needs a value", argv[optind - 1]);
         default:
             note_option(&seen, opt, longindex);

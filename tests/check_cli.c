@@ -639,6 +639,18 @@ START_TEST(suggestions_are_near_and_never_far)
         ck_assert_msg(sl_cli_suggest(far[i]) == NULL, "%s: %s", far[i], sl_cli_suggest(far[i]));
 }
 END_TEST
+START_TEST(unknown_options_name_the_nearest)
+{
+    EXPECT_USAGE("unknown option '--colr' (did you mean '--color'?)", "--colr", CAP);
+    EXPECT_USAGE("unknown option '--widht=80' (did you mean '--width'?)", "ladder", "--widht=80", CAP);
+    EXPECT_USAGE("option '--exp' is ambiguous: --expect-name, --export-certs", "--exp", "x", CAP);
+    EXPECT_USAGE("unknown option '--frobnicate'", "--frobnicate", CAP);
+    EXPECT_USAGE("unknown option '-x'", "-x", CAP);
+    ck_assert_str_eq(sl_cli_suggest_option("--max-flow=3"), "max-flows");
+    ck_assert_ptr_null(sl_cli_suggest_option("--"));
+    ck_assert_ptr_null(sl_cli_suggest_option("--zz"));
+}
+END_TEST
 /* ---- end of issue 15 item 4 ---- */
 
 /* ---- issue 15 items 1 and 2: the selection, -f and save ---- */
@@ -916,6 +928,7 @@ int main(void)
     tcase_add_test(tc, colour_on_a_terminal_follows_term_and_no_color);
     tcase_add_test(tc, every_option_is_in_help_and_the_man_page);
     tcase_add_test(tc, suggestions_are_near_and_never_far);
+    tcase_add_test(tc, unknown_options_name_the_nearest);
     /* issue 15 items 1 and 2 */
     tcase_add_test(tc, selection_narrows_every_view);
     tcase_add_test(tc, nothing_selected_exits_6_and_says_what_exists);
