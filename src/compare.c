@@ -740,7 +740,10 @@ int sl_compare_run(const sl_compare_opts *opts, const char *const *files[2], con
         if (rc < 0)
             return rc;
     }
-    return compare_sides(c);
+    int rc = compare_sides(c);
+    for (int s = 0; s < 2 && rc == 0; s++)
+        rc = sl_compare_side_diagnoses(c, s, files[s], n[s], NULL, 0);
+    return rc;
 }
 
 int sl_compare_run_memory(const sl_compare_opts *opts, const uint8_t *data[2], const size_t len[2],
@@ -762,7 +765,10 @@ int sl_compare_run_memory(const sl_compare_opts *opts, const uint8_t *data[2], c
         if (rc < 0)
             return rc;
     }
-    return compare_sides(c);
+    int rc = compare_sides(c);
+    for (int s = 0; s < 2 && rc == 0; s++)
+        rc = sl_compare_side_diagnoses(c, s, NULL, 0, data[s], len[s]);
+    return rc;
 }
 
 void sl_compare_free(sl_compare *c)
@@ -787,5 +793,6 @@ void sl_compare_free(sl_compare *c)
             free(c->verdicts[i].diff[k]);
     }
     free(c->verdicts);
+    sl_compare_side_verdicts_free(c);
     free(c);
 }

@@ -142,6 +142,17 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
         for (size_t d = 0; d < v->n_diff; d++)
             fprintf(out, "      %s\n", v->diff[d]);
     }
+    if (c->n_side_verdicts)
+        fputs("\neach side on its own (as sipladder diagnose judges it):\n", out);
+    for (size_t k = 0; k < c->n_side_verdicts; k++) {
+        const sl_cmp_side_verdict *sv = &c->side_verdicts[k];
+        fprintf(out, "  %-8s %s  %s\n", c->side[sv->side].name, sv->code, sv->summary);
+        if (sv->explained_by >= 0) {
+            const sl_cmp_verdict *v = &c->verdicts[sv->explained_by];
+            fprintf(out, "           the firewall explains it: %s (%s frame %" PRIu64 ", %s frame %" PRIu64 ")\n",
+                    v->code, c->side[0].name, v->frame[0], c->side[1].name, v->frame[1]);
+        }
+    }
     if (c->unpaired_local || c->unpaired_outside_time)
         fprintf(out, "not judged: %" PRIu64 " connection%s that never cross (both ends on one side, or the "
                      "firewall's own), %" PRIu64 " seen while the other capture was not running\n",
@@ -255,6 +266,19 @@ static json_t *compare_json(const sl_compare *c)
     json_object_set_new(cmp, "verdicts", verdicts);
     for (size_t k = 0; k < c->n_verdicts; k++)
         json_array_append_new(verdicts, verdict_json(c, &c->verdicts[k]));
+    json_t *own = json_array();
+    json_object_set_new(cmp, "side_diagnoses", own);
+    for (size_t k = 0; k < c->n_side_verdicts; k++) {
+        const sl_cmp_side_verdict *sv = &c->side_verdicts[k];
+        json_t *ev = json_array();
+        for (size_t i = 0; i < sv->n_evidence; i++)
+            json_array_append_new(ev, json_integer((json_int_t)sv->evidence[i]));
+        json_array_append_new(own, json_pack("{s:s,s:s,s:s,s:o,s:o}", "side", c->side[sv->side].name, "code",
+                                             sv->code, "summary", sv->summary, "evidence", ev, "explained_by",
+                                             sv->explained_by >= 0
+                                                 ? json_string(c->verdicts[sv->explained_by].code)
+                                                 : json_null()));
+    }
     json_object_set_new(cmp, "not_judged", json_pack("{s:I,s:I}", "never_cross", (json_int_t)c->unpaired_local,
                                                      "other_capture_not_running",
                                                      (json_int_t)c->unpaired_outside_time));

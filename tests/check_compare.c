@@ -45,6 +45,18 @@ static const sl_cmp_verdict *first_code(const sl_compare *c, const char *code)
     return NULL;
 }
 
+/* The side's own verdict `code` and the fw.* verdict that explains it. */
+static const char *explained(const sl_compare *c, int side, const char *code)
+{
+    for (size_t i = 0; i < c->n_side_verdicts; i++) {
+        const sl_cmp_side_verdict *v = &c->side_verdicts[i];
+        if (v->side == side && strcmp(v->code, code) == 0)
+            return v->explained_by >= 0 ? c->verdicts[v->explained_by].code : "nothing";
+    }
+    ck_abort_msg("side %d has no %s", side, code);
+    return NULL;
+}
+
 static bool diff_has(const sl_cmp_verdict *v, const char *line)
 {
     for (size_t i = 0; i < v->n_diff; i++)
@@ -72,6 +84,7 @@ START_TEST(clean_udp_through_pat)
     ck_assert(!c->offset_one_way);
     ck_assert_uint_eq(c->latency[0].pairs, 3);
     ck_assert_uint_eq(c->latency[1].pairs, 3);
+    ck_assert_uint_eq(c->n_side_verdicts, 0); /* each side alone: a good call */
     sl_compare_free(c);
 }
 END_TEST
@@ -124,6 +137,7 @@ START_TEST(drop_one_way)
     ck_assert_uint_eq(v->frame[1], 2);
     ck_assert_uint_eq(v->frame[0], 1);
     ck_assert(c->offset_one_way); /* only the INVITEs crossed */
+    ck_assert_str_eq(explained(c, 0, "sip.no_response"), "fw.dropped");
     sl_compare_free(c);
 }
 END_TEST
@@ -170,6 +184,8 @@ START_TEST(idle_timeout_reinvite_lost)
     ck_assert_uint_eq(r->frame[1], 13);
     ck_assert_uint_eq(r->ttl, 64);
     ck_assert_uint_eq(r->usual_ttl, 63);
+    /* Inside alone sees a lost refresh: the firewall's timeout explains it. */
+    ck_assert_str_eq(explained(c, 0, "sip.refresh_lost"), "fw.idle_timeout");
     sl_compare_free(c);
 }
 END_TEST
@@ -184,6 +200,7 @@ START_TEST(syns_dropped)
     ck_assert_uint_eq(v->frame[1], 0); /* nothing of it outside */
     ck_assert_uint_ge(v->count, 3);    /* the SYN and the kernel's retransmissions */
     ck_assert_ptr_nonnull(strstr(v->summary, "SYN"));
+    ck_assert_str_eq(explained(c, 0, "tcp.no_answer"), "fw.dropped");
     sl_compare_free(c);
 }
 END_TEST
@@ -202,6 +219,9 @@ static void assert_rst_injected(const sl_compare *c, int inside)
     ck_assert_int_eq(d->from_side, inside);
     ck_assert_uint_eq(d->frame[inside], 4); /* the ClientHello */
     ck_assert_ptr_nonnull(strstr(d->summary, "TLS handshake"));
+    /* The inside alone blames an RST "whose TTL shows another sender": it
+     * was the firewall's. */
+    ck_assert_str_eq(explained(c, inside, "tls.no_server_hello"), "fw.injected");
 }
 
 START_TEST(rst_injected_in_tls_handshake)

@@ -113,6 +113,18 @@ typedef struct sl_cmp_latency {
     uint64_t max_frame[2]; /* the slowest packet's frames */
 } sl_cmp_latency;
 
+/* One verdict of the usual diagnosis of one side alone (diagnose.h), and
+ * the fw.* verdict whose frames explain it (e.g. the tcp.reset seen inside
+ * was the firewall's injected RST). */
+typedef struct sl_cmp_side_verdict {
+    int side;
+    char code[64];
+    char *summary;       /* owned */
+    uint64_t *evidence;  /* owned, ascending */
+    size_t n_evidence;
+    int64_t explained_by; /* index into sl_compare.verdicts, -1 */
+} sl_cmp_side_verdict;
+
 typedef struct sl_compare {
     sl_compare_opts opts;
     sl_cmp_side side[2];
@@ -124,6 +136,8 @@ typedef struct sl_compare {
     uint64_t pairs;           /* packets paired */
     sl_cmp_verdict *verdicts;
     size_t n_verdicts, cap_verdicts;
+    sl_cmp_side_verdict *side_verdicts; /* each side's own diagnosis, side 0's first */
+    size_t n_side_verdicts;
     uint64_t unpaired_local;  /* flows that never cross: both ends on one side, or the firewall's own */
     uint64_t unpaired_outside_time; /* flows seen while the other capture was not running */
 } sl_compare;
@@ -164,5 +178,10 @@ int sl_compare_parse_offset(const char *text, sl_time_ns *out);
 
 /* Internal, shared by compare.c and compare_verdicts.c. */
 int sl_compare_judge(sl_compare *c);
+/* Each side's usual diagnosis (an sl_analysis run of its files, or of its
+ * image in memory when files is NULL), tied to the fw.* verdicts. */
+int sl_compare_side_diagnoses(sl_compare *c, int side, const char *const *files, size_t n, const uint8_t *data,
+                              size_t len);
+void sl_compare_side_verdicts_free(sl_compare *c);
 
 #endif
