@@ -123,6 +123,7 @@ int sl_analysis_decode_as(sl_analysis *a, uint16_t port, const char *dissector)
 }
 
 const struct sl_model *sl_analysis_model(const sl_analysis *a) { return a->model; }
+struct sl_model *sl_analysis_model_mut(sl_analysis *a) { return a->model; }
 
 /* The flow of a packet, made when new.  For TCP the client is the sender of
  * the SYN (the receiver of a SYN-ACK), else the sender of the first packet. */

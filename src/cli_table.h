@@ -61,6 +61,7 @@ enum sl_opt_key {
     SL_OPT_TO,
     SL_OPT_OFFSET, /* compare: the second capture's clock minus the first's */
     SL_OPT_SIDE,   /* compare: --side NAME=FILE */
+    SL_OPT_LOG, /* --log: an Expressway diagnostic log (exp_log.h) */
 };
 
 typedef struct sl_cli_option {

@@ -141,7 +141,7 @@ static void print_verdict(const sl_diagnosis *v, uint64_t k, const sl_report *r,
     for (size_t i = 0; i < v->n_evidence; i++)
         fprintf(out, "%s%" PRIu64, i ? ", " : " ", v->evidence[i]);
     if (!v->n_evidence)
-        fputs("s: none", out);
+        fputs(": none", out); /* "frames: none" (a verdict from a log alone) */
     fputc('\n', out);
 }
 

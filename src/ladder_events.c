@@ -260,6 +260,10 @@ static int push_conns(sl_ladder *l, const uint32_t *idx, size_t n)
 static int by_frame(const void *a, const void *b)
 {
     const sl_ladder_event *x = a, *y = b;
+    /* a message read from an Expressway log alone has no frame: it goes by
+     * its time (on the capture's clock) among the frames */
+    if ((!x->frame || !y->frame) && x->frame != y->frame && x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
     if (x->frame != y->frame)
         return x->frame < y->frame ? -1 : 1;
     if (x->kind != y->kind)

@@ -14,6 +14,7 @@
 #include "sipladder/calls.h"
 #include "sipladder/compare.h"
 #include "sipladder/diagnose.h"
+#include "sipladder/exp_log.h"
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
@@ -49,6 +50,8 @@ typedef struct cli {
     sl_cmd cmd;
     const char **files;
     size_t n_files;
+    const char **logs; /* --log: Expressway diagnostic logs (exp_log.h) */
+    size_t n_logs;
     const char *output;
     struct { uint16_t port; const char *proto; } decode[MAX_DECODE];
     size_t n_decode;
@@ -121,6 +124,10 @@ static void usage(FILE *out)
           "                       input (tcpdump -w - | sipladder summary -r -); with no file\n"
           "                       nothing is read from it. gzip, zstd and lz4 compressed\n"
           "                       captures are read as they are (known by their bytes)\n"
+          "      --log FILE       an Expressway diagnostic log (plain or gzip'd; repeatable,\n"
+          "                       one per cluster peer): its SIP joins the capture's\n"
+          "                       connections (the SIP of TLS legs), its events are evidence;\n"
+          "                       alone, with no capture, the log is read by itself\n"
           "  -o, --output FILE    write to FILE instead of standard output\n"
           "      --decode PORT=PROTO  dissect TCP/UDP PORT as PROTO (like Decode As)\n"
           "      --name ADDR[:PORT]=LABEL  call an address (and port) LABEL\n"
@@ -357,6 +364,7 @@ static int parse_option(cli *c, int opt, const char *arg)
     sl_limits *l = &c->cfg.limits;
     switch (opt) {
     case 'r': return add_file(c, arg);
+    case SL_OPT_LOG: return sl_xlog_add_name(&c->logs, &c->n_logs, arg) < 0 ? EXIT_INTERNAL : 0;
     case 'o': c->output = arg; return 0;
     case SL_OPT_SIDE:
         if (c->n_side_specs == MAX_DECODE)
@@ -544,7 +552,7 @@ static int parse_cli(cli *c, int argc, char **argv)
     int rc = parse_positionals(c, argv + optind, (size_t)(argc - optind), &seen);
     if (rc != 0)
         return rc;
-    if (c->n_files == 0 && c->n_side_specs == 0)
+    if (c->n_files == 0 && c->n_side_specs == 0 && c->n_logs == 0)
         return fail_usage("%s", "no capture file given");
     return check_selection(c);
 }
@@ -721,8 +729,9 @@ static int run(cli *c)
     dopt.all_traffic = c->all_traffic;
     dopt.tls = &c->cfg.tls;
     cert_export certs = {.dir = c->export_certs};
-    sl_call_stream *stream = stream_new(c, &ro, &dopt, &certs);
-    if (!stream)
+    /* logs are merged at the end: every call is kept until then */
+    sl_call_stream *stream = c->n_logs ? NULL : stream_new(c, &ro, &dopt, &certs);
+    if (!stream && !c->n_logs)
         fprintf(stderr,
                 "sipladder: warning: cannot make temporary files in %s (TMPDIR): %s; calls are kept in memory "
                 "until the end, up to --max-sip-memory\n",
@@ -739,6 +748,7 @@ static int run(cli *c)
         sl_call_stream_free(stream);
         return EXIT_INTERNAL;
     }
+    sl_xlog **logs = NULL;
     int exit_code = EXIT_OK;
     for (size_t i = 0; i < c->n_decode; i++) {
         if (sl_analysis_decode_as(a, c->decode[i].port, c->decode[i].proto) < 0) {
@@ -746,7 +756,14 @@ static int run(cli *c)
             goto done;
         }
     }
-    int rc = sl_analysis_run(a, c->files, c->n_files);
+    int rc = c->n_files ? sl_analysis_run(a, c->files, c->n_files) : 0;
+    if (c->n_logs && rc != -SL_EIO && rc != -SL_EUSAGE && rc != -SL_ENOMEM) {
+        int lrc = sl_xlog_load_all(c->logs, c->n_logs, sl_analysis_model_mut(a), &c->cfg, c->quiet, &logs);
+        if (lrc < 0) { /* what is wrong with the log is said */
+            exit_code = lrc == -SL_ENOMEM ? EXIT_INTERNAL : EXIT_UNREADABLE;
+            goto done;
+        }
+    }
     if (progress)
         fputs("\r\033[K", stderr);
     const sl_model *m = sl_analysis_model(a);
@@ -796,6 +813,8 @@ static int run(cli *c)
             fputs("sipladder: out of memory\n", stderr);
             exit_code = EXIT_INTERNAL;
         }
+        if (logs && sl_xlog_diagnose(logs, c->n_logs, m, report.calls, &diagnoses) < 0)
+            exit_code = EXIT_INTERNAL;
         report.diagnoses = &diagnoses;
     }
     int view_rc = render_selected(c, &report, &ro, &exit_code);
@@ -823,6 +842,7 @@ static int run(cli *c)
 done:
     sl_analysis_free(a);
     sl_call_stream_free(stream);
+    sl_xlog_free_all(logs, c->n_logs); /* after the model: its records borrow the logs' names */
     return exit_code;
 }
 
@@ -841,5 +861,6 @@ int main(int argc, char **argv)
     sl_capture_filter_free(c.cfg.capture_filter);
     free(c.filter_joined);
     free(c.files);
+    free(c.logs);
     return rc;
 }

@@ -847,6 +847,14 @@ static json_t *message_json(jctx *x, const sl_sip_record *r)
         put(x, o, "lenient_reason", jstr(x, f->lenient_reason));
     if (r->websocket)
         put(x, o, "websocket", json_true());
+    if (r->log_file) { /* read from an Expressway log; frame 0: from the log alone */
+        json_t *lg = json_object();
+        put(x, lg, "file", jstr(x, r->log_file));
+        put(x, lg, "line", jint(r->log_line));
+        put(x, lg, "host", jstr(x, r->log_host));
+        put(x, lg, "in_capture", json_boolean(r->span.last_frame != 0));
+        put(x, o, "log", lg);
+    }
     put(x, o, "headers", headers_json(x, f));
     put(x, o, "size", jint(r->raw_len));
     put(x, o, "body_length", jint(f->body_len));

@@ -534,7 +534,10 @@ static void info_cells(const layout *L, const sl_ladder_event *e, sl_time_ns pre
     if (strlen(d) > DELTA_WIDTH)
         snprintf(d, sizeof d, "%s", dt < 0 ? "-long" : "+long");
     put_ascii(L, L->time_w + 1 + DELTA_WIDTH - (int)strlen(d), d, SL_TONE_DIM);
-    snprintf(f, sizeof f, "%" PRIu64, e->frame);
+    if (e->frame)
+        snprintf(f, sizeof f, "%" PRIu64, e->frame);
+    else
+        snprintf(f, sizeof f, "log"); /* a message read from an Expressway log alone */
     put_ascii(L, L->time_w + 1 + DELTA_WIDTH + 1 + L->frame_w - (int)strlen(f), f, SL_TONE_PLAIN);
 }
 

@@ -301,13 +301,28 @@ static void put_tail(out *o, const sl_sip_record *r)
         put_c(o, n);
         put_esc(o, r->f.cseq_method.p, r->f.cseq_method.n);
     }
+    if (r->log_file) { /* its source: an Expressway log (and the capture, when it has frames) */
+        char ln[32];
+        put_c(o, r->span.last_frame ? " | also in log " : " | from log ");
+        put_esc(o, r->log_file, strlen(r->log_file));
+        snprintf(ln, sizeof ln, ":%u", (unsigned)r->log_line);
+        put_c(o, ln);
+        if (r->log_host && *r->log_host) {
+            put_c(o, " (");
+            put_esc(o, r->log_host, strlen(r->log_host));
+            put_c(o, ")");
+        }
+    }
 }
 
 size_t sl_sip_record_format_line(const sl_sip_record *r, char *buf, size_t len)
 {
     out o = {.buf = buf, .len = len};
     char t[64], fno[24];
-    snprintf(fno, sizeof fno, "%4llu ", (unsigned long long)r->span.last_frame);
+    if (r->span.last_frame)
+        snprintf(fno, sizeof fno, "%4llu ", (unsigned long long)r->span.last_frame);
+    else
+        snprintf(fno, sizeof fno, "%4s ", "-"); /* read from a log only: no frame */
     put_c(&o, fno);
     put_c(&o, sl_time_format(r->span.last_ts, t, sizeof t));
     put_tail(&o, r);
@@ -322,8 +337,12 @@ size_t sl_sip_record_format_line_rel(const sl_sip_record *r, sl_time_ns base, ch
     sl_time_ns d = r->span.last_ts - base;
     const char *sign = d < 0 ? "-" : "";
     uint64_t ad = d < 0 ? (uint64_t)(-(d + 1)) + 1 : (uint64_t)d;
-    snprintf(t, sizeof t, "%4llu %s%llu.%06llu", (unsigned long long)r->span.last_frame, sign,
-             (unsigned long long)(ad / 1000000000u), (unsigned long long)(ad % 1000000000u / 1000u));
+    if (r->span.last_frame)
+        snprintf(t, sizeof t, "%4llu %s%llu.%06llu", (unsigned long long)r->span.last_frame, sign,
+                 (unsigned long long)(ad / 1000000000u), (unsigned long long)(ad % 1000000000u / 1000u));
+    else
+        snprintf(t, sizeof t, "%4s %s%llu.%06llu", "-", sign, (unsigned long long)(ad / 1000000000u),
+                 (unsigned long long)(ad % 1000000000u / 1000u));
     put_c(&o, t);
     put_tail(&o, r);
     finish(&o);

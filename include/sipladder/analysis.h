@@ -65,5 +65,7 @@ int sl_analysis_run_memory(sl_analysis *a, const uint8_t *data, size_t len);
 
 /* The model built so far (owned by the analysis). */
 const struct sl_model *sl_analysis_model(const sl_analysis *a);
+/* The same, to add to after the run (Expressway logs, exp_log.h). */
+struct sl_model *sl_analysis_model_mut(sl_analysis *a);
 
 #endif

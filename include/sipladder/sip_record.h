@@ -28,6 +28,12 @@ typedef struct sl_sip_record {
     sl_sdp_summary sdp;
     size_t raw_len; /* bytes of the message on the wire */
     size_t mem_bytes; /* what the record holds in memory, SDP summary included */
+    /* Read from an Expressway diagnostic log (exp_log.h): the log's name and
+     * host (borrowed from the log, which outlives the model) and the line of
+     * its SIPMSG block; NULL/0 otherwise.  With frames as well (span), the
+     * same message was read from both: one message, not two. */
+    const char *log_file, *log_host;
+    uint32_t log_line;
 } sl_sip_record;
 
 /* A record of message m (borrowed) seen in frames `span` on `flow` in

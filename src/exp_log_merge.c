@@ -1,0 +1,394 @@
+/* exp_log_merge.c - the SIP messages of Expressway logs as records of the
+ * model, beside (and merged with) those of the capture (exp_log.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipladder/config.h"
+#include "sipladder/exp_log.h"
+#include "sipladder/model.h"
+#include "sipladder/sip.h"
+#include "sipladder/sip_record.h"
+#include "sipladder/status.h"
+
+#define SAME_MESSAGE_NS (2 * 1000000000LL)    /* a log and a capture copy this close are one message */
+#define OFFSET_SEARCH_NS (300 * 1000000000LL) /* clocks further apart are not guessed */
+#define CONN_SLACK_NS (2 * 1000000000LL)      /* a message this close to a connection's life joins it */
+
+/* The sink of one parse: keeps the record of the message it is given. */
+typedef struct one_msg {
+    const sl_flow_info *flow;
+    sl_dir dir;
+    sl_time_ns ts;
+    sl_sip_record *rec;
+    bool oom;
+} one_msg;
+
+static void one_emit(void *ctx, const sl_event *ev)
+{
+    one_msg *o = ctx;
+    if (ev->kind != SL_EV_SIP || o->rec)
+        return;
+    sl_span span = {.first_ts = o->ts, .last_ts = o->ts};
+    o->rec = sl_sip_record_new(ev->u.sip, &span, o->flow, o->dir);
+    if (!o->rec)
+        o->oom = true;
+}
+
+static void one_span(void *ctx, size_t start, size_t end, sl_span *out)
+{
+    const one_msg *o = ctx;
+    (void)start;
+    (void)end;
+    *out = (sl_span){.first_ts = o->ts, .last_ts = o->ts};
+}
+
+static const sl_sink_ops one_ops = {.emit = one_emit, .span = one_span};
+
+static bool str_eq(sl_sip_str a, sl_sip_str b) { return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0); }
+
+/* The same message: Call-ID, CSeq, first line, and the same hop. */
+static bool same_message(const sl_sip_record *a, const sl_sip_record *b)
+{
+    return str_eq(a->f.call_id, b->f.call_id) && a->f.cseq == b->f.cseq && str_eq(a->f.cseq_method, b->f.cseq_method) &&
+           str_eq(a->f.first_line, b->f.first_line) && a->sport == b->sport && a->dport == b->dport &&
+           sl_addr_equal(&a->src, &b->src) && sl_addr_equal(&a->dst, &b->dst);
+}
+
+static sl_time_ns abs_ns(sl_time_ns t) { return t < 0 ? -t : t; }
+
+static int by_ns(const void *a, const void *b)
+{
+    sl_time_ns x = *(const sl_time_ns *)a, y = *(const sl_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The connection of the capture this message went over, or NULL. */
+static const sl_conn *find_conn(const sl_model *m, const sl_sip_record *r)
+{
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_conn *c = &m->conns[i];
+        if (c->info.transport != r->transport)
+            continue;
+        for (int d = 0; d < 2; d++) {
+            if (sl_addr_equal(&c->info.addr[d], &r->src) && c->info.port[d] == r->sport &&
+                sl_addr_equal(&c->info.addr[!d], &r->dst) && c->info.port[!d] == r->dport &&
+                r->span.last_ts >= c->first_ts - CONN_SLACK_NS && r->span.last_ts <= c->last_ts + CONN_SLACK_NS)
+                return c;
+        }
+    }
+    return NULL;
+}
+
+/* One SIPMSG entry as a record on its own flow (not yet joined). */
+static sl_sip_record *parse_entry(const sl_xlog *l, const sl_xlog_entry *e, void *sip_state, bool *oom)
+{
+    sl_flow_info flow = {.transport = SL_TRANSPORT_TCP};
+    /* the sender is addr[0]: the box when it Sent, the peer when it Received */
+    flow.addr[0] = e->sent ? e->local : e->remote;
+    flow.port[0] = e->sent ? e->local_port : e->remote_port;
+    flow.addr[1] = e->sent ? e->remote : e->local;
+    flow.port[1] = e->sent ? e->remote_port : e->local_port;
+    one_msg o = {.flow = &flow, .dir = SL_DIR_C2S, .ts = e->utc};
+    sl_sink sink = {.ops = &one_ops, .ctx = &o};
+    size_t used = 0;
+    sl_dissector_sip.feed(sip_state, SL_DIR_C2S, e->msg, e->msg_len, &used, &sink);
+    if (o.oom)
+        *oom = true;
+    if (!o.rec)
+        return NULL;
+    o.rec->log_file = l->file;
+    o.rec->log_host = l->host;
+    o.rec->log_line = e->sip_line;
+    /* the hop's transport: the top Via's (a response goes back as its request came) */
+    bool udp = o.rec->f.n_vias && o.rec->f.vias[0].transport.n == 3 &&
+               memcmp(o.rec->f.vias[0].transport.p, "UDP", 3) == 0;
+    o.rec->transport = udp ? SL_TRANSPORT_UDP : SL_TRANSPORT_TCP;
+    return o.rec;
+}
+
+/* Where to look for a message's twin: the capture's records, and those
+ * the logs merged before this one added (a cluster peer logs the other
+ * end of the same hop). */
+typedef struct twins {
+    sl_sip_record **wire;
+    size_t n_wire;
+    sl_sip_record **added;
+    size_t n_added;
+} twins;
+
+static sl_sip_record *nearest(sl_sip_record **list, size_t n, const sl_xlog *l, const sl_sip_record *r,
+                              sl_time_ns ts, sl_time_ns window, sl_sip_record *best)
+{
+    for (size_t i = 0; i < n; i++) {
+        sl_sip_record *w = list[i];
+        if ((w->log_file && w->log_file == l->file) || !same_message(w, r))
+            continue; /* claimed by this log already: a retransmission is its own message */
+        sl_time_ns d = abs_ns(w->span.last_ts - ts);
+        if (d <= window && (!best || d < abs_ns(best->span.last_ts - ts)))
+            best = w;
+    }
+    return best;
+}
+
+/* The record of the same message near `ts` (capture first), or NULL. */
+static sl_sip_record *twin_of(const twins *t, const sl_xlog *l, const sl_sip_record *r, sl_time_ns ts,
+                              sl_time_ns window)
+{
+    sl_sip_record *w = nearest(t->wire, t->n_wire, l, r, ts, window, NULL);
+    return w ? w : nearest(t->added, t->n_added, l, r, ts, window, NULL);
+}
+
+/* The log's clock against the capture's: the median of (capture - log)
+ * over the messages both hold. */
+static int learn_offset(const twins *t, sl_xlog *l, sl_sip_record **recs, size_t n)
+{
+    sl_time_ns *d = malloc((n ? n : 1) * sizeof *d);
+    if (!d)
+        return -SL_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i])
+            continue;
+        const sl_sip_record *w = twin_of(t, l, recs[i], recs[i]->span.last_ts, OFFSET_SEARCH_NS);
+        if (w)
+            d[k++] = w->span.last_ts - recs[i]->span.last_ts;
+    }
+    if (k) {
+        qsort(d, k, sizeof *d, by_ns);
+        l->has_offset = true;
+        l->offset = d[k / 2];
+        l->offset_samples = k;
+    }
+    free(d);
+    return 0;
+}
+
+/* Keep the model's records in time order: the capture's as they were, the
+ * logs' merged in (a tie goes to the capture's). */
+static int by_time(const void *a, const void *b)
+{
+    const sl_sip_record *x = *(sl_sip_record *const *)a, *y = *(sl_sip_record *const *)b;
+    return x->span.last_ts < y->span.last_ts ? -1 : x->span.last_ts > y->span.last_ts;
+}
+
+static int merge_in(sl_model *m, size_t n_wire, sl_sip_record **added, size_t n_added)
+{
+    if (!n_added)
+        return 0;
+    qsort(added, n_added, sizeof *added, by_time);
+    sl_sip_record **all = malloc((n_wire + n_added) * sizeof *all);
+    if (!all)
+        return -SL_ENOMEM;
+    size_t i = 0, j = 0, k = 0;
+    while (i < n_wire || j < n_added) {
+        if (j == n_added || (i < n_wire && m->sip[i]->span.last_ts <= added[j]->span.last_ts))
+            all[k++] = m->sip[i++];
+        else
+            all[k++] = added[j++];
+    }
+    free(m->sip);
+    m->sip = all;
+    m->n_sip = m->cap_sip = k;
+    return 0;
+}
+
+int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_config *cfg)
+{
+    size_t n_wire = m->n_sip;
+    sl_sip_record **added = NULL;
+    size_t n_added = 0, cap_added = 0;
+    int rc = 0;
+    sl_flow_info dummy = {.transport = SL_TRANSPORT_UDP}; /* one message per feed, as a datagram */
+    void *st = sl_dissector_sip.state_new(&dummy, cfg, NULL);
+    if (!st)
+        return -SL_ENOMEM;
+    for (size_t li = 0; li < n_logs && rc == 0; li++) {
+        sl_xlog *l = logs[li];
+        sl_sip_record **recs = calloc(l->n ? l->n : 1, sizeof *recs);
+        if (!recs) {
+            rc = -SL_ENOMEM;
+            break;
+        }
+        bool oom = false;
+        for (size_t i = 0; i < l->n && !oom; i++) {
+            const sl_xlog_entry *e = &l->e[i];
+            if (e->kind != SL_XLOG_SIP || !e->has_addrs || !e->has_time)
+                continue;
+            recs[i] = parse_entry(l, e, st, &oom);
+            if (!recs[i] && !oom)
+                l->sip_unparsed++;
+        }
+        if (!oom)
+        {
+            twins t = {m->sip, n_wire, added, n_added};
+            rc = learn_offset(&t, l, recs, l->n);
+        }
+        for (size_t i = 0; i < l->n && rc == 0 && !oom; i++) {
+            sl_sip_record *r = recs[i];
+            if (!r)
+                continue;
+            recs[i] = NULL;
+            r->span.first_ts = r->span.last_ts = sl_xlog_on_capture(l, r->span.last_ts);
+            twins t = {m->sip, n_wire, added, n_added};
+            sl_sip_record *w = twin_of(&t, l, r, r->span.last_ts, SAME_MESSAGE_NS);
+            if (w) { /* one message, read from both (the first source named is kept) */
+                if (!w->log_file) {
+                    w->log_file = r->log_file;
+                    w->log_host = r->log_host;
+                    w->log_line = r->log_line;
+                }
+                l->sip_in_capture++;
+                sl_sip_record_free(r);
+                continue;
+            }
+            const sl_conn *c = find_conn(m, r);
+            if (c) {
+                r->conn_index = c->index;
+                r->dir = sl_addr_equal(&c->info.addr[0], &r->src) && c->info.port[0] == r->sport ? SL_DIR_C2S
+                                                                                                   : SL_DIR_S2C;
+                l->sip_joined++;
+            }
+            if (n_added == cap_added) {
+                size_t cap = cap_added ? cap_added * 2 : 64;
+                sl_sip_record **p = realloc(added, cap * sizeof *p);
+                if (!p) {
+                    sl_sip_record_free(r);
+                    rc = -SL_ENOMEM;
+                    break;
+                }
+                added = p;
+                cap_added = cap;
+            }
+            added[n_added++] = r;
+            m->sip_bytes += sl_model_sip_cost(r);
+            l->sip_added++;
+        }
+        for (size_t i = 0; i < l->n; i++)
+            sl_sip_record_free(recs[i]);
+        free(recs);
+        if (oom)
+            rc = -SL_ENOMEM;
+    }
+    sl_dissector_sip.state_free(st);
+    /* a log alone: its box is where the messages were seen, as a capture point */
+    for (size_t i = 0; n_logs && m->capture.n_files == 0 && i < logs[0]->n; i++)
+        if (logs[0]->e[i].kind == SL_XLOG_SIP && logs[0]->e[i].has_addrs)
+            sl_model_note_local(m, &logs[0]->e[i].local);
+    if (rc == 0)
+        rc = merge_in(m, n_wire, added, n_added);
+    if (rc < 0)
+        for (size_t i = 0; i < n_added; i++)
+            sl_sip_record_free(added[i]);
+    free(added);
+    return rc;
+}
+
+/* ---- the command line's side ------------------------------------------- */
+
+int sl_xlog_add_name(const char ***names, size_t *n, const char *name)
+{
+    const char **p = realloc(*names, (*n + 1) * sizeof *p);
+    if (!p)
+        return -SL_ENOMEM;
+    p[(*n)++] = name;
+    *names = p;
+    return 0;
+}
+
+void sl_xlog_free_all(sl_xlog **logs, size_t n)
+{
+    if (!logs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sl_xlog_free(logs[i]);
+    free(logs);
+}
+
+/* Escaped for a terminal: the name and host are the user's and the log's. */
+static void put_clean(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s >= 32 && (unsigned char)*s < 127 ? *s : '?', f);
+}
+
+static void report_log(const sl_xlog *l, bool quiet, bool with_capture)
+{
+    for (size_t i = 0; i < l->n_problems; i++) {
+        fputs("sipladder: warning: ", stderr);
+        put_clean(stderr, l->file);
+        fprintf(stderr, ":%u: %s\n", (unsigned)l->problems[i].line, l->problems[i].text);
+    }
+    if (l->problems_total > l->n_problems) {
+        fputs("sipladder: warning: ", stderr);
+        put_clean(stderr, l->file);
+        fprintf(stderr, ": %llu more problems\n", (unsigned long long)(l->problems_total - l->n_problems));
+    }
+    if (l->sip_unparsed) {
+        fputs("sipladder: warning: ", stderr);
+        put_clean(stderr, l->file);
+        fprintf(stderr, ": %zu SIPMSG block%s the SIP parser did not take\n", l->sip_unparsed,
+                l->sip_unparsed == 1 ? "" : "s");
+    }
+    if (quiet)
+        return;
+    size_t events = 0, sip = 0;
+    for (size_t i = 0; i < l->n; i++)
+        l->e[i].kind == SL_XLOG_SIP ? sip++ : events++;
+    fputs("sipladder: log ", stderr);
+    put_clean(stderr, l->file);
+    fputs(" (", stderr);
+    put_clean(stderr, l->host);
+    fprintf(stderr, "%s): %llu lines, %zu SIP messages", l->gzipped ? ", gzip" : "", (unsigned long long)l->lines,
+            sip);
+    if (with_capture)
+        fprintf(stderr, " (%zu also read from the capture or another log, %zu joined a connection of the capture, "
+                        "%zu only in this log)",
+                l->sip_in_capture, l->sip_joined, l->sip_added - l->sip_joined);
+    fprintf(stderr, ", %zu events", events);
+    if (l->has_offset && l->offset > -1000000 && l->offset < 1000000) {
+        fprintf(stderr, "; its clock agrees with the capture's (within 1 ms, %zu messages in both)",
+                l->offset_samples);
+    } else if (l->has_offset) {
+        sl_time_ns o = l->offset; /* capture - log */
+        fprintf(stderr, "; its clock is %.3f s %s the capture's (from %zu messages in both)",
+                sl_time_seconds(o < 0 ? -o : o), o < 0 ? "ahead of" : "behind", l->offset_samples);
+    } else if (with_capture) {
+        fputs("; no message in both: its clock is taken as the capture's", stderr);
+    }
+    fputc('\n', stderr);
+}
+
+int sl_xlog_load_all(const char *const *names, size_t n_names, sl_model *m, const sl_config *cfg, bool quiet,
+                     sl_xlog ***out)
+{
+    *out = NULL;
+    sl_xlog **logs = calloc(n_names ? n_names : 1, sizeof *logs);
+    if (!logs)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < n_names; i++) {
+        char err[512];
+        int rc = sl_xlog_read_file(names[i], &logs[i], err, sizeof err);
+        if (rc < 0) {
+            if (rc == -SL_ENOMEM) {
+                fputs("sipladder: out of memory\n", stderr);
+            } else {
+                fputs("sipladder: ", stderr);
+                put_clean(stderr, err);
+                fputc('\n', stderr);
+            }
+            sl_xlog_free_all(logs, n_names);
+            return rc;
+        }
+    }
+    bool with_capture = m->capture.n_files > 0;
+    int rc = sl_xlog_merge(m, logs, n_names, cfg);
+    if (rc < 0) {
+        sl_xlog_free_all(logs, n_names);
+        return rc;
+    }
+    for (size_t i = 0; i < n_names; i++)
+        report_log(logs[i], quiet, with_capture);
+    *out = logs;
+    return 0;
+}
