@@ -12,7 +12,7 @@
 static const char *const command_names[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = "summary", [SL_CMD_MESSAGES] = "messages", [SL_CMD_TLS] = "tls",
     [SL_CMD_CALLS] = "calls",     [SL_CMD_DIAGNOSE] = "diagnose", [SL_CMD_LADDER] = "ladder",
-    [SL_CMD_JSON] = "json",       [SL_CMD_SAVE] = "save",
+    [SL_CMD_JSON] = "json",       [SL_CMD_HTML] = "html",       [SL_CMD_SAVE] = "save",
     [SL_CMD_COMPARE] = "compare",
 };
 
@@ -21,17 +21,18 @@ static const char *const text_only[] = {"text", NULL};
 static const char *const compare_formats[] = {"text", "json", NULL};
 static const char *const ladder_formats[] = {"text", "mermaid", NULL};
 static const char *const json_formats[] = {"json", "jsonl", NULL};
+static const char *const html_formats[] = {"html", NULL};
 static const char *const *const command_formats[SL_CMD_COUNT] = {
     [SL_CMD_SUMMARY] = text_only, [SL_CMD_MESSAGES] = text_only, [SL_CMD_TLS] = text_only,
     [SL_CMD_CALLS] = text_only,   [SL_CMD_DIAGNOSE] = text_only, [SL_CMD_LADDER] = ladder_formats,
-    [SL_CMD_JSON] = json_formats, [SL_CMD_SAVE] = text_only,
+    [SL_CMD_JSON] = json_formats, [SL_CMD_HTML] = html_formats, [SL_CMD_SAVE] = text_only,
     [SL_CMD_COMPARE] = compare_formats,
 };
 
 #define ALL SL_CMDS_ALL
 #define BIT SL_CMD_BIT
 /* Views that judge (diagnose.h) and those that show TLS outcomes. */
-#define JUDGING (BIT(SL_CMD_SUMMARY) | BIT(SL_CMD_DIAGNOSE) | BIT(SL_CMD_LADDER) | BIT(SL_CMD_JSON))
+#define JUDGING (BIT(SL_CMD_SUMMARY) | BIT(SL_CMD_DIAGNOSE) | BIT(SL_CMD_LADDER) | BIT(SL_CMD_JSON) | BIT(SL_CMD_HTML))
 #define TLS_SHOWN (JUDGING | BIT(SL_CMD_TLS))
 #define TB (UINT64_C(1) << 40) /* a cap beyond any machine's memory */
 #define VIEWS (ALL & ~BIT(SL_CMD_SAVE)) /* save writes frames with -w, no text */

@@ -18,6 +18,7 @@
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
 #include "sipladder/render.h"
+#include "sipladder/render_html.h"
 #include "sipladder/render_json.h"
 #include "sipladder/spool.h"
 #include "sipladder/status.h"
@@ -91,6 +92,7 @@ static const struct command {
     [SL_CMD_DIAGNOSE] = {sl_render_diagnosis, true, true},
     [SL_CMD_LADDER] = {sl_render_ladder, true, true},
     [SL_CMD_JSON] = {sl_render_json, true, true},
+    [SL_CMD_HTML] = {sl_render_html, true, true},
     [SL_CMD_SAVE] = {NULL, true, false}, /* no view: the selection's frames, save_pcap.h */
 };
 
@@ -109,6 +111,8 @@ static void usage(FILE *out)
           "                       TCP SYN/RST/FIN and TLS step, then its verdict (--format mermaid)\n"
           "  json                 everything as one JSON document (docs/sipladder.schema.json);\n"
           "                       --format jsonl: one line for the capture, then one per call\n"
+          "  html                 one offline page (-o report.html): the calls, each call's\n"
+          "                       ladder, verdicts, messages, certificates, for a browser\n"
           "  save                 every frame of the selection (SIP, its TCP/TLS connections whole,\n"
           "                       DNS, RTP/RTCP from its SDP) into the pcap -w names\n"
           "  compare INSIDE OUTSIDE  a firewall's two interfaces captured at once: each\n"
@@ -136,11 +140,11 @@ static void usage(FILE *out)
           "      --expect-name NAME  the identity TLS peers must present (SAN/CN check)\n"
           "      --ca-file FILE, --ca-path DIR  verify certificate chains with OpenSSL\n"
           "                       at the packet time, and say why one fails\n"
-          "                       (these three: summary, tls, diagnose, ladder, json)\n"
+          "                       (these three: summary, tls, diagnose, ladder, json, html)\n"
           "      --export-certs DIR  write every certificate seen as PEM into DIR\n"
           "      --all-traffic    diagnose every connection, not only SIP/TLS signalling\n"
           "                       (by default the rest is one 'other traffic' line;\n"
-          "                       summary, diagnose, ladder, json)\n"
+          "                       summary, diagnose, ladder, json, html)\n"
           "      --format FORMAT  output form of the view: text; ladder: text or mermaid;\n"
           "                       json: json or jsonl\n"
           , out);
