@@ -651,6 +651,66 @@ START_TEST(unknown_options_name_the_nearest)
     ck_assert_ptr_null(sl_cli_suggest_option("--zz"));
 }
 END_TEST
+/* The man page's OPTIONS entry (unroffed, lower case) whose tag names
+ * `word`, or NULL. */
+static char *option_entry(const char *man, const char *word)
+{
+    const char *start = strstr(man, "\n.SH OPTIONS\n");
+    ck_assert_ptr_nonnull(start);
+    const char *end = strstr(start + 1, "\n.SH ");
+    for (const char *p = strstr(start, "\n.TP\n"); p && (!end || p < end);) {
+        const char *next = strstr(p + 1, "\n.TP\n");
+        const char *stop = next && (!end || next < end) ? next : end ? end : p + strlen(p);
+        char *entry = strndup(p + 5, (size_t)(stop - (p + 5)));
+        ck_assert_ptr_nonnull(entry);
+        unroff(entry);
+        char *nl = strchr(entry, '\n');
+        if (nl)
+            *nl = '\0';
+        bool mine = has_token(entry, word);
+        if (nl)
+            *nl = '\n';
+        if (mine) {
+            for (char *c = entry; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            return entry;
+        }
+        free(entry);
+        p = next;
+    }
+    return NULL;
+}
+
+/* An option for one to three commands says which, in its man page entry
+ * ("Ladder only:", "Ladder and summary:"): the table and the page agree. */
+START_TEST(an_option_for_few_commands_names_them_in_the_man_page)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/sipladder.1", getenv("SL_SOURCE_ROOT"));
+    char *man = read_all(path);
+    size_t checked = 0;
+    for (size_t i = 0; i < sl_cli_n_options; i++) {
+        const sl_cli_option *o = &sl_cli_options[i];
+        size_t n = 0;
+        for (int c = 0; c < SL_CMD_COUNT; c++)
+            n += (o->commands & SL_CMD_BIT(c)) != 0;
+        if (n == 0 || n > 3)
+            continue;
+        char word[64];
+        snprintf(word, sizeof word, "--%s", o->name);
+        char *entry = option_entry(man, word);
+        ck_assert_msg(entry != NULL, "no OPTIONS entry for %s", word);
+        for (int c = 0; c < SL_CMD_COUNT; c++)
+            if (o->commands & SL_CMD_BIT(c))
+                ck_assert_msg(has_token(entry, sl_cli_command_name((sl_cmd)c)),
+                              "the man page's %s does not say it is for %s", word, sl_cli_command_name((sl_cmd)c));
+        free(entry);
+        checked++;
+    }
+    ck_assert_uint_ge(checked, 3); /* --ports, --ascii, --width at least */
+    free(man);
+}
+END_TEST
 /* ---- end of issue 15 item 4 ---- */
 
 /* ---- issue 15 items 1 and 2: the selection, -f and save ---- */
@@ -929,6 +989,7 @@ int main(void)
     tcase_add_test(tc, every_option_is_in_help_and_the_man_page);
     tcase_add_test(tc, suggestions_are_near_and_never_far);
     tcase_add_test(tc, unknown_options_name_the_nearest);
+    tcase_add_test(tc, an_option_for_few_commands_names_them_in_the_man_page);
     /* issue 15 items 1 and 2 */
     tcase_add_test(tc, selection_narrows_every_view);
     tcase_add_test(tc, nothing_selected_exits_6_and_says_what_exists);
