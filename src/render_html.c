@@ -1,117 +1,168 @@
 /* render_html.c - the `html` view: the viewer page (web/, embedded at build
- * time by web/embed.py) around the json view's document. */
+ * time by web/embed.py) around the json view's document, packed.
+ *
+ * The document goes into the page gzip-compressed and base64-encoded: a
+ * report of a large capture is a tenth of its JSON (one that can be mailed),
+ * the browser's parser has a tenth of the bytes to scan before the first
+ * paint, and base64's alphabet cannot hold "</script>", "<!--" or U+2028,
+ * whatever the capture's strings are.  The viewer unpacks it with the
+ * browser's DecompressionStream. */
 #include "sipladder/render_html.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <zlib.h>
 
 #include "sipladder/render_json.h"
 #include "sipladder/spool.h"
 #include "web_assets.h"
 
-/* The escaping stream's state: where it writes, and the first bytes of a
- * possible U+2028/U+2029 (E2 80 A8/A9) that a write call cut. */
-typedef struct escaper {
+#define PACK_CHUNK 65536
+
+/* The packing stream's state: where it writes, the deflate stream, the 0-2
+ * compressed bytes that wait for a whole base64 group, and where in the
+ * JSON text it is (the json view indents its document; the blanks between
+ * tokens are left out, which halves what deflate has to read). */
+typedef struct packer {
     FILE *out;
-    unsigned char held[2];
-    size_t n_held;
+    z_stream z;
+    unsigned char tail[2];
+    size_t n_tail;
+    bool in_string; /* between the quotes of a JSON string */
+    bool escaped;   /* the byte before was the backslash of an escape */
     bool failed;
-} escaper;
+    unsigned char in[PACK_CHUNK];  /* the text without its blanks */
+    unsigned char zout[PACK_CHUNK];
+    char b64[PACK_CHUNK / 3 * 4 + 8];
+} packer;
 
-static bool put(escaper *e, const void *p, size_t n)
-{
-    if (!e->failed && fwrite(p, 1, n, e->out) != n)
-        e->failed = true;
-    return !e->failed;
-}
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* The bytes held, written as they were: they were not a line separator. */
-static void release_held(escaper *e)
+/* n compressed bytes as base64; a last group of 1-2 bytes waits for more
+ * unless `final` (then it is padded). */
+static void put_base64(packer *p, const unsigned char *b, size_t n, bool final)
 {
-    put(e, e->held, e->n_held);
-    e->n_held = 0;
-}
-
-static ssize_t escaper_write(void *cookie, const char *buf, size_t size)
-{
-    escaper *e = cookie;
-    const unsigned char *p = (const unsigned char *)buf;
-    size_t run = 0; /* bytes from `start` written as they are */
-    const unsigned char *start = p;
-    for (size_t i = 0; i < size; i++) {
-        unsigned char b = p[i];
-        const char *rep = NULL;
-        if (e->n_held == 1 && b == 0x80) {
-            e->held[e->n_held++] = b;
-            start = p + i + 1;
-            continue;
+    size_t o = 0;
+    while (n > 0 || (final && p->n_tail > 0)) {
+        /* A group of three: the bytes left from before, then b's. */
+        unsigned char g[3];
+        size_t k = 0;
+        for (; k < p->n_tail; k++)
+            g[k] = p->tail[k];
+        while (k < 3 && n > 0) {
+            g[k++] = *b++;
+            n--;
         }
-        if (e->n_held == 2 && (b == 0xA8 || b == 0xA9)) {
-            e->n_held = 0;
-            put(e, b == 0xA8 ? "\\u2028" : "\\u2029", 6);
-            start = p + i + 1;
-            continue;
+        if (k < 3 && !final) {
+            memcpy(p->tail, g, k);
+            p->n_tail = k;
+            break;
         }
-        if (e->n_held)
-            release_held(e);
-        switch (b) {
-        case '<': rep = "\\u003c"; break;
-        case '>': rep = "\\u003e"; break;
-        case '&': rep = "\\u0026"; break;
-        case 0xE2: break;
-        default: run++; continue;
+        p->n_tail = 0;
+        uint32_t v = (uint32_t)g[0] << 16 | (k > 1 ? (uint32_t)g[1] << 8 : 0) | (k > 2 ? g[2] : 0);
+        p->b64[o++] = B64[v >> 18 & 63];
+        p->b64[o++] = B64[v >> 12 & 63];
+        p->b64[o++] = k > 1 ? B64[v >> 6 & 63] : '=';
+        p->b64[o++] = k > 2 ? B64[v & 63] : '=';
+        if (o + 4 > sizeof p->b64) {
+            if (!p->failed && fwrite(p->b64, 1, o, p->out) != o)
+                p->failed = true;
+            o = 0;
         }
-        put(e, start, run);
-        run = 0;
-        if (rep)
-            put(e, rep, 6);
-        else
-            e->held[e->n_held++] = b; /* 0xE2: wait for the next bytes */
-        start = p + i + 1;
     }
-    put(e, start, run);
-    return e->failed ? -1 : (ssize_t)size;
+    if (o && !p->failed && fwrite(p->b64, 1, o, p->out) != o)
+        p->failed = true;
 }
 
-static int escaper_close(void *cookie)
+/* Deflate what is in p->in (flush: Z_NO_FLUSH or Z_FINISH) and write it. */
+static void deflate_out(packer *p, size_t n_in, int flush)
 {
-    escaper *e = cookie;
-    if (e->n_held)
-        release_held(e);
-    int rc = e->failed ? -1 : 0;
-    free(e);
+    p->z.next_in = p->in;
+    p->z.avail_in = (uInt)n_in;
+    do {
+        p->z.next_out = p->zout;
+        p->z.avail_out = sizeof p->zout;
+        if (deflate(&p->z, flush) == Z_STREAM_ERROR) {
+            p->failed = true;
+            return;
+        }
+        size_t have = sizeof p->zout - p->z.avail_out;
+        put_base64(p, p->zout, have, false);
+    } while (p->z.avail_out == 0);
+}
+
+static ssize_t packer_write(void *cookie, const char *buf, size_t size)
+{
+    packer *p = cookie;
+    size_t n = 0;
+    for (size_t i = 0; i < size; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (!p->in_string && (b == ' ' || b == '\n' || b == '\t' || b == '\r'))
+            continue; /* a blank between tokens */
+        if (p->escaped)
+            p->escaped = false;
+        else if (b == '\\' && p->in_string)
+            p->escaped = true;
+        else if (b == '"')
+            p->in_string = !p->in_string;
+        p->in[n++] = b;
+        if (n == sizeof p->in) {
+            deflate_out(p, n, Z_NO_FLUSH);
+            n = 0;
+        }
+    }
+    if (n)
+        deflate_out(p, n, Z_NO_FLUSH);
+    return p->failed ? -1 : (ssize_t)size;
+}
+
+static int packer_close(void *cookie)
+{
+    packer *p = cookie;
+    deflate_out(p, 0, Z_FINISH);
+    put_base64(p, NULL, 0, true);
+    deflateEnd(&p->z);
+    int rc = p->failed ? -1 : 0;
+    free(p);
     return rc;
 }
 
-FILE *sl_html_json_escaper(FILE *out)
+FILE *sl_html_packer(FILE *out)
 {
-    escaper *e = calloc(1, sizeof *e);
-    if (!e)
+    packer *p = calloc(1, sizeof *p);
+    if (!p)
         return NULL;
-    e->out = out;
-    cookie_io_functions_t io = {.write = escaper_write, .close = escaper_close};
-    FILE *f = fopencookie(e, "w", io);
-    if (!f)
-        free(e);
+    p->out = out;
+    /* windowBits 15 + 16: a gzip wrapper, as DecompressionStream("gzip") reads. */
+    if (deflateInit2(&p->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(p);
+        return NULL;
+    }
+    cookie_io_functions_t io = {.write = packer_write, .close = packer_close};
+    FILE *f = fopencookie(p, "w", io);
+    if (!f) {
+        deflateEnd(&p->z);
+        free(p);
+    }
     return f;
 }
 
 int sl_render_html(const sl_report *r, const sl_render_opts *o)
 {
     if (o->spool && o->spool->batch)
-        return sl_render_json(r, o); /* the spools hold plain JSON; escaped when copied in the final run */
+        return sl_render_json(r, o); /* the spools hold plain JSON; packed when copied in the final run */
     if (fwrite(sl_html_head, 1, sizeof sl_html_head, o->out) != sizeof sl_html_head)
         return -1;
-    FILE *esc = sl_html_json_escaper(o->out);
-    if (!esc)
+    FILE *packed = sl_html_packer(o->out);
+    if (!packed)
         return -1;
-    /* The json view writes in 64 KB pieces already. */
-    setvbuf(esc, NULL, _IOFBF, (size_t)1 << 16);
+    setvbuf(packed, NULL, _IOFBF, (size_t)1 << 16); /* the json view writes 64 KB pieces already */
     sl_render_opts jo = *o;
-    jo.out = esc;
+    jo.out = packed;
     int rc = sl_render_json(r, &jo);
-    if (fclose(esc) != 0)
+    if (fclose(packed) != 0)
         rc = -1;
     if (fwrite(sl_html_tail, 1, sizeof sl_html_tail, o->out) != sizeof sl_html_tail)
         rc = -1;

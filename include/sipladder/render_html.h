@@ -1,8 +1,8 @@
 /* render_html.h - the `html` view: one self-contained page (the viewer of
  * web/, its script and style inlined, a Content-Security-Policy that allows
  * no network) holding the `json` view's document, for people who have no
- * sipladder.  The document is escaped on its way into the page so that no
- * string of the capture can end the script element that holds it. */
+ * sipladder.  The document goes in packed (gzip, base64), so that no string
+ * of the capture can end the element that holds it. */
 #ifndef SIPLADDER_RENDER_HTML_H
 #define SIPLADDER_RENDER_HTML_H
 
@@ -16,10 +16,10 @@
  * or a write failed. */
 int sl_render_html(const sl_report *r, const sl_render_opts *o);
 
-/* A stream that writes to `out` what it is given, with every '<', '>' and
- * '&' as \u003c, \u003e, \u0026 and U+2028/U+2029 as \u2028/\u2029: JSON
- * text stays the same JSON, and cannot hold "</script>" or "<!--".  Close
- * it (fclose) before writing to out again; NULL when out of memory. */
-FILE *sl_html_json_escaper(FILE *out);
+/* A stream that writes to `out` the JSON text it is given without the
+ * blanks between tokens, gzip-compressed, as base64 (no '<', no U+2028:
+ * nothing that can end the element holding it).  Close it (fclose) before
+ * writing to out again; NULL when out of memory. */
+FILE *sl_html_packer(FILE *out);
 
 #endif
