@@ -216,12 +216,7 @@ static int add_packet(sl_cmp_side *s, const sl_pcap_frame *fr, const sl_l3 *l3, 
     p->payload_hash = fnv(FNV0, l4->payload, l4->len);
     p->sip_key = sip_identity(l4->payload, l4->len);
     p->first_byte = l4->len ? l4->payload[0] : 0;
-    if (p->sip_key) { /* kept to show what an ALG changed */
-        p->sip_len = l4->len < SL_CMP_MAX_SIP_COPY ? l4->len : SL_CMP_MAX_SIP_COPY;
-        if (!(p->sip_bytes = malloc(p->sip_len)))
-            return -SL_ENOMEM;
-        memcpy(p->sip_bytes, l4->payload, p->sip_len);
-    }
+    memcpy(p->head, l4->payload, l4->len < sizeof p->head ? l4->len : sizeof p->head);
     if (l4->proto == 6 && (l4->flags & SL_TCP_SYN)) {
         f->syn_seen = true;
         f->isn[dir] = l4->seq;
@@ -246,44 +241,99 @@ static int add_packet(sl_cmp_side *s, const sl_pcap_frame *fr, const sl_l3 *l3, 
     return 0;
 }
 
-static int handle_frame(sl_cmp_side *s, const sl_pcap_frame *fr)
+/* A frame's TCP or UDP header and payload: 1 with l3/l4 set, 0 when it
+ * carries none we follow, -1 when malformed. */
+static int decode_frame(const sl_pcap_frame *fr, sl_l3 *l3, sl_l4 *l4)
 {
     const uint8_t *ip;
     size_t ip_len;
     const char *why;
     sl_skip skip;
+    int rc = sl_decode_link(fr->linktype, fr->data, fr->caplen, &ip, &ip_len, &why, &skip);
+    for (int depth = 0; rc == 0; depth++) {
+        if (sl_decode_ip(ip, ip_len, l3, &why) < 0)
+            return -1;
+        if (l3->is_fragment || depth > MAX_TUNNEL_DEPTH) /* not followed here: counted */
+            return 0;
+        rc = sl_decode_tunnel(l3, &ip, &ip_len, &why, &skip);
+        if (rc == 0)
+            continue;
+        if (rc < 0 || skip.kind != SL_SKIP_NONE)
+            break;
+        rc = sl_decode_l4(l3->proto, l3->payload, l3->payload_len, l3->payload_wire_len, l4, &why, &skip);
+        if (rc != 0)
+            break;
+        return 1;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static int handle_frame(sl_cmp_side *s, const sl_pcap_frame *fr)
+{
     s->frames++;
     if (s->frames == 1 || fr->ts < s->first_ts)
         s->first_ts = fr->ts;
     if (fr->ts > s->last_ts)
         s->last_ts = fr->ts;
-    int rc = sl_decode_link(fr->linktype, fr->data, fr->caplen, &ip, &ip_len, &why, &skip);
-    for (int depth = 0; rc == 0; depth++) {
-        sl_l3 l3;
-        if (sl_decode_ip(ip, ip_len, &l3, &why) < 0) {
-            s->malformed++;
-            return 0;
-        }
-        if (l3.is_fragment || depth > MAX_TUNNEL_DEPTH) { /* not followed here: counted */
-            s->skipped++;
-            return 0;
-        }
-        rc = sl_decode_tunnel(&l3, &ip, &ip_len, &why, &skip);
-        if (rc == 0)
-            continue;
-        if (rc < 0 || skip.kind != SL_SKIP_NONE)
-            break;
-        sl_l4 l4;
-        rc = sl_decode_l4(l3.proto, l3.payload, l3.payload_len, l3.payload_wire_len, &l4, &why, &skip);
-        if (rc != 0)
-            break;
+    sl_l3 l3;
+    sl_l4 l4;
+    int rc = decode_frame(fr, &l3, &l4);
+    if (rc == 1)
         return add_packet(s, fr, &l3, &l4);
-    }
     if (rc < 0)
         s->malformed++;
     else
         s->skipped++;
     return 0;
+}
+
+typedef struct wanted {
+    uint64_t frame;
+    size_t verdict;
+} wanted;
+
+static int cmp_wanted(const void *a, const void *b)
+{
+    const wanted *x = a, *y = b;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+/* Second pass over a side: the payloads of the rewritten packets. */
+static int fetch_payloads(sl_compare *c, int s, sl_pcap_in *in)
+{
+    size_t n = 0;
+    wanted *w = malloc((c->n_verdicts ? c->n_verdicts : 1) * sizeof *w);
+    if (!w) {
+        sl_pcap_in_close(in);
+        return -SL_ENOMEM;
+    }
+    for (size_t k = 0; k < c->n_verdicts; k++)
+        if (c->verdicts[k].pkt[s] >= 0 && strcmp(c->verdicts[k].code, "fw.rewritten") == 0)
+            w[n++] = (wanted){c->side[s].pkts[c->verdicts[k].pkt[s]].frame, k};
+    qsort(w, n, sizeof *w, cmp_wanted);
+    sl_pcap_frame fr;
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < n && sl_pcap_in_next(in, &fr) == 1;) {
+        if (fr.frame < w[at].frame)
+            continue;
+        sl_l3 l3;
+        sl_l4 l4;
+        bool ok = decode_frame(&fr, &l3, &l4) == 1;
+        for (; at < n && w[at].frame == fr.frame; at++) {
+            sl_cmp_verdict *v = &c->verdicts[w[at].verdict];
+            uint32_t len = ok ? (l4.len < SL_CMP_MAX_SIP_COPY ? l4.len : SL_CMP_MAX_SIP_COPY) : 0;
+            if (!(v->payload[s] = malloc(len ? len : 1))) {
+                rc = -SL_ENOMEM;
+                break;
+            }
+            if (len)
+                memcpy(v->payload[s], l4.payload, len);
+            v->payload_len[s] = len;
+        }
+    }
+    sl_pcap_in_close(in);
+    free(w);
+    return rc;
 }
 
 static void on_warning(void *ctx, const char *msg)
@@ -447,7 +497,13 @@ static int rough_offset(sl_compare *c, const key_index *x1, sl_time_ns *offset)
     return 0;
 }
 
-static void pair_flows_by(sl_compare *c, const key_index *xb, bool second_key, sl_time_ns offset)
+static int64_t *key_index_head(key_index *x, uint64_t k);
+
+/* Each side-0 flow (in order of first packet) with the nearest unpaired
+ * side-1 flow of its key within the window.  A chain's head moves past
+ * flows paired or too early for good, so alike keys (a keepalive, a SYN
+ * signature repeated) keep the pass linear. */
+static void pair_flows_by(sl_compare *c, key_index *xb, bool second_key, sl_time_ns offset)
 {
     sl_cmp_side *a = &c->side[0], *b = &c->side[1];
     sl_time_ns window = c->opts.window;
@@ -455,17 +511,27 @@ static void pair_flows_by(sl_compare *c, const key_index *xb, bool second_key, s
         sl_cmp_flow *fa = &a->flows[i];
         if (fa->peer >= 0)
             continue;
+        int64_t *head = key_index_head(xb, second_key ? fa->key2 : fa->key1);
+        if (!head)
+            continue;
+        while (*head >= 0 && (b->flows[*head].peer >= 0 || b->flows[*head].first_ts - offset - fa->first_ts < -window))
+            *head = xb->chain[*head];
         int64_t best = -1;
         sl_time_ns best_gap = 0;
-        for (int64_t j = key_index_first(xb, second_key ? fa->key2 : fa->key1); j >= 0; j = xb->chain[j]) {
+        for (int64_t j = *head; j >= 0; j = xb->chain[j]) {
             const sl_cmp_flow *fb = &b->flows[j];
-            sl_time_ns gap = abs_ns(fb->first_ts - offset - fa->first_ts);
-            if (fb->peer >= 0 || fb->proto != fa->proto || gap > window)
+            sl_time_ns d = fb->first_ts - offset - fa->first_ts;
+            if (d > window)
+                break;
+            sl_time_ns gap = abs_ns(d);
+            if (fb->peer >= 0 || fb->proto != fa->proto)
                 continue;
             if (best < 0 || gap < best_gap) {
                 best = j;
                 best_gap = gap;
             }
+            if (d >= 0)
+                break; /* later ones are further */
         }
         if (best >= 0) {
             fa->peer = best;
@@ -741,6 +807,14 @@ int sl_compare_run(const sl_compare_opts *opts, const char *const *files[2], con
             return rc;
     }
     int rc = compare_sides(c);
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        sl_pcap_in *in;
+        char err[1024];
+        if (sl_pcap_in_open(files[s], n[s], NULL, NULL, &in, err, sizeof err) == 0)
+            rc = fetch_payloads(c, s, in);
+    }
+    if (rc == 0)
+        rc = sl_compare_finish_rewritten(c);
     for (int s = 0; s < 2 && rc == 0; s++)
         rc = sl_compare_side_diagnoses(c, s, files[s], n[s], NULL, 0);
     return rc;
@@ -766,6 +840,14 @@ int sl_compare_run_memory(const sl_compare_opts *opts, const uint8_t *data[2], c
             return rc;
     }
     int rc = compare_sides(c);
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        sl_pcap_in *in;
+        char err[1024];
+        if (sl_pcap_in_open_memory(data[s], len[s], "<memory>", NULL, NULL, &in, err, sizeof err) == 0)
+            rc = fetch_payloads(c, s, in);
+    }
+    if (rc == 0)
+        rc = sl_compare_finish_rewritten(c);
     for (int s = 0; s < 2 && rc == 0; s++)
         rc = sl_compare_side_diagnoses(c, s, NULL, 0, data[s], len[s]);
     return rc;
@@ -780,8 +862,6 @@ void sl_compare_free(sl_compare *c)
         for (size_t i = 0; i < side->n_files; i++)
             free(side->files[i]);
         free(side->files);
-        for (size_t i = 0; i < side->n_pkts; i++)
-            free(side->pkts[i].sip_bytes);
         free(side->pkts);
         free(side->flows);
         free(side->table);
@@ -789,6 +869,8 @@ void sl_compare_free(sl_compare *c)
     }
     for (size_t i = 0; i < c->n_verdicts; i++) {
         free(c->verdicts[i].summary);
+        free(c->verdicts[i].payload[0]);
+        free(c->verdicts[i].payload[1]);
         for (size_t k = 0; k < c->verdicts[i].n_diff; k++)
             free(c->verdicts[i].diff[k]);
     }

@@ -28,6 +28,7 @@ static sl_cmp_verdict *add_verdict(sl_compare *c, const char *code)
     v->code = code;
     v->evidence_side = v->from_side = -1;
     v->flow[0] = v->flow[1] = -1;
+    v->pkt[0] = v->pkt[1] = -1;
     return v;
 }
 
@@ -77,14 +78,16 @@ static const char *what(const sl_cmp_pkt *p)
     static const char *const tls[] = {"TLS ChangeCipherSpec", "TLS alert", "TLS handshake", "TLS application data"};
     if (p->len && p->first_byte >= 0x14 && p->first_byte <= 0x17 && !p->sip_key)
         return tls[p->first_byte - 0x14];
-    if (p->sip_key && p->sip_bytes) {
+    if (p->sip_key) {
         static const char *const methods[] = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
                                               "UPDATE", "INFO", "REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE"};
-        if (p->sip_len > 8 && memcmp(p->sip_bytes, "SIP/2.0 ", 8) == 0)
+        if (memcmp(p->head, "SIP/2.0 ", 8) == 0)
             return "SIP response";
-        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-            if (p->sip_len > strlen(methods[i]) && memcmp(p->sip_bytes, methods[i], strlen(methods[i])) == 0)
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+            size_t n = strlen(methods[i]);
+            if (n < sizeof p->head && memcmp(p->head, methods[i], n) == 0 && p->head[n] == ' ')
                 return methods[i];
+        }
         return "SIP message";
     }
     return p->len ? "data" : "ACK";
@@ -319,7 +322,8 @@ static void split_lines(const uint8_t *p, size_t len, lines *out)
     }
 }
 
-static int diff_sip(sl_cmp_verdict *v, const sl_cmp_pkt *before, const sl_cmp_pkt *after)
+static int diff_sip(sl_cmp_verdict *v, const uint8_t *before, size_t before_len, const uint8_t *after,
+                    size_t after_len)
 {
     lines *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     if (!a || !b) {
@@ -327,8 +331,8 @@ static int diff_sip(sl_cmp_verdict *v, const sl_cmp_pkt *before, const sl_cmp_pk
         free(b);
         return -SL_ENOMEM;
     }
-    split_lines(before->sip_bytes, before->sip_len, a);
-    split_lines(after->sip_bytes, after->sip_len, b);
+    split_lines(before, before_len, a);
+    split_lines(after, after_len, b);
     size_t n = a->n > b->n ? a->n : b->n;
     int rc = 0;
     for (size_t i = 0; i < n && v->n_diff + 2 <= SL_CMP_MAX_DIFF && rc == 0; i++) {
@@ -346,12 +350,12 @@ static int diff_sip(sl_cmp_verdict *v, const sl_cmp_pkt *before, const sl_cmp_pk
 }
 
 /* First line of a SIP payload, for the summary. */
-static void start_line(const sl_cmp_pkt *p, char *buf, size_t len)
+static void start_line(const uint8_t *p, size_t plen, char *buf, size_t len)
 {
     size_t n = 0;
-    while (n < p->sip_len && p->sip_bytes[n] != '\r' && p->sip_bytes[n] != '\n' && n < 80)
+    while (n < plen && p[n] != '\r' && p[n] != '\n' && n < 80)
         n++;
-    char *s = line_copy(' ', p->sip_bytes, n);
+    char *s = line_copy(' ', p, n);
     snprintf(buf, len, "%s", s ? s + 1 : "SIP message");
     free(s);
 }
@@ -360,40 +364,67 @@ static int verdict_rewritten(sl_compare *c, const int64_t fi[2], int64_t k0)
 {
     const sl_cmp_pkt *p0 = &c->side[0].pkts[k0], *p1 = &c->side[1].pkts[p0->peer];
     const sl_cmp_flow *f0 = &c->side[0].flows[fi[0]];
-    int enters = f0->enters[p0->dir] < 0 ? 0 : f0->enters[p0->dir];
-    const sl_cmp_pkt *in = enters == 0 ? p0 : p1, *out = enters == 0 ? p1 : p0;
     sl_cmp_verdict *v = add_verdict(c, "fw.rewritten");
     if (!v)
         return -SL_ENOMEM;
     v->evidence_side = -1;
-    v->from_side = enters;
+    v->from_side = f0->enters[p0->dir] < 0 ? 0 : f0->enters[p0->dir];
     v->flow[0] = fi[0];
     v->flow[1] = fi[1];
     v->dir = p0->dir;
     v->count = 1;
     v->frame[0] = p0->frame;
     v->frame[1] = p1->frame;
+    v->pkt[0] = k0;
+    v->pkt[1] = p0->peer;
     v->ts = p0->ts;
+    return 0; /* the diff and summary once the payloads are read again */
+}
+
+/* One rewritten packet's diff (SIP: line by line) and summary, from the
+ * copies compare.c read again; then the copies are freed. */
+static int finish_one(sl_compare *c, sl_cmp_verdict *v)
+{
+    int enters = v->from_side;
+    const sl_cmp_pkt *in = &c->side[enters].pkts[v->pkt[enters]], *out = &c->side[!enters].pkts[v->pkt[!enters]];
+    sl_cmp_pkt a = *in, b = *out; /* the payloads, for the helpers */
+    const uint8_t *pa = v->payload[enters], *pb = v->payload[!enters];
+    uint32_t la = v->payload_len[enters], lb = v->payload_len[!enters];
     char ft[160];
-    flow_text(&c->side[enters].flows[fi[enters]], ft, sizeof ft);
-    bool tls = in->len && in->first_byte >= 0x14 && in->first_byte <= 0x18;
-    if (in->sip_bytes && out->sip_bytes) {
+    flow_text(&c->side[enters].flows[v->flow[enters]], ft, sizeof ft);
+    bool tls = in->len && in->first_byte >= 0x14 && in->first_byte <= 0x18 && !in->sip_key;
+    int rc = 0;
+    if (in->sip_key && out->sip_key && pa && pb) {
         char sl[128];
-        start_line(in, sl, sizeof sl);
-        if (diff_sip(v, in, out) < 0)
+        start_line(pa, la, sl, sizeof sl);
+        if (diff_sip(v, pa, la, pb, lb) < 0)
             return -SL_ENOMEM;
-        return set_summary(v, "%s: '%s' entered %s (frame %llu) and left %s changed (frame %llu, %u -> %u bytes): "
-                              "%zu line%s rewritten by the firewall (an ALG)",
-                           ft, sl, c->side[enters].name, (unsigned long long)in->frame, c->side[!enters].name,
-                           (unsigned long long)out->frame, in->len, out->len, v->n_diff,
-                           v->n_diff == 1 ? "" : "s");
+        rc = set_summary(v, "%s: '%s' entered %s (frame %llu) and left %s changed (frame %llu, %u -> %u bytes): "
+                            "%zu line%s rewritten by the firewall (an ALG)",
+                         ft, sl, c->side[enters].name, (unsigned long long)a.frame, c->side[!enters].name,
+                         (unsigned long long)b.frame, a.len, b.len, v->n_diff, v->n_diff == 1 ? "" : "s");
+    } else {
+        rc = set_summary(v, "%s: %s from the %s changed in transit (%s frame %llu, %s frame %llu)%s", ft,
+                         tls ? "a TLS record" : "payload", sender(v->dir), c->side[enters].name,
+                         (unsigned long long)a.frame, c->side[!enters].name, (unsigned long long)b.frame,
+                         tls ? ": a transparent firewall never rewrites TLS, so something in it terminates or "
+                               "tampers with the session"
+                             : "");
     }
-    return set_summary(v, "%s: %s from the %s changed in transit (%s frame %llu, %s frame %llu)%s", ft,
-                       tls ? "a TLS record" : "payload", sender(p0->dir), c->side[enters].name,
-                       (unsigned long long)in->frame, c->side[!enters].name, (unsigned long long)out->frame,
-                       tls ? ": a transparent firewall never rewrites TLS, so something in it terminates or "
-                             "tampers with the session"
-                           : "");
+    for (int s = 0; s < 2; s++) {
+        free(v->payload[s]);
+        v->payload[s] = NULL;
+    }
+    return rc;
+}
+
+int sl_compare_finish_rewritten(sl_compare *c)
+{
+    for (size_t k = 0; k < c->n_verdicts; k++)
+        if (strcmp(c->verdicts[k].code, "fw.rewritten") == 0 && !c->verdicts[k].summary &&
+            finish_one(c, &c->verdicts[k]) < 0)
+            return -SL_ENOMEM;
+    return 0;
 }
 
 /* ---- idle timeout ---- */

@@ -47,8 +47,7 @@ typedef struct sl_cmp_pkt {
     uint8_t flags;         /* TCP flags */
     uint8_t ttl;
     uint8_t first_byte;    /* payload[0] (TLS record type), 0 when empty */
-    uint8_t *sip_bytes;    /* owned copy of a SIP payload (at most SL_CMP_MAX_SIP_COPY), for the diff */
-    uint32_t sip_len;
+    char head[12];         /* the payload's first bytes (a SIP method), NUL-padded */
 } sl_cmp_pkt;
 
 #define SL_CMP_MAX_SIP_COPY 8192
@@ -104,6 +103,9 @@ typedef struct sl_cmp_verdict {
     char *summary;        /* owned, one line */
     char *diff[SL_CMP_MAX_DIFF]; /* fw.rewritten: "-line" / "+line", owned */
     size_t n_diff;
+    int64_t pkt[2];       /* fw.rewritten: the packet on each side */
+    uint8_t *payload[2];  /* fw.rewritten: both copies, read again after the pass (owned, freed once used) */
+    uint32_t payload_len[2];
 } sl_cmp_verdict;
 
 /* Latency through the firewall for one direction of travel. */
@@ -178,6 +180,9 @@ int sl_compare_parse_offset(const char *text, sl_time_ns *out);
 
 /* Internal, shared by compare.c and compare_verdicts.c. */
 int sl_compare_judge(sl_compare *c);
+/* The fw.rewritten verdicts' diffs and summaries, once compare.c read
+ * their payloads again (a second pass: no payload is held during the first). */
+int sl_compare_finish_rewritten(sl_compare *c);
 /* Each side's usual diagnosis (an sl_analysis run of its files, or of its
  * image in memory when files is NULL), tied to the fw.* verdicts. */
 int sl_compare_side_diagnoses(sl_compare *c, int side, const char *const *files, size_t n, const uint8_t *data,
