@@ -325,6 +325,8 @@ static bool token_char(uint8_t c)
 static bool is_header_name_line(const uint8_t *p, size_t n)
 {
     size_t i = 0;
+    if (n == 0 || !((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
+        return false; /* header names start with a letter; "192.0.2.1:5062" does not */
     while (i < n && token_char(p[i]))
         i++;
     while (i < n && (p[i] == ' ' || p[i] == '\t'))
@@ -421,6 +423,8 @@ static int finish_entry(xlog_full *x, entry_acc *a)
     if (a->in_sipmsg || (a->sipmsg_done && a->sipmsg_broken)) {
         problem(l, a->sip_line, "SIPMSG block not closed by '|' (%zu lines read)", a->n_sip_lines);
         a->sipmsg_broken = true;
+        a->sipmsg_done = true; /* what came is kept, marked broken */
+        a->in_sipmsg = false;
     } else if (a->want_sipmsg) {
         problem(l, a->line, "SIPMSG: with no message after it");
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "sipladder/config.h"
 #include "sipladder/exp_log.h"
@@ -293,6 +294,34 @@ int sl_xlog_add_name(const char ***names, size_t *n, const char *name)
         return -SL_ENOMEM;
     p[(*n)++] = name;
     *names = p;
+    return 0;
+}
+
+static bool file_is_log(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return false;
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return false;
+    uint8_t head[8192];
+    int n = gzread(f, head, sizeof head);
+    gzclose(f);
+    return n > 0 && sl_xlog_detect(head, (size_t)n);
+}
+
+int sl_xlog_take_logs(const char **files, size_t *n_files, const char ***names, size_t *n_names)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *n_files; i++) {
+        if (file_is_log(files[i])) {
+            if (sl_xlog_add_name(names, n_names, files[i]) < 0)
+                return -SL_ENOMEM;
+        } else {
+            files[kept++] = files[i];
+        }
+    }
+    *n_files = kept;
     return 0;
 }
 

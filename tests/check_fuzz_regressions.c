@@ -27,6 +27,7 @@ int fz_run_sip(const uint8_t *data, size_t size);
 int fz_run_sdp(const uint8_t *data, size_t size);
 int fz_run_x509(const uint8_t *data, size_t size);
 int fz_run_ws(const uint8_t *data, size_t size);
+int fz_run_exp_log(const uint8_t *data, size_t size);
 int fz_run_compare(const uint8_t *data, size_t size);
 
 typedef int (*entry_fn)(const uint8_t *data, size_t size);
@@ -96,6 +97,7 @@ static const target targets[] = {
     {"sip", fz_run_sip},           {"sdp", fz_run_sdp},             {"x509", fz_run_x509},
     {"ws", fz_run_ws},
     {"compare", fz_run_compare},
+    {"exp_log", fz_run_exp_log},
 };
 
 START_TEST(test_seeds)

@@ -131,6 +131,12 @@ int sl_xlog_diagnose(sl_xlog *const *logs, size_t n_logs, const struct sl_model 
 /* --log FILE: add a name to a growing list (names borrowed).  0 or -SL_ENOMEM. */
 int sl_xlog_add_name(const char ***names, size_t *n, const char *name);
 
+/* Files given as captures that are Expressway logs (by their first bytes,
+ * gzip'd or not; '-' is never opened) move from files to names, so that
+ * `sipladder summary exp-e.log capture.pcap` works as with --log.  0 or
+ * -SL_ENOMEM. */
+int sl_xlog_take_logs(const char **files, size_t *n_files, const char ***names, size_t *n_names);
+
 /* Read every log named and merge them into m (sl_xlog_merge).  To stderr:
  * each log's problems with file and line, and (unless quiet) what it
  * brought: its messages, those also in the capture, the clock offset.
