@@ -514,13 +514,13 @@ static int unknown_option(const char *arg)
     bool is_long = strncmp(arg, "--", 2) == 0;
     size_t len = is_long ? strcspn(arg + 2, "=") : 0;
     char several[512] = "";
-    size_t n = 0;
+    size_t n = 0, used = 0;
     for (size_t i = 0; is_long && len > 0 && i < sl_cli_n_options; i++) {
         const char *name = sl_cli_options[i].name;
-        if (strncmp(name, arg + 2, len) != 0 || strlen(several) + strlen(name) + 5 > sizeof several)
+        if (strncmp(name, arg + 2, len) != 0 || used >= sizeof several)
             continue;
-        strcat(several, n++ ? ", --" : "--");
-        strcat(several, name);
+        int w = snprintf(several + used, sizeof several - used, "%s--%s", n++ ? ", " : "", name);
+        used += w > 0 ? (size_t)w : 0;
     }
     if (n > 1)
         return fail_usage("option '%s' is ambiguous: %s", arg, several);
@@ -718,9 +718,6 @@ static int run(cli *c)
 {
     if (c->cmd == SL_CMD_COMPARE)
         return run_compare(c);
-    /* a log given as a capture (exp_log.h): read as with --log */
-    if (c->cmd != SL_CMD_SAVE && sl_xlog_take_logs(c->files, &c->n_files, &c->logs, &c->n_logs) < 0)
-        return EXIT_INTERNAL;
     /* The ladder's width is fixed before the run: calls drawn early go to a
      * spool, not to the terminal whose width they take. */
     if (!c->ladder.width && !c->output)
