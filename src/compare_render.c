@@ -73,7 +73,10 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
                 sd->n_flows, sd->n_flows == 1 ? "" : "s", sd->truncated ? " (cut short)" : "");
     }
     double off = sl_time_seconds(c->offset);
-    if (c->opts.offset_forced)
+    if (!c->opts.offset_forced && !c->offset_pairs)
+        fprintf(out, "clock offset: unknown, no packet crossed the firewall (%s = %s %+.6f s assumed)\n",
+                c->side[1].name, c->side[0].name, off);
+    else if (c->opts.offset_forced)
         fprintf(out, "clock offset: %s = %s %+.6f s (--offset)\n", c->side[1].name, c->side[0].name, off);
     else
         fprintf(out, "clock offset: %s = %s %+.6f s (spread %.6f s, from %" PRIu64 " packet pairs%s)\n",
