@@ -711,6 +711,22 @@ START_TEST(an_option_for_few_commands_names_them_in_the_man_page)
     free(man);
 }
 END_TEST
+/* The man page as groff reads it: no warning (a line starting with "." or
+ * "'" is taken for a request and its text silently dropped). */
+START_TEST(the_man_page_renders_without_warnings)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "groff -man -ww -z '%s/docs/sipladder.1' 2>&1", getenv("SL_SOURCE_ROOT"));
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "groff (Debian's groff-base) failed: %s", out);
+    ck_assert_msg(n == 0, "groff warns about docs/sipladder.1: %s", out);
+}
+END_TEST
 /* ---- end of issue 15 item 4 ---- */
 
 /* ---- issue 15 items 1 and 2: the selection, -f and save ---- */
@@ -990,6 +1006,7 @@ int main(void)
     tcase_add_test(tc, suggestions_are_near_and_never_far);
     tcase_add_test(tc, unknown_options_name_the_nearest);
     tcase_add_test(tc, an_option_for_few_commands_names_them_in_the_man_page);
+    tcase_add_test(tc, the_man_page_renders_without_warnings);
     /* issue 15 items 1 and 2 */
     tcase_add_test(tc, selection_narrows_every_view);
     tcase_add_test(tc, nothing_selected_exits_6_and_says_what_exists);
