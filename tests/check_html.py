@@ -203,6 +203,12 @@ def test_486(d, sipladder, testdata, tmp, screenshot):
         except ImportError:
             pass
         print(f"screenshot written to {screenshot}")
+    # Print: the selected call's verdict and ladder, without the list and the buttons.
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    shown = d.execute_script("""return ['.pane-list', 'nav#tabs', '#ladder', '#call-detail .verdict'].map(function (q) {
+        const e = document.querySelector(q); return e ? getComputedStyle(e).display !== 'none' : null; })""")
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    check(shown == [False, False, True, True], f"486: print shows the verdict and ladder, not the list ({shown})")
     # Theme and tabs by keyboard.
     body = d.find_element(By.TAG_NAME, "body")
     before = d.execute_script("return document.documentElement.dataset.theme")
@@ -335,6 +341,54 @@ def bench(d, sipladder, capture, tmp):
           f"{scroll[0]} pages of the list scrolled, {scroll[1]:.1f} ms each")
 
 
+def test_many(d, sipladder, testdata, tmp):
+    """Every scenario capture merged into one report: the list, its search,
+    filters and keyboard."""
+    import glob
+    caps = sorted(glob.glob(os.path.join(testdata, "scenarios", "*.pcap")))
+    page = os.path.join(tmp, "many.html")
+    r = subprocess.run([sipladder, "html", "-q", *caps, "-o", page], capture_output=True, text=True)
+    check(r.returncode in (0, 4), f"many: sipladder html of {len(caps)} captures ({r.stderr[:200]})")
+    doc = embedded(page)
+    n = len(doc["calls"])
+    open_page(d, page)
+    check(d.find_element(By.ID, "call-count").text == f"{n} of {n} calls", f"many: the list says {n} of {n} calls")
+    # The verdict filter: the calls with that verdict, or one of their connections'.
+    code = "sip.response.486"
+    want = {v["call"] for v in doc["diagnoses"] if v["code"] == code and v["call"] is not None}
+    conns = {v["connection"] for v in doc["diagnoses"] if v["code"] == code and v["connection"] is not None}
+    want |= {c["id"] for c in doc["calls"] if conns & set(c["connections"])}
+    sel = d.find_element(By.ID, "filter-verdict")
+    d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))", sel, code)
+    check(d.find_element(By.ID, "call-count").text == f"{len(want)} of {n} calls", f"many: verdict filter {code}: {len(want)} calls")
+    ids = [int(x.text) for x in d.find_elements(By.CSS_SELECTOR, "#call-list .grid-row span:first-child")]
+    check(set(ids) == want, f"many: the filtered rows are those calls ({ids} vs {sorted(want)})")
+    d.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('change'))", sel)
+    # Search by a Call-ID: the calls that carry it.
+    needle = doc["calls"][-1]["legs"][0]["call_id"]
+    want = [c["id"] for c in doc["calls"]
+            if needle.lower() in " ".join([c["caller"] or "", c["callee"] or ""] + [l["call_id"] or "" for l in c["legs"]]).lower()]
+    q = d.find_element(By.ID, "search")
+    q.send_keys(needle)
+    ids = [int(x.text) for x in d.find_elements(By.CSS_SELECTOR, "#call-list .grid-row span:first-child")]
+    check(sorted(ids) == sorted(want), f"many: searching the Call-ID {needle} lists its calls ({ids} vs {want})")
+    q.clear()
+    q.send_keys(Keys.ESCAPE)
+    d.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
+    # Keyboard: j moves to the next call and shows it.
+    first = d.find_element(By.CSS_SELECTOR, "#call-detail h2").text
+    d.find_element(By.TAG_NAME, "body").send_keys("j")
+    sel_rows = d.find_elements(By.CSS_SELECTOR, "#call-list .grid-row.selected")
+    second = d.find_element(By.CSS_SELECTOR, "#call-detail h2").text
+    check(len(sel_rows) == 1 and sel_rows[0].get_attribute("data-index") == "1" and second != first,
+          f"many: 'j' selects the second call ({first!r} -> {second!r})")
+    d.find_element(By.TAG_NAME, "body").send_keys("2")
+    orphans = [c for c in doc["connections"] if not any(c["index"] in k["connections"] for k in doc["calls"])]
+    check(f"{len(orphans)} connections that belong to no call" in d.find_element(By.ID, "main").text,
+          f"many: '2' lists the {len(orphans)} connections of no call")
+    assert_quiet(d, "many", page)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sipladder", required=True)
@@ -355,7 +409,7 @@ def main():
             return
         t = time.time()
         for name, fn, extra in (("486", test_486, (a.update_screenshot,)), ("tls", test_tls, ()),
-                                ("hostile", test_hostile, ()), ("open", test_open_json, ())):
+                                ("hostile", test_hostile, ()), ("many", test_many, ()), ("open", test_open_json, ())):
             try:
                 fn(d, a.sipladder, a.testdata, tmp, *extra)
             except Exception as e:  # an element the page should have shown is missing

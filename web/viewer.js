@@ -182,6 +182,7 @@
     scroller.appendChild(spacer);
     parent.appendChild(scroller);
     const list = { n: n, selected: -1, scroller: scroller };
+    let shown = new Map(); /* index -> row element in the DOM */
     let drawn = "";
     function draw(force) {
       spacer.style.height = (list.n * ROW_H) + "px";
@@ -191,13 +192,19 @@
       const key = first + ":" + last + ":" + list.selected;
       if (!force && key === drawn) return;
       drawn = key;
-      clear(spacer);
+      if (force) { clear(spacer); shown = new Map(); }
+      /* Rows that scrolled out go; only the rows that came into view are made. */
+      for (const [i, r] of shown) if (i < first || i >= last) { r.remove(); shown.delete(i); }
       for (let i = first; i < last; i++) {
-        const r = makeRow(i);
-        r.style.top = (i * ROW_H) + "px";
-        r.dataset.index = String(i);
-        if (i === list.selected) r.classList.add("selected");
-        spacer.appendChild(r);
+        let r = shown.get(i);
+        if (!r) {
+          r = makeRow(i);
+          r.style.top = (i * ROW_H) + "px";
+          r.dataset.index = String(i);
+          spacer.appendChild(r);
+          shown.set(i, r);
+        }
+        r.classList.toggle("selected", i === list.selected);
       }
     }
     list.draw = draw;
@@ -209,7 +216,7 @@
         if (top < scroller.scrollTop) scroller.scrollTop = top;
         else if (top + ROW_H > scroller.scrollTop + h) scroller.scrollTop = top + ROW_H - h;
       }
-      draw(true);
+      draw(false);
       onSelect(i);
     };
     spacer.addEventListener("click", function (e) {
