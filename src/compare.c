@@ -360,6 +360,7 @@ static void finish_side(sl_cmp_side *s)
 {
     for (size_t i = 0; i < s->n_flows; i++) {
         sl_cmp_flow *f = &s->flows[i];
+        f->key3 = tuple_hash(f->proto, &f->addr[0], f->port[0], &f->addr[1], f->port[1]) | 1;
         /* Without a SYN, the first sequence number seen is the base. */
         for (int64_t k = f->first_pkt; k >= 0; k = s->pkts[k].next) {
             const sl_cmp_pkt *p = &s->pkts[k];
@@ -456,6 +457,7 @@ static int64_t key_index_first(const key_index *x, uint64_t k)
 
 static uint64_t flow_key1(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key1; }
 static uint64_t flow_key2(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key2; }
+static uint64_t flow_key3(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key3; }
 
 static int cmp_time(const void *a, const void *b)
 {
@@ -503,7 +505,7 @@ static int64_t *key_index_head(key_index *x, uint64_t k);
  * side-1 flow of its key within the window.  A chain's head moves past
  * flows paired or too early for good, so alike keys (a keepalive, a SYN
  * signature repeated) keep the pass linear. */
-static void pair_flows_by(sl_compare *c, key_index *xb, bool second_key, sl_time_ns offset)
+static void pair_flows_by(sl_compare *c, key_index *xb, int which, sl_time_ns offset)
 {
     sl_cmp_side *a = &c->side[0], *b = &c->side[1];
     sl_time_ns window = c->opts.window;
@@ -511,7 +513,7 @@ static void pair_flows_by(sl_compare *c, key_index *xb, bool second_key, sl_time
         sl_cmp_flow *fa = &a->flows[i];
         if (fa->peer >= 0)
             continue;
-        int64_t *head = key_index_head(xb, second_key ? fa->key2 : fa->key1);
+        int64_t *head = key_index_head(xb, which == 1 ? fa->key1 : which == 2 ? fa->key2 : fa->key3);
         if (!head)
             continue;
         while (*head >= 0 && (b->flows[*head].peer >= 0 || b->flows[*head].first_ts - offset - fa->first_ts < -window))
@@ -732,21 +734,25 @@ static int compare_sides(sl_compare *c)
 {
     finish_side(&c->side[0]);
     finish_side(&c->side[1]);
-    key_index x1 = {0}, x2 = {0};
+    key_index x1 = {0}, x2 = {0}, x3 = {0};
     int rc = key_index_build(&x1, c->side[1].n_flows, flow_key1, &c->side[1]);
     if (rc == 0)
         rc = key_index_build(&x2, c->side[1].n_flows, flow_key2, &c->side[1]);
+    if (rc == 0)
+        rc = key_index_build(&x3, c->side[1].n_flows, flow_key3, &c->side[1]);
     sl_time_ns rough = 0;
     if (rc == 0 && !c->opts.offset_forced)
         rc = rough_offset(c, &x1, &rough);
     if (c->opts.offset_forced)
         rough = c->opts.offset;
     if (rc == 0) {
-        pair_flows_by(c, &x1, false, rough);
-        pair_flows_by(c, &x2, true, rough); /* an ALG rewrote the first message */
+        pair_flows_by(c, &x1, 1, rough);
+        pair_flows_by(c, &x2, 2, rough); /* an ALG rewrote the first message */
+        pair_flows_by(c, &x3, 3, rough); /* not NATed, its SYN's options changed on the way */
     }
     key_index_free(&x1);
     key_index_free(&x2);
+    key_index_free(&x3);
     if (rc < 0)
         return rc;
     if ((rc = pair_packets(c, rough, false)) < 0 || (rc = pair_packets(c, rough, true)) < 0) /* SIP rewritten */

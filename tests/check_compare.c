@@ -255,6 +255,43 @@ START_TEST(same_capture_twice_is_clean)
 }
 END_TEST
 
+static uint8_t *slurp(const char *rel, size_t *len)
+{
+    const char *root = getenv("SL_SOURCE_ROOT");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t *buf = malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+START_TEST(syn_options_changed_without_nat)
+{
+    /* No NAT, and the firewall changed the SYN's window (as some rewrite
+     * or strip options): the connection still pairs by its addresses. */
+    size_t len;
+    uint8_t *a = slurp("testdata/firewall/rst-injected-tls-inside.pcap", &len);
+    uint8_t *b = malloc(len);
+    memcpy(b, a, len);
+    size_t window = 24 + 16 + 14 + 20 + 14; /* frame 1: pcap, record, Ethernet, IPv4 headers; TCP window */
+    ck_assert_uint_eq(b[24 + 16 + 14 + 20 + 13], 0x02); /* it is the SYN */
+    b[window] ^= 0x40;
+    const uint8_t *data[2] = {a, b};
+    size_t lens[2] = {len, len};
+    sl_compare *c = NULL;
+    ck_assert_int_eq(sl_compare_run_memory(NULL, data, lens, &c), 0);
+    ck_assert_int_eq(c->side[0].flows[0].peer, 0);
+    ck_assert_uint_eq(c->pairs, c->side[0].n_pkts);
+    ck_assert_uint_eq(c->n_verdicts, 0);
+    sl_compare_free(c);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(unreadable_side)
 {
     const uint8_t junk[] = "not a capture at all";
@@ -297,6 +334,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, syns_dropped);
     tcase_add_test(tc, rst_injected_in_tls_handshake);
     tcase_add_test(tc, same_capture_twice_is_clean);
+    tcase_add_test(tc, syn_options_changed_without_nat);
     tcase_add_test(tc, unreadable_side);
     tcase_add_test(tc, offset_text);
     suite_add_tcase(s, tc);

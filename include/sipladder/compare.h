@@ -65,6 +65,7 @@ typedef struct sl_cmp_flow {
     uint32_t isn[2];
     bool isn_known[2];
     uint64_t key1, key2;   /* what its copy shares: SYN signature or first payload; SIP identity */
+    uint64_t key3;         /* its addresses and ports: a copy not NATed whose SYN options were changed */
     int64_t peer;          /* index of its copy's flow on the other side, -1 */
     int8_t enters[2];      /* per direction: the side its packets enter the firewall on, -1 unknown */
     uint8_t usual_ttl[2];  /* per direction: the commonest TTL */
