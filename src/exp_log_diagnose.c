@@ -320,8 +320,10 @@ static int dns_failures(sl_dg_ctx *x, const sl_xlog *l)
             return -SL_ENOMEM;
         int rc = so ? sl_dg_cause(d, "so %s", so) : 0;
         free(so);
-        if (rc < 0 || sl_dg_cause(d, "%s", "no DNS packet of it is in the capture: the log is the witness (it does "
-                                            "not name the DNS server)") < 0)
+        if (rc < 0 || sl_dg_cause(d, "%s", x->m->capture.n_files ? "no DNS packet of it is in the capture: the log is "
+                                                                    "the witness (it does not name the DNS server)"
+                                                                  : "read from the log alone (it does not name the "
+                                                                    "DNS server)") < 0)
             return -SL_ENOMEM;
     }
     return 0;

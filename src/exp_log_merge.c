@@ -244,6 +244,13 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
                 continue;
             }
             const sl_conn *c = find_conn(m, r);
+            /* the capture reads this connection's SIP in clear, yet lacks
+             * this message: the log and the capture disagree */
+            if (c && c->dissector && strcmp(c->dissector, "sip") == 0 && r->span.last_ts >= c->first_ts &&
+                r->span.last_ts <= c->last_ts) {
+                if (!l->sip_not_on_wire++)
+                    l->first_not_on_wire = r->log_line;
+            }
             if (c) {
                 r->conn_index = c->index;
                 r->dir = sl_addr_equal(&c->info.addr[0], &r->src) && c->info.port[0] == r->sport ? SL_DIR_C2S
@@ -359,6 +366,14 @@ static void report_log(const sl_xlog *l, bool quiet, bool with_capture)
         fprintf(stderr, ": %zu SIPMSG block%s the SIP parser did not take\n", l->sip_unparsed,
                 l->sip_unparsed == 1 ? "" : "s");
     }
+    if (l->sip_not_on_wire) {
+        fputs("sipladder: warning: ", stderr);
+        put_clean(stderr, l->file);
+        fprintf(stderr,
+                ":%u: the log has %zu SIP message%s on a connection the capture reads in clear that the capture "
+                "lacks (log and capture disagree: captured elsewhere, lost, or the log's clock is off)\n",
+                (unsigned)l->first_not_on_wire, l->sip_not_on_wire, l->sip_not_on_wire == 1 ? "" : "s");
+    }
     if (quiet)
         return;
     size_t events = 0, sip = 0;
@@ -368,13 +383,13 @@ static void report_log(const sl_xlog *l, bool quiet, bool with_capture)
     put_clean(stderr, l->file);
     fputs(" (", stderr);
     put_clean(stderr, l->host);
-    fprintf(stderr, "%s): %llu lines, %zu SIP messages", l->gzipped ? ", gzip" : "", (unsigned long long)l->lines,
-            sip);
+    fprintf(stderr, "%s): %llu lines, %zu SIP message%s", l->gzipped ? ", gzip" : "", (unsigned long long)l->lines,
+            sip, sip == 1 ? "" : "s");
     if (with_capture)
         fprintf(stderr, " (%zu also read from the capture or another log, %zu joined a connection of the capture, "
                         "%zu only in this log)",
                 l->sip_in_capture, l->sip_joined, l->sip_added - l->sip_joined);
-    fprintf(stderr, ", %zu events", events);
+    fprintf(stderr, ", %zu event%s", events, events == 1 ? "" : "s");
     if (l->has_offset && l->offset > -1000000 && l->offset < 1000000) {
         fprintf(stderr, "; its clock agrees with the capture's (within 1 ms, %zu messages in both)",
                 l->offset_samples);

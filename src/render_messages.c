@@ -14,6 +14,9 @@ typedef struct ordered {
 static int by_frame(const void *a, const void *b)
 {
     const ordered *x = a, *y = b;
+    /* a message read from an Expressway log alone has no frame: by time */
+    if ((!x->rec->span.last_frame || !y->rec->span.last_frame) && x->rec->span.last_ts != y->rec->span.last_ts)
+        return x->rec->span.last_ts < y->rec->span.last_ts ? -1 : 1;
     if (x->rec->span.last_frame != y->rec->span.last_frame)
         return x->rec->span.last_frame < y->rec->span.last_frame ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;

@@ -319,6 +319,27 @@ START_TEST(merge_puts_sip_on_its_tls_connection)
 }
 END_TEST
 
+/* The log says the E sent its 403 on a connection the capture reads in
+ * clear, and the capture lacks it: said, and the log's copy fills in. */
+START_TEST(merge_says_where_log_and_capture_disagree)
+{
+    sl_analysis *a = run_capture("testdata/logs/policy-reject-no-403.pcap");
+    sl_model *m = sl_analysis_model_mut(a);
+    ck_assert_uint_eq(m->n_sip, 2);
+    sl_xlog *l = read_log("testdata/logs/policy-reject-exp-e.log");
+    sl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sl_limits_default(&cfg.limits);
+    ck_assert_int_eq(sl_xlog_merge(m, &l, 1, &cfg), 0);
+    ck_assert_uint_eq(m->n_sip, 3);
+    ck_assert_uint_eq(l->sip_not_on_wire, 1);
+    ck_assert_uint_eq(l->first_not_on_wire, 42);
+    ck_assert_uint_eq(l->sip_in_capture, 2);
+    sl_analysis_free(a);
+    sl_xlog_free(l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("exp_log");
@@ -333,6 +354,7 @@ static Suite *suite(void)
     TCase *g = tcase_create("merge");
     tcase_add_test(g, merge_dedups_and_learns_offsets);
     tcase_add_test(g, merge_puts_sip_on_its_tls_connection);
+    tcase_add_test(g, merge_says_where_log_and_capture_disagree);
     suite_add_tcase(s, g);
     return s;
 }

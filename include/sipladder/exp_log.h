@@ -86,6 +86,9 @@ typedef struct sl_xlog {
     size_t sip_joined;      /* messages put on a connection of the capture */
     size_t sip_added;       /* messages the capture did not have */
     size_t sip_unparsed;    /* SIPMSG blocks the SIP parser did not take */
+    size_t sip_not_on_wire; /* messages on a connection the capture holds in clear that it lacks:
+                             * log and capture disagree */
+    uint32_t first_not_on_wire; /* the line of the first of them */
 } sl_xlog;
 
 /* True when the first bytes look like an Expressway diagnostic log (a

@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import os
 import re
+import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -245,6 +246,10 @@ def scenario_policy(out):
     c = Log("vcsc", -4, C_SKEW, False)
     log_sip(c, msgs, C_ADDRS)
     c.write(os.path.join(out, "policy-reject-exp-c.log"))
+    # the capture without the 403 (frame 6): the log says Sent, the wire lacks it
+    subprocess.run(["tshark", "-r", os.path.join(SCEN, "sip.policy_reject.pcap"), "-Y", "frame.number != 6",
+                    "-F", "pcap", "-w", os.path.join(out, "policy-reject-no-403.pcap")],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def scenario_404(out):
