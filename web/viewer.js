@@ -12,7 +12,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
   const ROW_H = 24;        /* a list row, as .grid-row in viewer.css */
   const LADDER_ROW = 26;   /* a ladder row */
-  const COL_W = 150;       /* between two host columns */
+  const COL_W = 150;       /* between two host columns; wider when there are few */
   const INFO_W = 160;      /* frame and time before the first column */
   const MAX_LADDER_ROWS = 5000;
 
@@ -45,10 +45,6 @@
     return iso.slice(0, 10) + " " + iso.slice(11, 19) + "." + String(us).padStart(6, "0");
   }
   function fmtClock(t) { const s = fmtTime(t); return s ? s.slice(11) : ""; }
-  function fmtDelta(d) {
-    if (typeof d !== "number" || !isFinite(d)) return "";
-    return (d >= 0 ? "+" : "") + d.toFixed(6);
-  }
   function hostOf(ep) {
     if (typeof ep !== "string") return "";
     if (ep.startsWith("[")) { const i = ep.indexOf("]"); return i > 0 ? ep.slice(1, i) : ep; }
@@ -454,27 +450,27 @@
       if (!v.healthy && v.rejected_by && v.rejected_by.ip) rejecters.add(v.rejected_by.ip);
       for (const f of arr(v.evidence)) evidence.add(f);
     }
-    const top = 54, width = INFO_W + cols.length * COL_W + 40, height = top + shown.length * LADDER_ROW + 16;
+    const colW = cols.length <= 2 ? 2 * COL_W : cols.length === 3 ? Math.round(COL_W * 1.4) : COL_W;
+    const top = 54, width = INFO_W + cols.length * colW + 40, height = top + shown.length * LADDER_ROW + 16;
     const s = svg("svg", { class: "ladder", width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img" });
     s.appendChild(svg("title", {}, title + " ladder"));
-    const cx = function (i) { return INFO_W + COL_W / 2 + i * COL_W; };
+    const cx = function (i) { return INFO_W + colW / 2 + i * colW; };
     cols.forEach(function (h, i) {
       const rej = rejecters.has(h);
       s.appendChild(svg("line", { class: "lifeline", x1: cx(i), y1: top - 6, x2: cx(i), y2: height - 8 }));
-      s.appendChild(svg("rect", { class: "host-box" + (rej ? " rejecter" : ""), x: cx(i) - COL_W / 2 + 6, y: 4, width: COL_W - 12, height: 40, rx: 4 }));
+      s.appendChild(svg("rect", { class: "host-box" + (rej ? " rejecter" : ""), x: cx(i) - colW / 2 + 6, y: 4, width: colW - 12, height: 40, rx: 4 }));
       const lab = label(model, h);
-      s.appendChild(svg("text", { class: "host-label" + (rej ? " rejecter" : ""), x: cx(i), y: 20, "text-anchor": "middle" }, clip(lab, 19)));
+      s.appendChild(svg("text", { class: "host-label" + (rej ? " rejecter" : ""), x: cx(i), y: 20, "text-anchor": "middle" }, clip(lab, Math.floor((colW - 20) / 7.5))));
       s.appendChild(svg("text", { class: "info", x: cx(i), y: 36, "text-anchor": "middle" },
-                        rej ? "✖ rejected" : (lab !== h ? clip(h, 19) : "")));
+                        rej ? "✖ rejected" : (lab !== h ? clip(h, Math.floor((colW - 20) / 7.5)) : "")));
     });
     s.appendChild(svg("text", { class: "info", x: 6, y: 20 }, "frame  time"));
-    const t0 = typeof shown[0].time === "number" ? shown[0].time : null;
     state.ladderRows = [];
     shown.forEach(function (e, r) {
       const y = top + r * LADDER_ROW;
       const g = svg("g", { class: "row kind-" + e.kind + (evidence.has(e.frame) ? " evidence" : ""), "data-frame": e.frame, "data-row": r });
       g.appendChild(svg("rect", { class: "row-bg", x: 0, y: y, width: width, height: LADDER_ROW }));
-      const time = typeof e.time === "number" ? (t0 !== null ? fmtDelta(e.time - t0) : fmtClock(e.time)) : "";
+      const time = typeof e.time === "number" ? fmtClock(e.time) : ""; /* as the text ladder: the clock, UTC */
       g.appendChild(svg("text", { class: "info frame", x: 6, y: y + 17 }, str(e.frame)));
       g.appendChild(svg("text", { class: "info", x: 50, y: y + 17 }, time));
       const a = colOf.get(hostOf(e.src)), b = colOf.get(hostOf(e.dst));
@@ -491,7 +487,7 @@
         g.appendChild(svg("text", { class: "msg", x: (x1 + x2) / 2, y: ay - 4, "text-anchor": "middle" },
                           clip(e.text, Math.max(8, Math.floor(span / 7.2)))));
         if (e.kind === "error" && rejecters.has(hostOf(e.src)))
-          g.appendChild(svg("text", { class: "reject-mark", x: x1 + dir * 4 - (dir < 0 ? 12 : 0), y: ay - 4 }, "✖"));
+          g.appendChild(svg("text", { class: "reject-mark", x: x1 - dir * 6 - (dir > 0 ? 10 : 0), y: ay + 4 }, "✖")); /* behind the arrow's start */
       }
       s.appendChild(g);
       state.ladderRows.push({ g: g, e: e });
