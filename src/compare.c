@@ -25,7 +25,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 #define FNV0 UINT64_C(0xcbf29ce484222325)
 
-static uint64_t mix(uint64_t h, uint64_t v) { return fnv(h, &v, sizeof v); }
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return fnv(h, &v, sizeof v);
+}
 
 /* ---- one side's packets and flows ---- */
 
@@ -53,7 +56,8 @@ static bool flow_is(const sl_cmp_flow *f, uint8_t proto, const sl_addr *s, uint1
     if (f->proto != proto)
         return false;
     for (uint8_t k = 0; k < 2; k++) {
-        if (sl_addr_equal(&f->addr[k], s) && f->port[k] == sp && sl_addr_equal(&f->addr[!k], d) && f->port[!k] == dp) {
+        if (sl_addr_equal(&f->addr[k], s) && f->port[k] == sp && sl_addr_equal(&f->addr[!k], d) &&
+            f->port[!k] == dp) {
             *dir = k;
             return true;
         }
@@ -69,7 +73,8 @@ static int table_grow(sl_cmp_side *s)
         return -SL_ENOMEM;
     for (size_t i = 0; i < s->n_flows; i++) {
         const sl_cmp_flow *f = &s->flows[i];
-        size_t at = tuple_hash(f->proto, &f->addr[0], f->port[0], &f->addr[1], f->port[1]) & (size_t)(size - 1);
+        size_t at =
+            tuple_hash(f->proto, &f->addr[0], f->port[0], &f->addr[1], f->port[1]) & (size_t)(size - 1);
         while (t[at])
             at = (at + 1) & (size - 1);
         t[at] = (int64_t)i + 1;
@@ -78,6 +83,23 @@ static int table_grow(sl_cmp_side *s)
     s->table = t;
     s->table_size = size;
     return 0;
+}
+
+/* The flow of these addresses and ports, or -1 (nothing is made). */
+static int64_t flow_lookup(const sl_cmp_side *s, uint8_t proto, const sl_addr *src, uint16_t sp,
+                           const sl_addr *dst, uint16_t dp, uint8_t *dir)
+{
+    if (!s->table_size)
+        return -1;
+    size_t mask = s->table_size - 1;
+    int64_t found = -1;
+    /* The last flow of the tuple (a reused port pair): the most recent. */
+    for (size_t at = tuple_hash(proto, src, sp, dst, dp) & mask; s->table[at]; at = (at + 1) & mask)
+        if (flow_is(&s->flows[s->table[at] - 1], proto, src, sp, dst, dp, dir))
+            found = s->table[at] - 1;
+    if (found >= 0)
+        (void)flow_is(&s->flows[found], proto, src, sp, dst, dp, dir);
+    return found;
 }
 
 /* The flow of a packet; a SYN on a flow that already opened with another
@@ -125,8 +147,9 @@ static int64_t flow_find(sl_cmp_side *s, const sl_l3 *l3, const sl_l4 *l4, uint8
  * Call-ID and CSeq, none of which an ALG rewrites.  0: not SIP. */
 static uint64_t sip_identity(const uint8_t *p, size_t len)
 {
-    static const char *const starts[] = {"SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ",
-                                         "PRACK ", "UPDATE ", "INFO ", "REFER ", "NOTIFY ", "SUBSCRIBE ", "MESSAGE "};
+    static const char *const starts[] = {"SIP/2.0 ", "INVITE ",   "ACK ",       "BYE ",    "CANCEL ",
+                                         "OPTIONS ", "REGISTER ", "PRACK ",     "UPDATE ", "INFO ",
+                                         "REFER ",   "NOTIFY ",   "SUBSCRIBE ", "MESSAGE "};
     bool sip = false;
     for (size_t i = 0; i < sizeof starts / sizeof starts[0] && !sip; i++) {
         size_t n = strlen(starts[i]);
@@ -210,8 +233,16 @@ static int add_packet(sl_cmp_side *s, const sl_pcap_frame *fr, const sl_l3 *l3, 
     sl_cmp_flow *f = &s->flows[fi];
     int64_t pi = (int64_t)s->n_pkts++;
     sl_cmp_pkt *p = &s->pkts[pi];
-    *p = (sl_cmp_pkt){.frame = fr->frame, .ts = fr->ts, .seq = l4->seq, .ack = l4->ack, .len = l4->len,
-                      .flow = (uint32_t)fi, .next = -1, .peer = -1, .dir = dir, .ttl = l3->ttl};
+    *p = (sl_cmp_pkt){.frame = fr->frame,
+                      .ts = fr->ts,
+                      .seq = l4->seq,
+                      .ack = l4->ack,
+                      .len = l4->len,
+                      .flow = (uint32_t)fi,
+                      .next = -1,
+                      .peer = -1,
+                      .dir = dir,
+                      .ttl = l3->ttl};
     p->flags = l4->proto == 6 ? l4->flags : 0;
     p->payload_hash = fnv(FNV0, l4->payload, l4->len);
     p->sip_key = sip_identity(l4->payload, l4->len);
@@ -241,8 +272,79 @@ static int add_packet(sl_cmp_side *s, const sl_pcap_frame *fr, const sl_l3 *l3, 
     return 0;
 }
 
-/* A frame's TCP or UDP header and payload: 1 with l3/l4 set, 0 when it
- * carries none we follow, -1 when malformed. */
+/* An ICMP or ICMPv6 error about a flow of this side: the original
+ * packet's header it quotes names the flow.  Other ICMP is skipped. */
+static int add_icmp(sl_cmp_side *s, const sl_pcap_frame *fr, const sl_l3 *l3)
+{
+    sl_cursor c;
+    sl_cursor_init(&c, l3->payload, l3->payload_len);
+    uint8_t type = sl_cursor_u8(&c), code = sl_cursor_u8(&c);
+    sl_cursor_skip(&c, 6);
+    bool error = l3->version == 4 ? (type == 3 || type == 11 || type == 12) : (type >= 1 && type <= 4);
+    if (!error || !sl_cursor_ok(&c)) {
+        s->skipped++;
+        return 0;
+    }
+    sl_addr src = {0}, dst = {0};
+    uint8_t proto;
+    if (l3->version == 4) {
+        uint8_t vihl = sl_cursor_u8(&c);
+        size_t ihl = (size_t)(vihl & 15) * 4;
+        sl_cursor_skip(&c, 8);
+        proto = sl_cursor_u8(&c);
+        sl_cursor_skip(&c, 2);
+        const uint8_t *a = sl_cursor_bytes(&c, 4), *b = sl_cursor_bytes(&c, 4);
+        if ((vihl >> 4) != 4 || ihl < 20 || !a || !b || !sl_cursor_skip(&c, ihl - 20)) {
+            s->malformed++;
+            return 0;
+        }
+        src.family = dst.family = 4;
+        memcpy(src.bytes, a, 4);
+        memcpy(dst.bytes, b, 4);
+    } else {
+        sl_cursor_skip(&c, 6);
+        proto = sl_cursor_u8(&c);
+        sl_cursor_skip(&c, 1);
+        const uint8_t *a = sl_cursor_bytes(&c, 16), *b = sl_cursor_bytes(&c, 16);
+        if (!a || !b) {
+            s->malformed++;
+            return 0;
+        }
+        src.family = dst.family = 6;
+        memcpy(src.bytes, a, 16);
+        memcpy(dst.bytes, b, 16);
+    }
+    uint16_t sp = sl_cursor_u16be(&c), dp = sl_cursor_u16be(&c);
+    uint8_t dir;
+    int64_t fi = sl_cursor_ok(&c) && (proto == 6 || proto == 17)
+                     ? flow_lookup(s, proto, &src, sp, &dst, dp, &dir)
+                     : -1;
+    if (fi < 0 || s->n_icmp == SL_CMP_MAX_ICMP) {
+        s->icmp_not_kept++;
+        return 0;
+    }
+    if (s->n_icmp == s->cap_icmp) {
+        size_t cap = s->cap_icmp ? s->cap_icmp * 2 : 16;
+        sl_cmp_icmp *n = realloc(s->icmp, cap * sizeof *n);
+        if (!n)
+            return -SL_ENOMEM;
+        s->icmp = n;
+        s->cap_icmp = cap;
+    }
+    s->icmp[s->n_icmp++] = (sl_cmp_icmp){.frame = fr->frame,
+                                         .ts = fr->ts,
+                                         .src = l3->src,
+                                         .flow = fi,
+                                         .dir = dir,
+                                         .type = type,
+                                         .code = code,
+                                         .ttl = l3->ttl,
+                                         .version = l3->version};
+    return 0;
+}
+
+/* A frame's TCP or UDP header and payload: 1 with l3/l4 set, 2 for ICMP
+ * (l3 set), 0 when it carries none we follow, -1 when malformed. */
 static int decode_frame(const sl_pcap_frame *fr, sl_l3 *l3, sl_l4 *l4)
 {
     const uint8_t *ip;
@@ -260,6 +362,8 @@ static int decode_frame(const sl_pcap_frame *fr, sl_l3 *l3, sl_l4 *l4)
             continue;
         if (rc < 0 || skip.kind != SL_SKIP_NONE)
             break;
+        if ((l3->version == 4 && l3->proto == 1) || (l3->version == 6 && l3->proto == 58))
+            return 2;
         rc = sl_decode_l4(l3->proto, l3->payload, l3->payload_len, l3->payload_wire_len, l4, &why, &skip);
         if (rc != 0)
             break;
@@ -280,6 +384,8 @@ static int handle_frame(sl_cmp_side *s, const sl_pcap_frame *fr)
     int rc = decode_frame(fr, &l3, &l4);
     if (rc == 1)
         return add_packet(s, fr, &l3, &l4);
+    if (rc == 2)
+        return add_icmp(s, fr, &l3);
     if (rc < 0)
         s->malformed++;
     else
@@ -455,9 +561,18 @@ static int64_t key_index_first(const key_index *x, uint64_t k)
     return -1;
 }
 
-static uint64_t flow_key1(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key1; }
-static uint64_t flow_key2(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key2; }
-static uint64_t flow_key3(const void *ctx, size_t i) { return ((const sl_cmp_side *)ctx)->flows[i].key3; }
+static uint64_t flow_key1(const void *ctx, size_t i)
+{
+    return ((const sl_cmp_side *)ctx)->flows[i].key1;
+}
+static uint64_t flow_key2(const void *ctx, size_t i)
+{
+    return ((const sl_cmp_side *)ctx)->flows[i].key2;
+}
+static uint64_t flow_key3(const void *ctx, size_t i)
+{
+    return ((const sl_cmp_side *)ctx)->flows[i].key3;
+}
 
 static int cmp_time(const void *a, const void *b)
 {
@@ -465,7 +580,10 @@ static int cmp_time(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static sl_time_ns abs_ns(sl_time_ns t) { return t < 0 ? -t : t; }
+static sl_time_ns abs_ns(sl_time_ns t)
+{
+    return t < 0 ? -t : t;
+}
 
 /* A first offset from flows whose key is unique on both sides (no time
  * constraint: the clocks may be far apart). */
@@ -516,7 +634,8 @@ static void pair_flows_by(sl_compare *c, key_index *xb, int which, sl_time_ns of
         int64_t *head = key_index_head(xb, which == 1 ? fa->key1 : which == 2 ? fa->key2 : fa->key3);
         if (!head)
             continue;
-        while (*head >= 0 && (b->flows[*head].peer >= 0 || b->flows[*head].first_ts - offset - fa->first_ts < -window))
+        while (*head >= 0 &&
+               (b->flows[*head].peer >= 0 || b->flows[*head].first_ts - offset - fa->first_ts < -window))
             *head = xb->chain[*head];
         int64_t best = -1;
         sl_time_ns best_gap = 0;
@@ -596,7 +715,8 @@ static int pair_packets(sl_compare *c, sl_time_ns offset, bool by_sip)
         int64_t *head = key_index_head(&xb, pkt_pair_key(a, pa, (int64_t)pa->flow, by_sip));
         if (!head)
             continue;
-        while (*head >= 0 && (b->pkts[*head].peer >= 0 || b->pkts[*head].ts - offset - pa->ts < -c->opts.window))
+        while (*head >= 0 &&
+               (b->pkts[*head].peer >= 0 || b->pkts[*head].ts - offset - pa->ts < -c->opts.window))
             *head = xb.chain[*head];
         for (int64_t j = *head; j >= 0; j = xb.chain[j]) {
             sl_cmp_pkt *pb = &b->pkts[j];
@@ -608,6 +728,44 @@ static int pair_packets(sl_compare *c, sl_time_ns offset, bool by_sip)
             pb->peer = (int64_t)i;
             c->pairs++;
             break;
+        }
+    }
+    key_index_free(&xb);
+    return 0;
+}
+
+/* An ICMP error and its copy: the same type and code about the same pair
+ * of flows, within the window. */
+static uint64_t icmp_key(const sl_cmp_icmp *m, int64_t flow0)
+{
+    return flow0 < 0 ? 0 : mix(mix(mix(FNV0, (uint64_t)flow0), m->type), m->code) | 1;
+}
+
+static uint64_t icmp_key_b(const void *ctx, size_t i)
+{
+    const sl_cmp_side *b = ctx;
+    return icmp_key(&b->icmp[i], b->flows[b->icmp[i].flow].peer);
+}
+
+static int pair_icmp(sl_compare *c)
+{
+    sl_cmp_side *a = &c->side[0], *b = &c->side[1];
+    key_index xb = {0};
+    if (key_index_build(&xb, b->n_icmp, icmp_key_b, b) < 0) {
+        key_index_free(&xb);
+        return -SL_ENOMEM;
+    }
+    for (size_t i = 0; i < a->n_icmp; i++) {
+        sl_cmp_icmp *m = &a->icmp[i];
+        int64_t *head = key_index_head(&xb, a->flows[m->flow].peer >= 0 ? icmp_key(m, m->flow) : 0);
+        if (!head)
+            continue;
+        while (*head >= 0 &&
+               (b->icmp[*head].paired || b->icmp[*head].ts - c->offset - m->ts < -c->opts.window))
+            *head = xb.chain[*head];
+        if (*head >= 0 && b->icmp[*head].ts - c->offset - m->ts <= c->opts.window) {
+            m->paired = b->icmp[*head].paired = true;
+            *head = xb.chain[*head];
         }
     }
     key_index_free(&xb);
@@ -658,7 +816,7 @@ static int estimate_offset(sl_compare *c, sl_time_ns rough)
     const sl_cmp_side *a = &c->side[0], *b = &c->side[1];
     size_t n = c->pairs ? c->pairs : 1;
     sl_time_ns *d[2] = {malloc(n * sizeof(sl_time_ns)), malloc(n * sizeof(sl_time_ns))};
-    uint64_t (*fr)[2] = malloc(n * 2 * sizeof *fr);
+    uint64_t(*fr)[2] = malloc(n * 2 * sizeof *fr);
     size_t nd[2] = {0, 0};
     if (!d[0] || !d[1] || !fr) {
         free(d[0]);
@@ -755,12 +913,13 @@ static int compare_sides(sl_compare *c)
     key_index_free(&x3);
     if (rc < 0)
         return rc;
-    if ((rc = pair_packets(c, rough, false)) < 0 || (rc = pair_packets(c, rough, true)) < 0) /* SIP rewritten */
+    if ((rc = pair_packets(c, rough, false)) < 0 ||
+        (rc = pair_packets(c, rough, true)) < 0) /* SIP rewritten */
         return rc;
     for (size_t i = 0; i < c->side[0].n_flows; i++)
         if (c->side[0].flows[i].peer >= 0)
             entering_sides(c, &c->side[0].flows[i], rough);
-    if ((rc = estimate_offset(c, rough)) < 0)
+    if ((rc = estimate_offset(c, rough)) < 0 || (rc = pair_icmp(c)) < 0)
         return rc;
     return sl_compare_judge(c);
 }
@@ -785,7 +944,8 @@ static sl_compare *compare_new(const sl_compare_opts *opts)
     return c;
 }
 
-int sl_compare_run(const sl_compare_opts *opts, const char *const *files[2], const size_t n[2], sl_compare **out)
+int sl_compare_run(const sl_compare_opts *opts, const char *const *files[2], const size_t n[2],
+                   sl_compare **out)
 {
     sl_compare *c = compare_new(opts);
     *out = c;
@@ -836,7 +996,8 @@ int sl_compare_run_memory(const sl_compare_opts *opts, const uint8_t *data[2], c
     for (int s = 0; s < 2; s++) {
         sl_pcap_in *in;
         char err[1024];
-        if (sl_pcap_in_open_memory(data[s], len[s], "<memory>", on_warning, &c->side[s], &in, err, sizeof err) < 0) {
+        if (sl_pcap_in_open_memory(data[s], len[s], "<memory>", on_warning, &c->side[s], &in, err,
+                                   sizeof err) < 0) {
             free(c->side[s].error);
             c->side[s].error = strdup(err);
             return -SL_EIO;
@@ -871,6 +1032,7 @@ void sl_compare_free(sl_compare *c)
         free(side->pkts);
         free(side->flows);
         free(side->table);
+        free(side->icmp);
         free(side->error);
     }
     for (size_t i = 0; i < c->n_verdicts; i++) {

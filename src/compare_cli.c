@@ -11,7 +11,14 @@
 #include "sipladder/compare.h"
 #include "sipladder/status.h"
 
-enum { EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USAGE = 2, EXIT_UNREADABLE = 3, EXIT_TRUNCATED = 4, EXIT_OUTPUT = 5 };
+enum {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNREADABLE = 3,
+    EXIT_TRUNCATED = 4,
+    EXIT_OUTPUT = 5
+};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -57,11 +64,13 @@ int sl_compare_parse_offset(const char *text, sl_time_ns *out)
 static int pick_sides(const sl_compare_cli *a, const char *names[2], const char **files[2], size_t n[2])
 {
     if (a->n_side_specs && a->n_files)
-        return usage_error("compare: name the captures either with --side NAME=FILE or as INSIDE OUTSIDE, not both");
+        return usage_error(
+            "compare: name the captures either with --side NAME=FILE or as INSIDE OUTSIDE, not both");
     if (!a->n_side_specs) {
         if (a->n_files != 2)
-            return usage_error("compare wants two captures, INSIDE OUTSIDE (or --side NAME=FILE for each), not %zu",
-                               a->n_files);
+            return usage_error(
+                "compare wants two captures, INSIDE OUTSIDE (or --side NAME=FILE for each), not %zu",
+                a->n_files);
         for (int s = 0; s < 2; s++) {
             files[s][0] = a->files[s];
             n[s] = 1;
@@ -79,8 +88,8 @@ static int pick_sides(const sl_compare_cli *a, const char *names[2], const char 
                 s = k;
         if (s < 0) {
             if (names[1])
-                return usage_error("--side: two sides only (%s and %s), not '%.*s'", names[0], names[1], (int)len,
-                                   spec);
+                return usage_error("--side: two sides only (%s and %s), not '%.*s'", names[0], names[1],
+                                   (int)len, spec);
             s = names[0] ? 1 : 0;
             char *copy = strndup(spec, len);
             if (!copy)
@@ -149,7 +158,8 @@ int sl_compare_main(const sl_compare_cli *a)
     }
     for (int s = 0; s < 2; s++)
         if (c->side[s].truncated) {
-            fprintf(stderr, "sipladder: warning: %s\n", c->side[s].error ? c->side[s].error : "a capture is cut short");
+            fprintf(stderr, "sipladder: warning: %s\n",
+                    c->side[s].error ? c->side[s].error : "a capture is cut short");
             exit_code = EXIT_TRUNCATED;
         }
 done:

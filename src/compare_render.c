@@ -9,7 +9,10 @@
 #include "sipladder/compare.h"
 #include "sipladder/status.h"
 
-static const char *proto_name(uint8_t p) { return p == 6 ? "TCP" : "UDP"; }
+static const char *proto_name(uint8_t p)
+{
+    return p == 6 ? "TCP" : "UDP";
+}
 
 /* What became of a connection (side 0's flow i, or side s's unpaired
  * flow): the worst verdict naming it, else passed / not crossing. */
@@ -85,7 +88,8 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
     for (int s = 0; s < 2; s++) {
         const sl_cmp_latency *l = &c->latency[s];
         if (l->pairs)
-            fprintf(out, "latency %s -> %s: median %.3f ms, p99 %.3f ms, max %.3f ms (%" PRIu64 " packet%s)\n",
+            fprintf(out,
+                    "latency %s -> %s: median %.3f ms, p99 %.3f ms, max %.3f ms (%" PRIu64 " packet%s)\n",
                     c->side[s].name, c->side[!s].name, sl_time_seconds(l->median) * 1e3,
                     sl_time_seconds(l->p99) * 1e3, sl_time_seconds(l->max) * 1e3, l->pairs,
                     l->pairs == 1 ? "" : "s");
@@ -104,7 +108,8 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
         endpoint(f0, 1, b, sizeof b);
         endpoint(f1, 0, x, sizeof x);
         endpoint(f1, 1, y, sizeof y);
-        fprintf(out, "  %s %s -> %s  is  %s -> %s on %s\n", proto_name(f0->proto), a, b, x, y, c->side[1].name);
+        fprintf(out, "  %s %s -> %s  is  %s -> %s on %s\n", proto_name(f0->proto), a, b, x, y,
+                c->side[1].name);
         any = true;
     }
     if (!any)
@@ -123,8 +128,9 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
             fprintf(out, "  %-12s %s %s -> %s", fate(c, s, (int64_t)i, paired), proto_name(f->proto), a, b);
             if (paired) {
                 const sl_cmp_flow *f1 = &c->side[1].flows[f->peer];
-                fprintf(out, ": %" PRIu64 " of %" PRIu64 " packets paired (%s frame %" PRIu64 ", %s frame %" PRIu64
-                             ")\n",
+                fprintf(out,
+                        ": %" PRIu64 " of %" PRIu64 " packets paired (%s frame %" PRIu64 ", %s frame %" PRIu64
+                        ")\n",
                         count_pairs(c, f), f->packets[0] + f->packets[1], sd->name, f->first_frame,
                         c->side[1].name, f1->first_frame);
             } else {
@@ -152,13 +158,15 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
         fprintf(out, "  %-8s %s  %s\n", c->side[sv->side].name, sv->code, sv->summary);
         if (sv->explained_by >= 0) {
             const sl_cmp_verdict *v = &c->verdicts[sv->explained_by];
-            fprintf(out, "           the firewall explains it: %s (%s frame %" PRIu64 ", %s frame %" PRIu64 ")\n",
+            fprintf(out,
+                    "           the firewall explains it: %s (%s frame %" PRIu64 ", %s frame %" PRIu64 ")\n",
                     v->code, c->side[0].name, v->frame[0], c->side[1].name, v->frame[1]);
         }
     }
     if (c->unpaired_local || c->unpaired_outside_time)
-        fprintf(out, "not judged: %" PRIu64 " connection%s that never cross (both ends on one side, or the "
-                     "firewall's own), %" PRIu64 " seen while the other capture was not running\n",
+        fprintf(out,
+                "not judged: %" PRIu64 " connection%s that never cross (both ends on one side, or the "
+                "firewall's own), %" PRIu64 " seen while the other capture was not running\n",
                 c->unpaired_local, c->unpaired_local == 1 ? "" : "s", c->unpaired_outside_time);
     return ferror(out) ? -SL_EIO : 0;
 }
@@ -171,16 +179,17 @@ static json_t *flow_json(const sl_cmp_flow *f)
     endpoint(f, 0, a, sizeof a);
     endpoint(f, 1, b, sizeof b);
     return json_pack("{s:s,s:s,s:s,s:I,s:I}", "transport", proto_name(f->proto), "client", a, "server", b,
-                     "first_frame", (json_int_t)f->first_frame, "packets", (json_int_t)(f->packets[0] + f->packets[1]));
+                     "first_frame", (json_int_t)f->first_frame, "packets",
+                     (json_int_t)(f->packets[0] + f->packets[1]));
 }
 
 static json_t *latency_json(const sl_compare *c, int s)
 {
     const sl_cmp_latency *l = &c->latency[s];
-    return json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:[I,I]}", "from", c->side[s].name, "to", c->side[!s].name, "packets",
-                     (json_int_t)l->pairs, "median_s", sl_time_seconds(l->median), "p99_s", sl_time_seconds(l->p99),
-                     "max_s", sl_time_seconds(l->max), "max_frames", (json_int_t)l->max_frame[0],
-                     (json_int_t)l->max_frame[1]);
+    return json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:[I,I]}", "from", c->side[s].name, "to", c->side[!s].name,
+                     "packets", (json_int_t)l->pairs, "median_s", sl_time_seconds(l->median), "p99_s",
+                     sl_time_seconds(l->p99), "max_s", sl_time_seconds(l->max), "max_frames",
+                     (json_int_t)l->max_frame[0], (json_int_t)l->max_frame[1]);
 }
 
 static json_t *verdict_json(const sl_compare *c, const sl_cmp_verdict *v)
@@ -193,9 +202,11 @@ static json_t *verdict_json(const sl_compare *c, const sl_cmp_verdict *v)
     json_t *frames = json_object();
     json_object_set_new(j, "frames", frames);
     for (int s = 0; s < 2; s++)
-        json_object_set_new(frames, c->side[s].name, v->frame[s] ? json_integer((json_int_t)v->frame[s]) : json_null());
+        json_object_set_new(frames, c->side[s].name,
+                            v->frame[s] ? json_integer((json_int_t)v->frame[s]) : json_null());
     json_object_set_new(j, "evidence_side",
-                        v->evidence_side >= 0 ? json_string(c->side[v->evidence_side].name) : json_string("both"));
+                        v->evidence_side >= 0 ? json_string(c->side[v->evidence_side].name)
+                                              : json_string("both"));
     if (v->from_side >= 0)
         json_object_set_new(j, "entered_from", json_string(c->side[v->from_side].name));
     for (int s = 0; s < 2; s++)
@@ -233,14 +244,14 @@ static json_t *compare_json(const sl_compare *c)
         json_t *files = json_array();
         for (size_t i = 0; i < sd->n_files; i++)
             json_array_append_new(files, json_string(sd->files[i]));
-        json_array_append_new(sides, json_pack("{s:s,s:o,s:I,s:I,s:b}", "name", sd->name, "files", files, "frames",
-                                               (json_int_t)sd->frames, "connections", (json_int_t)sd->n_flows,
-                                               "truncated", sd->truncated));
+        json_array_append_new(sides, json_pack("{s:s,s:o,s:I,s:I,s:b}", "name", sd->name, "files", files,
+                                               "frames", (json_int_t)sd->frames, "connections",
+                                               (json_int_t)sd->n_flows, "truncated", sd->truncated));
     }
     json_object_set_new(cmp, "clock_offset",
                         json_pack("{s:f,s:f,s:I,s:b,s:b}", "seconds", sl_time_seconds(c->offset), "spread_s",
-                                  sl_time_seconds(c->offset_spread), "pairs", (json_int_t)c->offset_pairs, "forced",
-                                  c->opts.offset_forced, "one_way", c->offset_one_way));
+                                  sl_time_seconds(c->offset_spread), "pairs", (json_int_t)c->offset_pairs,
+                                  "forced", c->opts.offset_forced, "one_way", c->offset_one_way));
     json_object_set_new(cmp, "latency", lat);
     for (int s = 0; s < 2; s++)
         if (c->latency[s].pairs)
@@ -259,9 +270,10 @@ static json_t *compare_json(const sl_compare *c)
                 json_object_set_new(e, c->side[1].name, flow_json(f1));
                 json_object_set_new(e, "paired_packets", json_integer((json_int_t)count_pairs(c, f)));
                 if (!same_endpoints(f, f1))
-                    json_array_append_new(nat, json_pack("{s:s,s:O,s:O}", "transport", proto_name(f->proto),
-                                                         c->side[0].name, json_object_get(e, c->side[0].name),
-                                                         c->side[1].name, json_object_get(e, c->side[1].name)));
+                    json_array_append_new(nat,
+                                          json_pack("{s:s,s:O,s:O}", "transport", proto_name(f->proto),
+                                                    c->side[0].name, json_object_get(e, c->side[0].name),
+                                                    c->side[1].name, json_object_get(e, c->side[1].name)));
             }
             json_array_append_new(conns, e);
         }
@@ -276,15 +288,15 @@ static json_t *compare_json(const sl_compare *c)
         json_t *ev = json_array();
         for (size_t i = 0; i < sv->n_evidence; i++)
             json_array_append_new(ev, json_integer((json_int_t)sv->evidence[i]));
-        json_array_append_new(own, json_pack("{s:s,s:s,s:s,s:o,s:o}", "side", c->side[sv->side].name, "code",
-                                             sv->code, "summary", sv->summary, "evidence", ev, "explained_by",
-                                             sv->explained_by >= 0
-                                                 ? json_string(c->verdicts[sv->explained_by].code)
-                                                 : json_null()));
+        json_array_append_new(
+            own,
+            json_pack("{s:s,s:s,s:s,s:o,s:o}", "side", c->side[sv->side].name, "code", sv->code, "summary",
+                      sv->summary, "evidence", ev, "explained_by",
+                      sv->explained_by >= 0 ? json_string(c->verdicts[sv->explained_by].code) : json_null()));
     }
-    json_object_set_new(cmp, "not_judged", json_pack("{s:I,s:I}", "never_cross", (json_int_t)c->unpaired_local,
-                                                     "other_capture_not_running",
-                                                     (json_int_t)c->unpaired_outside_time));
+    json_object_set_new(cmp, "not_judged",
+                        json_pack("{s:I,s:I}", "never_cross", (json_int_t)c->unpaired_local,
+                                  "other_capture_not_running", (json_int_t)c->unpaired_outside_time));
     return root;
 }
 

@@ -72,8 +72,8 @@ static int keep(sl_compare *c, int side, const sl_diagnosis *d, const int32_t *m
     return 0;
 }
 
-int sl_compare_side_diagnoses(sl_compare *c, int side, const char *const *files, size_t n, const uint8_t *data,
-                              size_t len)
+int sl_compare_side_diagnoses(sl_compare *c, int side, const char *const *files, size_t n,
+                              const uint8_t *data, size_t len)
 {
     sl_config cfg = {0};
     sl_limits_default(&cfg.limits);

@@ -43,7 +43,10 @@ __attribute__((format(printf, 2, 3))) static int set_summary(sl_cmp_verdict *v, 
 }
 
 /* A side's time on side 0's clock. */
-static sl_time_ns clock0(const sl_compare *c, int side, sl_time_ns t) { return side == 0 ? t : t - c->offset; }
+static sl_time_ns clock0(const sl_compare *c, int side, sl_time_ns t)
+{
+    return side == 0 ? t : t - c->offset;
+}
 
 /* Whether the other capture ran when a packet of `side` was seen (an
  * empty capture is taken to have run all along: it saw nothing). */
@@ -53,15 +56,20 @@ static bool other_running(const sl_compare *c, int side, sl_time_ns t)
     if (!o->n_pkts)
         return true;
     sl_time_ns t0 = clock0(c, side, t);
-    return t0 >= clock0(c, !side, o->first_ts) - c->opts.window && t0 <= clock0(c, !side, o->last_ts) + c->opts.window;
+    return t0 >= clock0(c, !side, o->first_ts) - c->opts.window &&
+           t0 <= clock0(c, !side, o->last_ts) + c->opts.window;
 }
 
-static const char *proto_name(uint8_t p) { return p == 6 ? "TCP" : "UDP"; }
+static const char *proto_name(uint8_t p)
+{
+    return p == 6 ? "TCP" : "UDP";
+}
 
 static void flow_text(const sl_cmp_flow *f, char *buf, size_t len)
 {
     char a[SL_ADDR_PORT_STRLEN], b[SL_ADDR_PORT_STRLEN];
-    snprintf(buf, len, "%s %s -> %s", proto_name(f->proto), sl_addr_port_format(&f->addr[0], f->port[0], a, sizeof a),
+    snprintf(buf, len, "%s %s -> %s", proto_name(f->proto),
+             sl_addr_port_format(&f->addr[0], f->port[0], a, sizeof a),
              sl_addr_port_format(&f->addr[1], f->port[1], b, sizeof b));
 }
 
@@ -75,12 +83,14 @@ static const char *what(const sl_cmp_pkt *p)
         return "SYN-ACK";
     if (p->flags & SL_TCP_FIN)
         return "FIN";
-    static const char *const tls[] = {"TLS ChangeCipherSpec", "TLS alert", "TLS handshake", "TLS application data"};
+    static const char *const tls[] = {"TLS ChangeCipherSpec", "TLS alert", "TLS handshake",
+                                      "TLS application data"};
     if (p->len && p->first_byte >= 0x14 && p->first_byte <= 0x17 && !p->sip_key)
         return tls[p->first_byte - 0x14];
     if (p->sip_key) {
-        static const char *const methods[] = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
-                                              "UPDATE", "INFO", "REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE"};
+        static const char *const methods[] = {"INVITE",   "ACK",       "BYE",    "CANCEL", "OPTIONS",
+                                              "REGISTER", "PRACK",     "UPDATE", "INFO",   "REFER",
+                                              "NOTIFY",   "SUBSCRIBE", "MESSAGE"};
         if (memcmp(p->head, "SIP/2.0 ", 8) == 0)
             return "SIP response";
         for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
@@ -183,7 +193,8 @@ static int tally_dir(sl_compare *c, const int64_t fi[2], uint8_t dir, dir_tally 
     *t = (dir_tally){.first_dropped = -1, .first_injected = -1};
     for (int64_t k = fe->first_pkt; k >= 0; k = e->pkts[k].next) {
         const sl_cmp_pkt *p = &e->pkts[k];
-        if (p->dir != dir || p->peer >= 0 || !other_running(c, enters, p->ts) || crossed_as_bytes(p, fe, &cv_l))
+        if (p->dir != dir || p->peer >= 0 || !other_running(c, enters, p->ts) ||
+            crossed_as_bytes(p, fe, &cv_l))
             continue;
         if (!t->dropped++) {
             t->first_dropped = k;
@@ -204,7 +215,10 @@ static int tally_dir(sl_compare *c, const int64_t fi[2], uint8_t dir, dir_tally 
     return 0;
 }
 
-static const char *sender(uint8_t dir) { return dir == 0 ? "client" : "server"; }
+static const char *sender(uint8_t dir)
+{
+    return dir == 0 ? "client" : "server";
+}
 
 static int verdict_dropped(sl_compare *c, const int64_t fi[2], uint8_t dir, const dir_tally *t)
 {
@@ -228,16 +242,19 @@ static int verdict_dropped(sl_compare *c, const int64_t fi[2], uint8_t dir, cons
     char ft[160];
     flow_text(fe, ft, sizeof ft);
     if (fi[!enters] >= 0)
-        return set_summary(v,
-                           "%s: %llu packet%s from the %s entered %s and never left %s (first: %s, %s frame %llu; "
-                           "the connection is on %s from frame %llu)",
-                           ft, (unsigned long long)t->dropped, t->dropped == 1 ? "" : "s", sender(dir), e->name,
-                           c->side[!enters].name, what(p), e->name, (unsigned long long)p->frame,
-                           c->side[!enters].name, (unsigned long long)v->frame[!enters]);
-    return set_summary(v, "%s: %llu packet%s from the %s entered %s and never left %s: none of it is on %s (first: %s, "
-                          "%s frame %llu)",
-                       ft, (unsigned long long)t->dropped, t->dropped == 1 ? "" : "s", sender(dir), e->name,
-                       c->side[!enters].name, c->side[!enters].name, what(p), e->name, (unsigned long long)p->frame);
+        return set_summary(
+            v,
+            "%s: %llu packet%s from the %s entered %s and never left %s (first: %s, %s frame %llu; "
+            "the connection is on %s from frame %llu)",
+            ft, (unsigned long long)t->dropped, t->dropped == 1 ? "" : "s", sender(dir), e->name,
+            c->side[!enters].name, what(p), e->name, (unsigned long long)p->frame, c->side[!enters].name,
+            (unsigned long long)v->frame[!enters]);
+    return set_summary(
+        v,
+        "%s: %llu packet%s from the %s entered %s and never left %s: none of it is on %s (first: %s, "
+        "%s frame %llu)",
+        ft, (unsigned long long)t->dropped, t->dropped == 1 ? "" : "s", sender(dir), e->name,
+        c->side[!enters].name, c->side[!enters].name, what(p), e->name, (unsigned long long)p->frame);
 }
 
 static int verdict_injected(sl_compare *c, const int64_t fi[2], uint8_t dir, const dir_tally *t)
@@ -265,14 +282,14 @@ static int verdict_injected(sl_compare *c, const int64_t fi[2], uint8_t dir, con
     char ft[160], ttl[160] = "";
     flow_text(fl, ft, sizeof ft);
     if (v->ttl != v->usual_ttl)
-        snprintf(ttl, sizeof ttl, "; its TTL %u is not the %u the %s's packets have on %s", v->ttl, v->usual_ttl,
-                 sender(dir), l->name);
-    return set_summary(v,
-                       "%s: %s from the %s on %s (frame %llu) that the %s never sent: %s has no such packet (the "
-                       "connection is there from frame %llu)%s; the firewall sent it%s",
-                       ft, what(p), sender(dir), l->name, (unsigned long long)p->frame, sender(dir),
-                       c->side[enters].name, (unsigned long long)v->frame[enters], ttl,
-                       t->injected > 1 ? " (and more: see count)" : "");
+        snprintf(ttl, sizeof ttl, "; its TTL %u is not the %u the %s's packets have on %s", v->ttl,
+                 v->usual_ttl, sender(dir), l->name);
+    return set_summary(
+        v,
+        "%s: %s from the %s on %s (frame %llu) that the %s never sent: %s has no such packet (the "
+        "connection is there from frame %llu)%s; the firewall sent it%s",
+        ft, what(p), sender(dir), l->name, (unsigned long long)p->frame, sender(dir), c->side[enters].name,
+        (unsigned long long)v->frame[enters], ttl, t->injected > 1 ? " (and more: see count)" : "");
 }
 
 /* ---- rewritten SIP ---- */
@@ -386,7 +403,8 @@ static int verdict_rewritten(sl_compare *c, const int64_t fi[2], int64_t k0)
 static int finish_one(sl_compare *c, sl_cmp_verdict *v)
 {
     int enters = v->from_side;
-    const sl_cmp_pkt *in = &c->side[enters].pkts[v->pkt[enters]], *out = &c->side[!enters].pkts[v->pkt[!enters]];
+    const sl_cmp_pkt *in = &c->side[enters].pkts[v->pkt[enters]],
+                     *out = &c->side[!enters].pkts[v->pkt[!enters]];
     sl_cmp_pkt a = *in, b = *out; /* the payloads, for the helpers */
     const uint8_t *pa = v->payload[enters], *pb = v->payload[!enters];
     uint32_t la = v->payload_len[enters], lb = v->payload_len[!enters];
@@ -399,17 +417,19 @@ static int finish_one(sl_compare *c, sl_cmp_verdict *v)
         start_line(pa, la, sl, sizeof sl);
         if (diff_sip(v, pa, la, pb, lb) < 0)
             return -SL_ENOMEM;
-        rc = set_summary(v, "%s: '%s' entered %s (frame %llu) and left %s changed (frame %llu, %u -> %u bytes): "
-                            "%zu line%s rewritten by the firewall (an ALG)",
+        rc = set_summary(v,
+                         "%s: '%s' entered %s (frame %llu) and left %s changed (frame %llu, %u -> %u bytes): "
+                         "%zu line%s rewritten by the firewall (an ALG)",
                          ft, sl, c->side[enters].name, (unsigned long long)a.frame, c->side[!enters].name,
                          (unsigned long long)b.frame, a.len, b.len, v->n_diff, v->n_diff == 1 ? "" : "s");
     } else {
-        rc = set_summary(v, "%s: %s from the %s changed in transit (%s frame %llu, %s frame %llu)%s", ft,
-                         tls ? "a TLS record" : "payload", sender(v->dir), c->side[enters].name,
-                         (unsigned long long)a.frame, c->side[!enters].name, (unsigned long long)b.frame,
-                         tls ? ": a transparent firewall never rewrites TLS, so something in it terminates or "
-                               "tampers with the session"
-                             : "");
+        rc =
+            set_summary(v, "%s: %s from the %s changed in transit (%s frame %llu, %s frame %llu)%s", ft,
+                        tls ? "a TLS record" : "payload", sender(v->dir), c->side[enters].name,
+                        (unsigned long long)a.frame, c->side[!enters].name, (unsigned long long)b.frame,
+                        tls ? ": a transparent firewall never rewrites TLS, so something in it terminates or "
+                              "tampers with the session"
+                            : "");
     }
     for (int s = 0; s < 2; s++) {
         free(v->payload[s]);
@@ -488,14 +508,14 @@ static int judge_idle(sl_compare *c, const int64_t fi[2], const dir_tally t[2], 
     v->duration = idle;
     char ft[160];
     flow_text(f0, ft, sizeof ft);
-    return set_summary(v,
-                       "%s: after %.1f s idle nothing crosses the firewall any more: %llu packet%s from the client "
-                       "and %llu from the server dropped (first: %s, %s frame %llu); the last that crossed is frame "
-                       "%llu on %s, %llu on %s: the firewall forgot the connection (its idle timeout)",
-                       ft, sl_time_seconds(idle), (unsigned long long)t[0].dropped, t[0].dropped == 1 ? "" : "s",
-                       (unsigned long long)t[1].dropped, what(first), c->side[enters].name,
-                       (unsigned long long)first->frame, (unsigned long long)lc0->frame, c->side[0].name,
-                       (unsigned long long)lc1->frame, c->side[1].name);
+    return set_summary(
+        v,
+        "%s: after %.1f s idle nothing crosses the firewall any more: %llu packet%s from the client "
+        "and %llu from the server dropped (first: %s, %s frame %llu); the last that crossed is frame "
+        "%llu on %s, %llu on %s: the firewall forgot the connection (its idle timeout)",
+        ft, sl_time_seconds(idle), (unsigned long long)t[0].dropped, t[0].dropped == 1 ? "" : "s",
+        (unsigned long long)t[1].dropped, what(first), c->side[enters].name, (unsigned long long)first->frame,
+        (unsigned long long)lc0->frame, c->side[0].name, (unsigned long long)lc1->frame, c->side[1].name);
 }
 
 static int judge_pair(sl_compare *c, int64_t i0)
@@ -555,10 +575,99 @@ static int judge_alone(sl_compare *c, int s, int64_t i)
     v->ts = clock0(c, s, p->ts);
     char ft[160];
     flow_text(f, ft, sizeof ft);
-    return set_summary(v, "%s: %llu packet%s from the %s entered %s and never left %s: none of it is on %s, nothing "
-                          "answered (first: %s, %s frame %llu)",
+    return set_summary(v,
+                       "%s: %llu packet%s from the %s entered %s and never left %s: none of it is on %s, no "
+                       "packet of the far end came back (first: %s, %s frame %llu)",
                        ft, (unsigned long long)v->count, v->count == 1 ? "" : "s", sender(dir), sd->name,
                        c->side[!s].name, c->side[!s].name, what(p), sd->name, (unsigned long long)p->frame);
+}
+
+static const char *icmp_name(const sl_cmp_icmp *m)
+{
+    if (m->version == 4 && m->type == 3) {
+        switch (m->code) {
+        case 0: return "ICMP network unreachable";
+        case 1: return "ICMP host unreachable";
+        case 3: return "ICMP port unreachable";
+        case 4: return "ICMP fragmentation needed";
+        case 9:
+        case 10:
+        case 13: return "ICMP administratively prohibited";
+        default: return "ICMP destination unreachable";
+        }
+    }
+    if (m->version == 4)
+        return m->type == 11 ? "ICMP time exceeded" : "ICMP parameter problem";
+    if (m->type == 1)
+        return m->code == 1   ? "ICMPv6 administratively prohibited"
+               : m->code == 4 ? "ICMPv6 port unreachable"
+                              : "ICMPv6 destination unreachable";
+    return m->type == 2   ? "ICMPv6 packet too big"
+           : m->type == 3 ? "ICMPv6 time exceeded"
+                          : "ICMPv6 parameter problem";
+}
+
+/* ICMP errors about a flow seen on one side only: the firewall sent them
+ * (a REJECT), in its own name or in the far end's.  One verdict per flow. */
+static int icmp_verdict(sl_compare *c, int s, const sl_cmp_icmp *m, uint64_t count);
+
+static int judge_icmp(sl_compare *c, int s)
+{
+    const sl_cmp_side *sd = &c->side[s];
+    if (!sd->n_icmp)
+        return 0;
+    /* Per flow: how many unpaired, and whether its verdict is written. */
+    uint64_t *unpaired = calloc(sd->n_flows, sizeof *unpaired);
+    if (!unpaired)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < sd->n_icmp; i++)
+        if (!sd->icmp[i].paired && other_running(c, s, sd->icmp[i].ts))
+            unpaired[sd->icmp[i].flow]++;
+    int rc = 0;
+    for (size_t i = 0; i < sd->n_icmp && rc == 0; i++) {
+        const sl_cmp_icmp *m = &sd->icmp[i];
+        uint64_t count = unpaired[m->flow];
+        if (m->paired || !other_running(c, s, m->ts) || count == 0)
+            continue;
+        unpaired[m->flow] = 0; /* one verdict per flow, at its first */
+        rc = icmp_verdict(c, s, m, count);
+    }
+    free(unpaired);
+    return rc;
+}
+
+static int icmp_verdict(sl_compare *c, int s, const sl_cmp_icmp *m, uint64_t count)
+{
+    const sl_cmp_side *sd = &c->side[s];
+    {
+        const sl_cmp_flow *f = &sd->flows[m->flow];
+        sl_cmp_verdict *v = add_verdict(c, "fw.injected");
+        if (!v)
+            return -SL_ENOMEM;
+        v->evidence_side = s;
+        v->flow[s] = m->flow;
+        v->flow[!s] = f->peer;
+        v->dir = (uint8_t)!m->dir;
+        v->count = count;
+        v->frame[s] = m->frame;
+        v->frame[!s] = f->peer >= 0 ? c->side[!s].flows[f->peer].first_frame : 0;
+        v->ts = clock0(c, s, m->ts);
+        v->ttl = m->ttl;
+        v->usual_ttl = f->packets[!m->dir] ? f->usual_ttl[!m->dir] : 0;
+        char ft[160], from[SL_ADDR_PORT_STRLEN];
+        flow_text(f, ft, sizeof ft);
+        sl_addr_format(&m->src, from, sizeof from);
+        bool in_name = sl_addr_equal(&m->src, &f->addr[!m->dir]);
+        if (set_summary(
+                v,
+                "%s: %s from %s%s about the %s's packet on %s (frame %llu, TTL %u%s): %s has no such ICMP; "
+                "the firewall sent it, rejecting the %s's traffic",
+                ft, icmp_name(m), from, in_name ? " (in the far end's name)" : "", sender(m->dir), sd->name,
+                (unsigned long long)m->frame, m->ttl, count > 1 ? ", and more: see count" : "",
+                c->side[!s].name, sender(m->dir)) < 0)
+            return -SL_ENOMEM;
+    }
+    return 0;
 }
 
 static int judge_delay(sl_compare *c)
@@ -576,13 +685,14 @@ static int judge_delay(sl_compare *c)
         v->frame[0] = l->max_frame[0];
         v->frame[1] = l->max_frame[1];
         v->duration = l->p99;
-        if (set_summary(v,
-                        "packets from %s to %s take %.1f ms through the firewall at the 99th percentile (median "
-                        "%.3f ms, max %.1f ms, in frames %llu %s / %llu %s; %llu packets)",
-                        c->side[s].name, c->side[!s].name, sl_time_seconds(l->p99) * 1e3,
-                        sl_time_seconds(l->median) * 1e3, sl_time_seconds(l->max) * 1e3,
-                        (unsigned long long)l->max_frame[0], c->side[0].name, (unsigned long long)l->max_frame[1],
-                        c->side[1].name, (unsigned long long)l->pairs) < 0)
+        if (set_summary(
+                v,
+                "packets from %s to %s take %.1f ms through the firewall at the 99th percentile (median "
+                "%.3f ms, max %.1f ms, in frames %llu %s / %llu %s; %llu packets)",
+                c->side[s].name, c->side[!s].name, sl_time_seconds(l->p99) * 1e3,
+                sl_time_seconds(l->median) * 1e3, sl_time_seconds(l->max) * 1e3,
+                (unsigned long long)l->max_frame[0], c->side[0].name, (unsigned long long)l->max_frame[1],
+                c->side[1].name, (unsigned long long)l->pairs) < 0)
             return -SL_ENOMEM;
     }
     return 0;
@@ -607,6 +717,8 @@ int sl_compare_judge(sl_compare *c)
     for (size_t i = 0; i < c->side[1].n_flows && rc == 0; i++)
         if (c->side[1].flows[i].peer < 0)
             rc = judge_alone(c, 1, (int64_t)i);
+    for (int s = 0; s < 2 && rc == 0; s++)
+        rc = judge_icmp(c, s);
     if (rc == 0)
         rc = judge_delay(c);
     if (c->n_verdicts > 1)

@@ -205,6 +205,24 @@ START_TEST(syns_dropped)
 }
 END_TEST
 
+START_TEST(udp_rejected_with_icmp)
+{
+    sl_compare *c = run_pair("udp-rejected-icmp", NULL, false);
+    ck_assert_uint_eq(c->n_verdicts, 2);
+    const sl_cmp_verdict *d = first_code(c, "fw.dropped");
+    ck_assert_int_eq(d->from_side, 0);
+    ck_assert_uint_eq(d->count, 4); /* the INVITE and 3 retransmissions */
+    ck_assert_uint_eq(d->frame[0], 1);
+    const sl_cmp_verdict *r = first_code(c, "fw.injected");
+    ck_assert_int_eq(r->evidence_side, 0);
+    ck_assert_uint_eq(r->frame[0], 2);
+    ck_assert_uint_eq(r->count, 4); /* one ICMP per INVITE */
+    ck_assert_ptr_nonnull(strstr(r->summary, "ICMP port unreachable from 10.250.1.2"));
+    ck_assert_uint_eq(c->side[0].n_icmp, 4);
+    sl_compare_free(c);
+}
+END_TEST
+
 static void assert_rst_injected(const sl_compare *c, int inside)
 {
     ck_assert_uint_eq(c->n_verdicts, 2);
@@ -332,6 +350,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, alg_rewrites_sip);
     tcase_add_test(tc, idle_timeout_reinvite_lost);
     tcase_add_test(tc, syns_dropped);
+    tcase_add_test(tc, udp_rejected_with_icmp);
     tcase_add_test(tc, rst_injected_in_tls_handshake);
     tcase_add_test(tc, same_capture_twice_is_clean);
     tcase_add_test(tc, syn_options_changed_without_nat);
@@ -341,4 +360,7 @@ static Suite *compare_suite(void)
     return s;
 }
 
-int main(void) { return sl_check_run(compare_suite()); }
+int main(void)
+{
+    return sl_check_run(compare_suite());
+}

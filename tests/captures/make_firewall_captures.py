@@ -220,6 +220,14 @@ def sc_drop_oneway():
     udp_call(retransmit=True)
 
 
+def sc_udp_rejected_icmp():
+    """The firewall rejects SIP over UDP from the inside with ICMP port unreachable (iptables REJECT's
+    default), sent from its own inside address: the INVITE and its retransmissions are seen inside
+    only, each answered by the firewall's ICMP (fw.dropped, fw.injected)."""
+    fw("-A", "FORWARD", "-i", "fwi", "-p", "udp", "--dport", "5060", "-j", "REJECT")
+    udp_call(retransmit=True)
+
+
 def sc_alg_rewrite():
     """The kernel's SIP ALG (nf_conntrack_sip + nf_nat_sip, CT --helper sip) on UDP 5060: it rewrites
     the Via, Contact and SDP c=/o= lines of the INVITE from 10.250.1.1 to 10.250.2.1 and the NAT
@@ -362,6 +370,7 @@ SCENARIOS = {
     "clean-tcp": sc_clean_tcp,
     "drop-oneway": sc_drop_oneway,
     "alg-rewrite": sc_alg_rewrite,
+    "udp-rejected-icmp": sc_udp_rejected_icmp,
     "idle-timeout": sc_idle_timeout,
     "syn-dropped": sc_syn_dropped,
     "rst-injected-tls": sc_rst_injected_tls,

@@ -11,7 +11,8 @@
 #include "sipladder/compare.h"
 #include "fuzz_entry.h"
 
-static void compare_once(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, const sl_compare_opts *opts)
+static void compare_once(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
+                         const sl_compare_opts *opts)
 {
     const uint8_t *data[2] = {a, b};
     size_t len[2] = {na, nb};
