@@ -203,6 +203,20 @@ def test_486(d, sipladder, testdata, tmp, screenshot):
         except ImportError:
             pass
         print(f"screenshot written to {screenshot}")
+    # Export: the ladder as an SVG file and a PNG file, made in the page (blob:), no request.
+    d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": tmp})
+    for label, name, check_file in (
+            ("Export SVG", "Call_1.svg", lambda b: b"486 Busy Here" in b and b.lstrip().startswith(b"<svg")),
+            ("Export PNG", "Call_1.png", lambda b: b.startswith(b"\x89PNG\r\n\x1a\n") and len(b) > 2000)):
+        path = os.path.join(tmp, name)
+        next(b for b in d.find_elements(By.CSS_SELECTOR, "#call-detail button") if b.text == label).click()
+        for _ in range(100):
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                break
+            time.sleep(0.05)
+        time.sleep(0.1)
+        data = open(path, "rb").read() if os.path.exists(path) else b""
+        check(check_file(data), f"486: {label} downloads {name} ({len(data)} bytes)")
     # Print: the selected call's verdict and ladder, without the list and the buttons.
     d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     shown = d.execute_script("""return ['.pane-list', 'nav#tabs', '#ladder', '#call-detail .verdict'].map(function (q) {
