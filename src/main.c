@@ -718,6 +718,9 @@ static int run(cli *c)
 {
     if (c->cmd == SL_CMD_COMPARE)
         return run_compare(c);
+    /* a log given as a capture (exp_log.h): read as with --log */
+    if (c->cmd != SL_CMD_SAVE && sl_xlog_take_logs(c->files, &c->n_files, &c->logs, &c->n_logs) < 0)
+        return EXIT_INTERNAL;
     /* The ladder's width is fixed before the run: calls drawn early go to a
      * spool, not to the terminal whose width they take. */
     if (!c->ladder.width && !c->output)
