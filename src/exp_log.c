@@ -96,7 +96,8 @@ static bool civil(const uint8_t *p, size_t n, int64_t *sec)
     if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) ||
         !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s))
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+    /* years a box's clock can show: the arithmetic on times stays far from overflow */
+    if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return false;
     *sec = sl_xlog_epoch(y, mo, d, h, mi, s);
     return true;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "sipladder/config.h"
@@ -306,8 +307,9 @@ int sl_xlog_add_name(const char ***names, size_t *n, const char *name)
 
 static bool file_is_log(const char *path)
 {
-    if (strcmp(path, "-") == 0)
-        return false;
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false; /* a pipe is read once, by the capture reader */
     gzFile f = gzopen(path, "rb");
     if (!f)
         return false;

@@ -14,6 +14,7 @@
 #include "sipladder/calls.h"
 #include "sipladder/compare.h"
 #include "sipladder/diagnose.h"
+#include "sipladder/exp_bundle.h"
 #include "sipladder/exp_log.h"
 #include "sipladder/labels.h"
 #include "sipladder/model.h"
@@ -721,6 +722,10 @@ static int run(cli *c)
     /* a log given as a capture (exp_log.h): read as with --log */
     if (c->cmd != SL_CMD_SAVE && sl_xlog_take_logs(c->files, &c->n_files, &c->logs, &c->n_logs) < 0)
         return EXIT_INTERNAL;
+    if (c->n_files == 0 && c->n_logs == 0) {
+        fputs("sipladder: no capture and no Expressway log to read\n", stderr);
+        return EXIT_UNREADABLE;
+    }
     /* The ladder's width is fixed before the run: calls drawn early go to a
      * spool, not to the terminal whose width they take. */
     if (!c->ladder.width && !c->output)
@@ -858,6 +863,14 @@ int main(int argc, char **argv)
     cli c = {.color = -1};
     sl_limits_default(&c.cfg.limits);
     int rc = parse_cli(&c, argc, argv);
+    /* an Expressway bundle (exp_bundle.h): its captures and logs, unpacked
+     * into a temporary directory removed at the end */
+    sl_bundle *bundle = NULL;
+    if (rc == 0 && c.cmd != SL_CMD_SAVE && c.cmd != SL_CMD_COMPARE) {
+        int brc = sl_bundle_take(&c.files, &c.n_files, &c.logs, &c.n_logs, &bundle);
+        if (brc < 0)
+            rc = brc == -SL_ENOMEM ? EXIT_INTERNAL : EXIT_UNREADABLE;
+    }
     if (rc == 0)
         rc = run(&c);
     else if (rc < 0)
@@ -869,5 +882,6 @@ int main(int argc, char **argv)
     free(c.filter_joined);
     free(c.files);
     free(c.logs);
+    sl_bundle_free(bundle);
     return rc;
 }

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_run.h"
 #include "sipladder/analysis.h"
+#include "sipladder/exp_bundle.h"
 #include "sipladder/exp_log.h"
 #include "sipladder/model.h"
 #include "sipladder/sip_record.h"
@@ -340,6 +343,68 @@ START_TEST(merge_says_where_log_and_capture_disagree)
 }
 END_TEST
 
+/* The bundle: its log and capture, under names of our own in a private
+ * directory; a member's path out of the archive, an absolute one, a link,
+ * a FIFO and a file that is neither are not written; the directory goes. */
+START_TEST(bundle_is_unpacked_safely)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/testdata/logs/bundle-srv-failed.tar.gz", getenv("SL_SOURCE_ROOT"));
+    char tmp[] = "/tmp/check-exp-bundle-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    setenv("TMPDIR", tmp, 1);
+    const char **files = malloc(2 * sizeof *files);
+    ck_assert_ptr_nonnull(files);
+    files[0] = path;
+    files[1] = "-"; /* standard input is never opened to look */
+    size_t n_files = 2, n_logs = 0;
+    const char **logs = NULL;
+    sl_bundle *b = NULL;
+    ck_assert_int_eq(sl_bundle_take(&files, &n_files, &logs, &n_logs, &b), 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(n_files, 2);
+    ck_assert(strstr(files[0], "/001-vcse_tcpdump_2026-11-21_06-48.pcap") != NULL); /* where the bundle was */
+    ck_assert_str_eq(files[1], "-");
+    ck_assert_uint_eq(n_logs, 1);
+    ck_assert(strstr(logs[0], "/000-loggingsnapshot_vcse_2026-11-21_06-48.txt") != NULL);
+    ck_assert(strncmp(logs[0], tmp, strlen(tmp)) == 0);
+    struct stat st;
+    ck_assert_int_ne(stat("/tmp/sipladder-escaped.txt", &st), 0);
+    ck_assert_int_ne(stat("/tmp/sipladder-absolute.txt", &st), 0);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", logs[0]);
+    *strrchr(dir, '/') = 0;
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    sl_bundle_free(b);
+    ck_assert_int_ne(stat(dir, &st), 0); /* removed with its files */
+    free(files);
+    free(logs);
+    ck_assert_int_eq(rmdir(tmp), 0);
+    unsetenv("TMPDIR");
+}
+END_TEST
+
+/* A file that is no tar (a capture, a plain log) stays as it was. */
+START_TEST(bundle_leaves_other_files)
+{
+    char pcap[4096];
+    snprintf(pcap, sizeof pcap, "%s/testdata/scenarios/dns.srv_failed.pcap", getenv("SL_SOURCE_ROOT"));
+    const char **files = malloc(sizeof *files);
+    ck_assert_ptr_nonnull(files);
+    files[0] = pcap;
+    size_t n_files = 1, n_logs = 0;
+    const char **logs = NULL;
+    sl_bundle *b = NULL;
+    ck_assert_int_eq(sl_bundle_take(&files, &n_files, &logs, &n_logs, &b), 0);
+    ck_assert_ptr_null(b);
+    ck_assert_uint_eq(n_files, 1);
+    ck_assert_str_eq(files[0], pcap);
+    ck_assert_uint_eq(n_logs, 0);
+    free(files);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("exp_log");
@@ -355,6 +420,8 @@ static Suite *suite(void)
     tcase_add_test(g, merge_dedups_and_learns_offsets);
     tcase_add_test(g, merge_puts_sip_on_its_tls_connection);
     tcase_add_test(g, merge_says_where_log_and_capture_disagree);
+    tcase_add_test(g, bundle_is_unpacked_safely);
+    tcase_add_test(g, bundle_leaves_other_files);
     suite_add_tcase(s, g);
     return s;
 }

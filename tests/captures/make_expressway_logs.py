@@ -349,6 +349,41 @@ def scenario_tls_leg(out):
     e.write(os.path.join(out, "tls-leg-exp-e.log"))
 
 
+def bundle(out):
+    """A diagnostic bundle as the Expressway downloads it (tar.gz: the log and
+    the tcpdump of the same minutes), with hostile members a reader must not
+    follow: a path out of the archive, an absolute path, a symlink, a FIFO."""
+    import io
+    import tarfile
+
+    def add(tar, name, data, mode=0o644):
+        ti = tarfile.TarInfo(name)
+        ti.size, ti.mtime, ti.mode = len(data), 0, mode
+        tar.addfile(ti, io.BytesIO(data))
+
+    log = open(os.path.join(out, "srv-failed-exp-e.log"), "rb").read()
+    pcap = open(os.path.join(SCEN, "dns.srv_failed.pcap"), "rb").read()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        d = tarfile.TarInfo("diagnostic_logs")
+        d.type, d.mode, d.mtime = tarfile.DIRTYPE, 0o755, 0
+        tar.addfile(d)
+        add(tar, "diagnostic_logs/loggingsnapshot_vcse_2026-11-21_06-48.txt", log)
+        add(tar, "diagnostic_logs/vcse_tcpdump_2026-11-21_06-48.pcap", pcap)
+        add(tar, "diagnostic_logs/../../../../tmp/sipladder-escaped.txt", b"must not be written\n")
+        add(tar, "/tmp/sipladder-absolute.txt", b"must not be written\n")
+        ln = tarfile.TarInfo("diagnostic_logs/link-to-passwd")
+        ln.type, ln.linkname, ln.mtime = tarfile.SYMTYPE, "/etc/passwd", 0
+        tar.addfile(ln)
+        ff = tarfile.TarInfo("diagnostic_logs/fifo")
+        ff.type, ff.mtime = tarfile.FIFOTYPE, 0
+        tar.addfile(ff)
+        add(tar, "diagnostic_logs/README.txt", b"not a log, not a capture\n")
+    with open(os.path.join(out, "bundle-srv-failed.tar.gz"), "wb") as f:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as g:
+            g.write(buf.getvalue())
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "testdata", "logs")
     os.makedirs(out, exist_ok=True)
@@ -358,6 +393,7 @@ def main():
     scenario_tls(out)
     scenario_408(out)
     scenario_tls_leg(out)
+    bundle(out)
 
 
 if __name__ == "__main__":
