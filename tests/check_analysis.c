@@ -168,9 +168,8 @@ static char *testdata(const char *name)
  * it), and every event recorded into rec. */
 static sl_analysis *analysis_with(const sl_registry *reg, recorder *rec)
 {
-    sl_config cfg;
+    sl_config cfg = {0}; /* options added later off too */
     sl_limits_default(&cfg.limits);
-    memset(&cfg.tls, 0, sizeof cfg.tls);
     sl_analysis_hooks hooks = {.ctx = rec, .event = record};
     sl_analysis *a = sl_analysis_new(&cfg, reg, &hooks);
     ck_assert_ptr_nonnull(a);

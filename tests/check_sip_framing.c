@@ -255,7 +255,7 @@ START_TEST(tcp_large_message_and_cap)
     fx_log_free(&log);
     /* With an 8 KB cap the Content-Length is not trusted: reported, the
      * headers still make a message, the body is skipped up to the 404. */
-    sl_config cfg;
+    sl_config cfg = {0}; /* options added later off too */
     sl_limits_default(&cfg.limits);
     cfg.limits.max_sip_message = 8192;
     fx_feed(D, SL_TRANSPORT_TCP, &cfg, b.p, b.n, cuts, 30, &log);
