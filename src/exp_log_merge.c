@@ -1,5 +1,6 @@
 /* exp_log_merge.c - the SIP messages of Expressway logs as records of the
  * model, beside (and merged with) those of the capture (exp_log.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,42 @@ static int learn_offset(const twins *t, sl_xlog *l, sl_sip_record **recs, size_t
     return 0;
 }
 
+/* With no message in both (every leg encrypted), the connections bound the
+ * clock: each message went over its address pair's connection while it
+ * lived, so the offset lies in [first_ts - t, last_ts - t] for each; the
+ * value of their intersection nearest 0 is taken (0 when the clocks agree). */
+static void offset_from_conns(const sl_model *m, sl_xlog *l, sl_sip_record **recs, size_t n)
+{
+    sl_time_ns lo = INT64_MIN, hi = INT64_MAX;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sl_sip_record *r = recs[i];
+        if (!r)
+            continue;
+        for (size_t j = 0; j < m->n_conns; j++) {
+            const sl_conn *c = &m->conns[j];
+            bool same = false;
+            for (int d = 0; d < 2 && !same; d++)
+                same = c->info.transport == r->transport && sl_addr_equal(&c->info.addr[d], &r->src) &&
+                       c->info.port[d] == r->sport && sl_addr_equal(&c->info.addr[!d], &r->dst) &&
+                       c->info.port[!d] == r->dport;
+            if (!same)
+                continue;
+            sl_time_ns a = c->first_ts - r->span.last_ts, b = c->last_ts - r->span.last_ts;
+            lo = a > lo ? a : lo;
+            hi = b < hi ? b : hi;
+            k++;
+            break;
+        }
+    }
+    if (!k || lo > hi)
+        return; /* no connection, or they disagree: the clocks are taken as one */
+    l->has_offset = true;
+    l->offset = lo > 0 ? lo : hi < 0 ? hi : 0;
+    l->offset_samples = k;
+    l->offset_from_conns = true;
+}
+
 /* Keep the model's records in time order: the capture's as they were, the
  * logs' merged in (a tie goes to the capture's). */
 static int by_time(const void *a, const void *b)
@@ -225,6 +262,8 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
         {
             twins t = {m->sip, n_wire, added, n_added};
             rc = learn_offset(&t, l, recs, l->n);
+            if (rc == 0 && !l->has_offset && m->capture.n_files)
+                offset_from_conns(m, l, recs, l->n);
         }
         for (size_t i = 0; i < l->n && rc == 0 && !oom; i++) {
             sl_sip_record *r = recs[i];
@@ -392,13 +431,22 @@ static void report_log(const sl_xlog *l, bool quiet, bool with_capture)
                         "%zu only in this log)",
                 l->sip_in_capture, l->sip_joined, l->sip_added - l->sip_joined);
     fprintf(stderr, ", %zu event%s", events, events == 1 ? "" : "s");
-    if (l->has_offset && l->offset > -1000000 && l->offset < 1000000) {
-        fprintf(stderr, "; its clock agrees with the capture's (within 1 ms, %zu messages in both)",
-                l->offset_samples);
+    const char *ref = with_capture ? "the capture's" : "the first log's";
+    const char *from = "messages in both";
+    if (l->has_offset && l->offset_from_conns && l->offset == 0) {
+        fprintf(stderr, "; no message in both, its %zu messages fall within their connections' life on %s clock",
+                l->offset_samples, ref);
+    } else if (l->has_offset && l->offset_from_conns) {
+        sl_time_ns o = l->offset;
+        fprintf(stderr, "; its clock is at least %.3f s %s %s (only then do its %zu messages fall within their "
+                        "connections' life; no message in both)",
+                sl_time_seconds(o < 0 ? -o : o), o < 0 ? "ahead of" : "behind", ref, l->offset_samples);
+    } else if (l->has_offset && l->offset > -1000000 && l->offset < 1000000) {
+        fprintf(stderr, "; its clock agrees with %s (within 1 ms, %zu %s)", ref, l->offset_samples, from);
     } else if (l->has_offset) {
         sl_time_ns o = l->offset; /* capture - log */
-        fprintf(stderr, "; its clock is %.3f s %s the capture's (from %zu messages in both)",
-                sl_time_seconds(o < 0 ? -o : o), o < 0 ? "ahead of" : "behind", l->offset_samples);
+        fprintf(stderr, "; its clock is %.3f s %s %s (from %zu %s)", sl_time_seconds(o < 0 ? -o : o),
+                o < 0 ? "ahead of" : "behind", ref, l->offset_samples, from);
     } else if (with_capture) {
         fputs("; no message in both: its clock is taken as the capture's", stderr);
     }

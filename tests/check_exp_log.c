@@ -322,6 +322,38 @@ START_TEST(merge_puts_sip_on_its_tls_connection)
 }
 END_TEST
 
+/* Every leg encrypted, no message in both, the box's clock 10 s ahead: the
+ * connection its OPTIONS used bounds the offset (at least 9 s). */
+START_TEST(offset_bounded_by_connections)
+{
+    sl_analysis *a = run_capture("testdata/scenarios/healthy-tls12-mutual.pcap");
+    sl_model *m = sl_analysis_model_mut(a);
+    sl_xlog *l = parse("2026-11-21T15:45:57.124+09:00 vcse tvcs: UTCTime=\"2026-11-21 06:45:57,124\" "
+                       "Module=\"network.sip\" Level=\"DEBUG\": Action=\"Sent\" Local-ip=\"10.252.3.1\" "
+                       "Local-port=\"40000\" Dst-ip=\"10.252.4.2\" Dst-port=\"5062\" Msg-Hash=\"3\"\n"
+                       "SIPMSG:\n"
+                       "|OPTIONS sip:far.test SIP/2.0\n"
+                       "Via: SIP/2.0/TLS 10.252.3.1:40000;branch=z9hG4bK9\n"
+                       "Call-ID: skew@10.252.3.1\n"
+                       "CSeq: 1 OPTIONS\n"
+                       "Content-Length: 0\n"
+                       "\n"
+                       "|\n");
+    sl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sl_limits_default(&cfg.limits);
+    ck_assert_int_eq(sl_xlog_merge(m, &l, 1, &cfg), 0);
+    ck_assert(l->has_offset);
+    ck_assert(l->offset_from_conns);
+    /* the connection lives 06:45:46.624236 to 06:45:48.124977 */
+    ck_assert_int_eq(l->offset, 1795243548124977000LL - 1795243557124000000LL); /* its last packet - the log's time */
+    ck_assert_uint_eq(m->n_sip, 1);
+    ck_assert_uint_eq(m->sip[0]->conn_index, 1);
+    sl_analysis_free(a);
+    sl_xlog_free(l);
+}
+END_TEST
+
 /* The log says the E sent its 403 on a connection the capture reads in
  * clear, and the capture lacks it: said, and the log's copy fills in. */
 START_TEST(merge_says_where_log_and_capture_disagree)
@@ -420,6 +452,7 @@ static Suite *suite(void)
     tcase_add_test(g, merge_dedups_and_learns_offsets);
     tcase_add_test(g, merge_puts_sip_on_its_tls_connection);
     tcase_add_test(g, merge_says_where_log_and_capture_disagree);
+    tcase_add_test(g, offset_bounded_by_connections);
     tcase_add_test(g, bundle_is_unpacked_safely);
     tcase_add_test(g, bundle_leaves_other_files);
     suite_add_tcase(s, g);

@@ -82,6 +82,7 @@ typedef struct sl_xlog {
     bool has_offset;
     sl_time_ns offset;
     size_t offset_samples;
+    bool offset_from_conns; /* no message in both: bounded by the connections its messages used */
     size_t sip_in_capture;  /* messages also read from the capture (one message, not two) */
     size_t sip_joined;      /* messages put on a connection of the capture */
     size_t sip_added;       /* messages the capture did not have */
