@@ -400,6 +400,10 @@ def test_many(d, sipladder, testdata, tmp):
     orphans = [c for c in doc["connections"] if not any(c["index"] in k["connections"] for k in doc["calls"])]
     check(f"{len(orphans)} connections that belong to no call" in d.find_element(By.ID, "main").text,
           f"many: '2' lists the {len(orphans)} connections of no call")
+    before = d.find_element(By.CSS_SELECTOR, "main .pane-detail h2").text
+    d.find_element(By.TAG_NAME, "body").send_keys("j")
+    after = d.find_element(By.CSS_SELECTOR, "main .pane-detail h2").text
+    check(before.startswith("Connection #") and after != before, f"many: 'j' moves to the next connection ({before!r} -> {after!r})")
     assert_quiet(d, "many", page)
 
 

@@ -142,7 +142,8 @@
   function renderTabs() {
     const nav = clear($("tabs"));
     TABS.forEach(function (t, i) {
-      const b = el("button", null, t[1] + " (" + tabCount(t[0]) + ")");
+      const n = tabCount(t[0]);
+      const b = el("button", null, n === null ? t[1] : t[1] + " (" + n + ")");
       b.type = "button";
       b.setAttribute("role", "tab");
       b.dataset.tab = t[0];
@@ -157,7 +158,7 @@
     if (t === "connections") return orphanConns().length;
     if (t === "registrations") return arr(doc.registrations).length;
     if (t === "verdicts") return arr(doc.diagnoses).length;
-    return arr(doc.capture && doc.capture.warnings).length;
+    return null;
   }
   function showTab(t) {
     state.tab = t;
@@ -859,8 +860,10 @@
     else if (!doc) return;
     else if (e.key >= "1" && e.key <= "5") showTab(TABS[Number(e.key) - 1][0]);
     else if (e.key === "/" && $("search")) { $("search").focus(); e.preventDefault(); }
-    else if ((e.key === "j" || e.key === "ArrowDown" || e.key === "k" || e.key === "ArrowUp") && state.tab === "calls" && state.callList) {
-      const l = state.callList;
+    else if ((e.key === "j" || e.key === "ArrowDown" || e.key === "k" || e.key === "ArrowUp") &&
+             (state.tab === "calls" || state.tab === "connections")) {
+      const l = state.tab === "calls" ? state.callList : state.connList;
+      if (!l) return;
       l.select(e.key === "j" || e.key === "ArrowDown" ? Math.min(l.n - 1, l.selected + 1) : Math.max(0, l.selected - 1), true);
       e.preventDefault();
     } else if (e.key === "Enter" && state.ladderRows.length) selectLadderRow(Math.max(0, state.ladderSel));
