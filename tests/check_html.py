@@ -327,6 +327,18 @@ def test_open_json(d, sipladder, testdata, tmp):
     d.find_element(By.ID, "open-file").send_keys(notjson)
     time.sleep(0.3)
     check("cannot read it as JSON" in d.find_element(By.ID, "message").text, "open: a broken file says it is not JSON")
+    # A firewall comparison (sipladder compare --format json) opens as one.
+    fw = os.path.join(testdata, "firewall")
+    cmp_json = os.path.join(tmp, "compare.json")
+    with open(cmp_json, "w") as f:
+        subprocess.run([sipladder, "compare", "-q", "--format", "json", os.path.join(fw, "idle-timeout-inside.pcap"),
+                        os.path.join(fw, "idle-timeout-outside.pcap")], stdout=f, check=True)
+    cdoc = json.load(open(cmp_json))["compare"]
+    d.find_element(By.ID, "open-file").send_keys(cmp_json)
+    time.sleep(0.3)
+    codes = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#compare .verdict .code")]
+    check(codes == [v["code"] for v in cdoc["verdicts"]], f"open: a compare document shows its verdicts ({codes})")
+    check(cdoc["verdicts"][0]["summary"] in d.find_element(By.ID, "compare").text, "open: the compare verdict's summary shown")
     errors = [e["message"] for e in d.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     check(not errors, f"open: no console error (saw {errors[:3]})")
 

@@ -67,6 +67,7 @@
       return "This is not a sipladder JSON document (the file holds no JSON object).";
     if (d.type === "capture" || d.type === "call")
       return "This is a line of `sipladder json --format jsonl`; the viewer reads the whole document: `sipladder json CAPTURE -o FILE`.";
+    if (d.compare && typeof d.compare === "object" && !d.schema) return null; /* sipladder compare --format json */
     if (d.schema !== SCHEMA)
       return "This viewer reads documents of schema \"" + SCHEMA + "\"; this one says " +
         (d.schema === undefined ? "no schema" : "\"" + str(d.schema) + "\"") +
@@ -115,6 +116,7 @@
   function load(d, source) {
     const problem = check(d);
     if (problem) { showMessage((source ? source + ": " : "") + problem); return false; }
+    if (d.compare && !d.schema) { showCompare(d.compare, source); return true; }
     doc = d;
     model = index(d);
     state = { tab: "calls", callSel: -1, connSel: -1, ladderSel: -1, filtered: [], ladderRows: [], sort: "time" };
@@ -744,6 +746,75 @@
       const i = rows.findIndex(function (c) { return c.index === v.connection; });
       if (i >= 0) state.connList.select(i, true);
     }
+  }
+
+  /* ---- a firewall's two sides compared (sipladder compare --format json) ---- */
+  function table(parent, heads, rows) {
+    const t = el("table", "plain");
+    const hr = el("tr");
+    for (const h of heads) hr.appendChild(el("th", null, h));
+    t.appendChild(hr);
+    for (const r of rows) {
+      const tr = el("tr");
+      for (const v of r) tr.appendChild(el("td", null, str(v)));
+      t.appendChild(tr);
+    }
+    parent.appendChild(t);
+    return t;
+  }
+  function flowText(f) { return f ? str(f.transport) + " " + str(f.client) + " → " + str(f.server) + " (frame " + str(f.first_frame) + ", " + str(f.packets) + " packets)" : ""; }
+  function showCompare(c, source) {
+    doc = null; model = null;
+    showMessage("");
+    const sides = arr(c.sides);
+    const names = sides.map(function (x) { return x && x.name; });
+    $("capture-info").textContent = "firewall comparison: " + sides.map(function (x) {
+      return x ? str(x.name) + " " + arr(x.files).join(", ") + " (" + str(x.frames) + " frames)" : ""; }).join(" · ");
+    document.title = "sipladder compare" + (source ? ": " + source : "");
+    clear($("tabs"));
+    const main = clear($("main"));
+    const pane = el("section", "pane-detail");
+    pane.id = "compare";
+    main.appendChild(pane);
+    pane.appendChild(el("h2", null, "Firewall: " + names.join(" ↔ ")));
+    const off = c.clock_offset || {};
+    kv(pane, [["clock offset", typeof off.seconds === "number" ? off.seconds.toFixed(6) + " s (" + (off.forced ? "forced" : "from " + str(off.pairs) + " packet pairs, spread " + str(off.spread_s) + " s") + ")" : null]]);
+    const vs = arr(c.verdicts).filter(Boolean);
+    pane.appendChild(el("h3", null, vs.length + " verdicts"));
+    for (const v of vs) {
+      const box = el("div", "diag verdict");
+      const head = el("div");
+      head.appendChild(el("span", "code", v.code));
+      head.appendChild(el("span", "muted", "  blame: " + str(v.blame) + (v.entered_from ? " (traffic entering from " + v.entered_from + ")" : "")));
+      box.appendChild(head);
+      box.appendChild(el("div", "summary", v.summary));
+      const fr = v.frames || {};
+      box.appendChild(el("div", "frames", "frames: " + Object.keys(fr).map(function (k) { return k + " " + str(fr[k]); }).join(", ")));
+      pane.appendChild(box);
+    }
+    const sd = arr(c.side_diagnoses).filter(Boolean);
+    if (sd.length) {
+      pane.appendChild(el("h3", null, "Each side's own diagnosis"));
+      table(pane, ["side", "code", "summary", "evidence", "explained by"],
+            sd.map(function (x) { return [x.side, x.code, x.summary, arr(x.evidence).join(", "), x.explained_by]; }));
+    }
+    pane.appendChild(el("h3", null, "Connections"));
+    table(pane, ["fate"].concat(names).concat(["paired packets"]),
+          arr(c.connections).filter(Boolean).map(function (x) {
+            return [x.fate].concat(names.map(function (n) { return flowText(x[n]); })).concat([x.paired_packets]); }));
+    const nat = arr(c.nat).filter(Boolean);
+    if (nat.length) {
+      pane.appendChild(el("h3", null, "NAT mapping"));
+      table(pane, names, nat.map(function (x) { return names.map(function (n) { return flowText(x[n]); }); }));
+    }
+    const lat = arr(c.latency).filter(Boolean);
+    if (lat.length) {
+      pane.appendChild(el("h3", null, "Latency through the firewall"));
+      table(pane, ["from", "to", "packets", "median", "p99", "max"], lat.map(function (x) {
+        const ms = function (v) { return typeof v === "number" ? (v * 1000).toFixed(3) + " ms" : ""; };
+        return [x.from, x.to, x.packets, ms(x.median_s), ms(x.p99_s), ms(x.max_s)]; }));
+    }
+    window.sipladderReady = true;
   }
 
   /* ---- the capture ---- */
