@@ -223,6 +223,23 @@ START_TEST(udp_rejected_with_icmp)
 }
 END_TEST
 
+START_TEST(rst_forged_mid_call)
+{
+    /* scapy in the firewall's namespace forged the server's RST, TTL 255. */
+    sl_compare *c = run_pair("rst-forged-midcall", NULL, false);
+    ck_assert_uint_eq(c->n_verdicts, 1);
+    const sl_cmp_verdict *r = first_code(c, "fw.injected");
+    ck_assert_int_eq(r->evidence_side, 0);
+    ck_assert_uint_eq(r->dir, 1);
+    ck_assert_uint_eq(r->frame[0], 12);
+    ck_assert_uint_eq(r->ttl, 255);
+    ck_assert_uint_eq(r->usual_ttl, 63);
+    ck_assert_str_eq(explained(c, 0, "tcp.reset"), "fw.injected");
+    ck_assert_uint_eq(c->n_side_verdicts, 1); /* the outside alone: nothing */
+    sl_compare_free(c);
+}
+END_TEST
+
 static void assert_rst_injected(const sl_compare *c, int inside)
 {
     ck_assert_uint_eq(c->n_verdicts, 2);
@@ -351,6 +368,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, idle_timeout_reinvite_lost);
     tcase_add_test(tc, syns_dropped);
     tcase_add_test(tc, udp_rejected_with_icmp);
+    tcase_add_test(tc, rst_forged_mid_call);
     tcase_add_test(tc, rst_injected_in_tls_handshake);
     tcase_add_test(tc, same_capture_twice_is_clean);
     tcase_add_test(tc, syn_options_changed_without_nat);

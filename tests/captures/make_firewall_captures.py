@@ -14,7 +14,8 @@ The firewall is the kernel's: iptables SNAT of everything leaving fwo to
 10.250.2.1 ports 40000-40999 (so ports are rewritten too: PAT), conntrack,
 and per scenario a DROP, a REJECT --reject-with tcp-reset, a short
 established timeout, or the kernel's own SIP ALG (nf_conntrack_sip /
-nf_nat_sip, attached with the raw table's CT --helper sip).  tcpdump runs in
+nf_nat_sip, attached with the raw table's CT --helper sip), or an RST scapy forges in the firewall
+namespace (TTL 255).  tcpdump runs in
 slfw-fw on fwi (inside) and fwo (outside) at the same time.  SIP is plain
 Python over the kernel's sockets, TLS is openssl s_server / s_client.
 
@@ -274,8 +275,9 @@ def tcp_req(method, branch, cseq, to_tag=None, body=""):
                    transport="TCP").encode()
 
 
-def tcp_call(idle=0.0):
-    """INVITE/100/200/ACK; then (idle > 0) idle seconds and a re-INVITE; then BYE/200 and a close."""
+def tcp_call(idle=0.0, pause=0.3):
+    """INVITE/100/200/ACK; then (idle > 0) idle seconds and a re-INVITE; then (pause s later) BYE/200
+    and a close."""
     stop = threading.Event()
     lst = tcp_listen(NS_OUT, OUT, 5060)
     t = threading.Thread(target=uas_tcp, args=(lst, stop), daemon=True)
@@ -295,9 +297,12 @@ def tcp_call(idle=0.0):
             rd.recv(timeout=4.0)  # nothing comes: the kernel retransmits meanwhile
             s.close()
             return
-        time.sleep(0.3)
-        s.sendall(tcp_req("BYE", "z9hG4bKft4", 2, to_tag="fwb1"))
-        rd.recv(timeout=2.0)
+        time.sleep(pause)
+        try:
+            s.sendall(tcp_req("BYE", "z9hG4bKft4", 2, to_tag="fwb1"))
+            rd.recv(timeout=2.0)
+        except OSError:  # reset meanwhile (rst-forged-midcall)
+            pass
         s.close()
         time.sleep(0.3)
     finally:
@@ -320,6 +325,37 @@ def sc_idle_timeout():
     nsx(NS_FW, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_established=5")
     fw("-A", "FORWARD", "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP")
     tcp_call(idle=8.0)
+
+
+# Run in slfw-fw: wait for the 200 OK to the INVITE on the inside interface, then forge the
+# server's RST at its next sequence number with TTL 255 (scapy; the kernel would never send it).
+SCAPY_FORGE = r"""
+import time
+from scapy.all import IP, TCP, conf, send, sniff
+conf.verb = 0
+def is_200(p):
+    return (IP in p and TCP in p and p[IP].src == "10.250.2.2" and p[TCP].sport == 5060
+            and bytes(p[TCP].payload).startswith(b"SIP/2.0 200"))
+got = sniff(iface="fwi", lfilter=is_200, count=1, timeout=20)
+if got:
+    p = got[0]
+    time.sleep(0.5)
+    send(IP(src=p[IP].src, dst=p[IP].dst, ttl=255) /
+         TCP(sport=p[TCP].sport, dport=p[TCP].dport, flags="R", seq=p[TCP].seq + len(p[TCP].payload)))
+"""
+
+
+def sc_rst_forged_midcall():
+    """A middlebox in the firewall forges the server's RST mid-call (scapy in slfw-fw, TTL 255) on the
+    inside interface after the 200 OK: the caller's TCP connection dies, the BYE is never sent; the
+    outside never sees the RST (fw.injected with its TTL against the server's 63)."""
+    forger = subprocess.Popen(["ip", "netns", "exec", NS_FW, "/usr/bin/python3", "-c", SCAPY_FORGE],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3.0)  # scapy's import and the sniffer's start
+        tcp_call(pause=1.5)
+    finally:
+        forger.wait(timeout=30)
 
 
 def sc_syn_dropped():
@@ -373,6 +409,7 @@ SCENARIOS = {
     "udp-rejected-icmp": sc_udp_rejected_icmp,
     "idle-timeout": sc_idle_timeout,
     "syn-dropped": sc_syn_dropped,
+    "rst-forged-midcall": sc_rst_forged_midcall,
     "rst-injected-tls": sc_rst_injected_tls,
 }
 
