@@ -50,7 +50,7 @@ static const char *const *const command_formats[SL_CMD_COUNT] = {
  *      option of this table, or names one that is not in it. */
 const sl_cli_option sl_cli_options[] = {
     {"read", 'r', required_argument, ALL, 0, 0},
-    {"log", SL_OPT_LOG, required_argument, VIEWS, 0, 0}, /* an Expressway diagnostic log, plain or gzip'd */
+    {"log", SL_OPT_LOG, required_argument, VIEWS & ~BIT(SL_CMD_COMPARE), 0, 0}, /* an Expressway diagnostic log */
     {"output", 'o', required_argument, VIEWS, 0, 0},
     {"decode", SL_OPT_DECODE, required_argument, ALL, 0, 0},
     {"name", SL_OPT_NAME, required_argument, ALL, 0, 0},
