@@ -585,36 +585,52 @@ static sl_time_ns abs_ns(sl_time_ns t)
     return t < 0 ? -t : t;
 }
 
-/* A first offset from flows whose key is unique on both sides (no time
- * constraint: the clocks may be far apart). */
-static int rough_offset(sl_compare *c, const key_index *x1, sl_time_ns *offset)
+typedef uint64_t (*flow_key_fn)(const void *, size_t);
+
+/* Time differences of the flows whose key is unique on both sides (no
+ * time constraint: the clocks may be far apart), appended to d. */
+static int unique_pairs(const sl_compare *c, flow_key_fn key_of, sl_time_ns *d, size_t *n)
 {
     const sl_cmp_side *a = &c->side[0], *b = &c->side[1];
-    sl_time_ns *d = malloc((a->n_flows ? a->n_flows : 1) * sizeof *d);
-    if (!d)
-        return -SL_ENOMEM;
-    size_t n = 0;
-    key_index xa = {0};
-    if (key_index_build(&xa, a->n_flows, flow_key1, a) < 0) {
-        free(d);
+    key_index xa = {0}, xb = {0};
+    if (key_index_build(&xa, a->n_flows, key_of, a) < 0 || key_index_build(&xb, b->n_flows, key_of, b) < 0) {
         key_index_free(&xa);
+        key_index_free(&xb);
         return -SL_ENOMEM;
     }
     for (size_t i = 0; i < a->n_flows; i++) {
-        uint64_t k = a->flows[i].key1;
-        int64_t j = key_index_first(x1, k), ia = key_index_first(&xa, k);
-        if (j < 0 || x1->chain[j] >= 0 || ia != (int64_t)i || xa.chain[ia] >= 0)
+        uint64_t k = key_of(a, i);
+        int64_t j = key_index_first(&xb, k), ia = key_index_first(&xa, k);
+        if (j < 0 || xb.chain[j] >= 0 || ia != (int64_t)i || xa.chain[ia] >= 0)
             continue;
-        d[n++] = b->flows[j].first_ts - a->flows[i].first_ts;
+        d[(*n)++] = b->flows[j].first_ts - a->flows[i].first_ts;
     }
     key_index_free(&xa);
+    key_index_free(&xb);
+    return 0;
+}
+
+/* A first offset, the median of the flows paired by a unique key: the
+ * SYN signature or first payload, else (an ALG rewrote it) the SIP
+ * identity, else (no NAT) the addresses and ports. */
+static int rough_offset(sl_compare *c, sl_time_ns *offset)
+{
+    static const flow_key_fn keys[] = {flow_key1, flow_key2, flow_key3};
+    size_t na = c->side[0].n_flows;
+    sl_time_ns *d = malloc((na ? na : 1) * sizeof *d);
+    if (!d)
+        return -SL_ENOMEM;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0] && n == 0 && rc == 0; k++)
+        rc = unique_pairs(c, keys[k], d, &n);
     *offset = 0;
     if (n) {
         qsort(d, n, sizeof *d, cmp_time);
         *offset = d[n / 2];
     }
     free(d);
-    return 0;
+    return rc;
 }
 
 static int64_t *key_index_head(key_index *x, uint64_t k);
@@ -900,7 +916,7 @@ static int compare_sides(sl_compare *c)
         rc = key_index_build(&x3, c->side[1].n_flows, flow_key3, &c->side[1]);
     sl_time_ns rough = 0;
     if (rc == 0 && !c->opts.offset_forced)
-        rc = rough_offset(c, &x1, &rough);
+        rc = rough_offset(c, &rough);
     if (c->opts.offset_forced)
         rough = c->opts.offset;
     if (rc == 0) {

@@ -327,6 +327,41 @@ START_TEST(syn_options_changed_without_nat)
 }
 END_TEST
 
+/* Every record of a classic little-endian pcap image `seconds` later. */
+static void shift_pcap(uint8_t *buf, size_t len, int32_t seconds)
+{
+    for (size_t off = 24; off + 16 <= len;) {
+        uint32_t sec, caplen;
+        memcpy(&sec, buf + off, 4);
+        memcpy(&caplen, buf + off + 8, 4);
+        sec = (uint32_t)((int64_t)sec + seconds);
+        memcpy(buf + off, &sec, 4);
+        off += 16 + (size_t)caplen;
+    }
+}
+
+START_TEST(clocks_hours_apart_through_an_alg)
+{
+    /* The outside capture host's clock is 2 h behind, and the ALG rewrote
+     * every first payload: the SIP identity still finds the offset. */
+    size_t la, lb;
+    uint8_t *a = slurp("testdata/firewall/alg-rewrite-inside.pcap", &la);
+    uint8_t *b = slurp("testdata/firewall/alg-rewrite-outside.pcap", &lb);
+    shift_pcap(b, lb, -7200);
+    const uint8_t *data[2] = {a, b};
+    size_t lens[2] = {la, lb};
+    sl_compare *c = NULL;
+    ck_assert_int_eq(sl_compare_run_memory(NULL, data, lens, &c), 0);
+    ck_assert_msg(c->offset > -7200 * SL_NS_PER_SEC - 1000000 && c->offset < -7200 * SL_NS_PER_SEC + 1000000,
+                  "offset %lld", (long long)c->offset);
+    ck_assert_uint_eq(count_code(c, "fw.rewritten"), 6);
+    ck_assert_uint_eq(c->n_verdicts, 6);
+    sl_compare_free(c);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(unreadable_side)
 {
     const uint8_t junk[] = "not a capture at all";
@@ -372,6 +407,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, rst_injected_in_tls_handshake);
     tcase_add_test(tc, same_capture_twice_is_clean);
     tcase_add_test(tc, syn_options_changed_without_nat);
+    tcase_add_test(tc, clocks_hours_apart_through_an_alg);
     tcase_add_test(tc, unreadable_side);
     tcase_add_test(tc, offset_text);
     suite_add_tcase(s, tc);
