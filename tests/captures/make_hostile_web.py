@@ -15,9 +15,11 @@ make_hostile_strings.py; no SIP stack would send these headers.  Writes:
       test sees it if one did.
 
 tests/check_html.py opens `sipladder html` of it in Chromium and checks that
-nothing ran and that the text is shown as it was sent."""
+nothing ran and that the text is shown as it was sent.  The capture gets
+F.tshark.tsv beside it (tests/captures/make_oracle.sh) when tshark exists."""
 import os
 import struct
+import subprocess
 import sys
 
 ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
@@ -90,6 +92,12 @@ def messages():
     return [(0, A, B, invite), (50000, B, A, busy), (60000, A, B, ack)]
 
 
+def oracle(path):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_oracle.sh")
+    if os.path.exists(script):
+        subprocess.run(["sh", script, os.path.abspath(path)], check=False, capture_output=True)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "testdata", "web")
@@ -99,6 +107,7 @@ def main():
         f.write(pcap_header())
         for t, src, dst, payload in messages():
             f.write(record(t, ETH + ipv4(src, dst, 17, udp(5060, 5060, payload))))
+    oracle(path)
     print(path)
 
 
