@@ -325,11 +325,63 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
             sl_model_note_local(m, &logs[0]->e[i].local);
     if (rc == 0)
         rc = merge_in(m, n_wire, added, n_added);
+    if (rc == 0) { /* the views name the logs beside the capture */
+        m->logs = (const sl_xlog *const *)logs;
+        m->n_logs = n_logs;
+    }
     if (rc < 0)
         for (size_t i = 0; i < n_added; i++)
             sl_sip_record_free(added[i]);
     free(added);
     return rc;
+}
+
+/* Printable ASCII of s into the line (the name and host come from the user
+ * and the log). */
+static void clean_into(char *dst, size_t len, const char *s)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < len; s++)
+        dst[k++] = (unsigned char)*s >= 32 && (unsigned char)*s < 127 ? *s : '?';
+    if (len)
+        dst[k] = 0;
+}
+
+size_t sl_xlog_describe(const sl_xlog *l, bool with_capture, char *buf, size_t len)
+{
+    char file[512], host[80], clock[256] = "", sipn[256] = "";
+    clean_into(file, sizeof file, l->file);
+    clean_into(host, sizeof host, l->host);
+    size_t events = 0, sip = 0;
+    for (size_t i = 0; i < l->n; i++)
+        l->e[i].kind == SL_XLOG_SIP ? sip++ : events++;
+    if (with_capture && sip)
+        snprintf(sipn, sizeof sipn, " (%zu also read from the capture or another log, %zu on a connection of the "
+                                    "capture, %zu only in this log)",
+                 l->sip_in_capture, l->sip_joined, l->sip_added - l->sip_joined);
+    const char *ref = with_capture ? "the capture's" : "the first log's";
+    sl_time_ns o = l->offset; /* capture - log */
+    double so = sl_time_seconds(o < 0 ? -o : o);
+    const char *dir = o < 0 ? "ahead of" : "behind";
+    if (l->has_offset && l->offset_from_conns && o == 0)
+        snprintf(clock, sizeof clock, "; no message in both, its %zu messages fall within their connections' "
+                                      "life on %s clock", l->offset_samples, ref);
+    else if (l->has_offset && l->offset_from_conns)
+        snprintf(clock, sizeof clock, "; its clock is at least %.3f s %s %s (only then do its %zu messages fall "
+                                      "within their connections' life; no message in both)",
+                 so, dir, ref, l->offset_samples);
+    else if (l->has_offset && o > -1000000 && o < 1000000)
+        snprintf(clock, sizeof clock, "; its clock agrees with %s (within 1 ms, %zu messages in both)", ref,
+                 l->offset_samples);
+    else if (l->has_offset)
+        snprintf(clock, sizeof clock, "; its clock is %.3f s %s %s (from %zu messages in both)", so, dir, ref,
+                 l->offset_samples);
+    else if (with_capture && sip)
+        snprintf(clock, sizeof clock, "; no message in both: its clock is taken as the capture's");
+    int n = snprintf(buf, len, "%s (%s%s): %llu lines, %zu SIP message%s%s, %zu event%s%s", file, host,
+                     l->gzipped ? ", gzip" : "", (unsigned long long)l->lines, sip, sip == 1 ? "" : "s", sipn,
+                     events, events == 1 ? "" : "s", clock);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 /* ---- the command line's side ------------------------------------------- */
@@ -417,40 +469,9 @@ static void report_log(const sl_xlog *l, bool quiet, bool with_capture)
     }
     if (quiet)
         return;
-    size_t events = 0, sip = 0;
-    for (size_t i = 0; i < l->n; i++)
-        l->e[i].kind == SL_XLOG_SIP ? sip++ : events++;
-    fputs("sipladder: log ", stderr);
-    put_clean(stderr, l->file);
-    fputs(" (", stderr);
-    put_clean(stderr, l->host);
-    fprintf(stderr, "%s): %llu lines, %zu SIP message%s", l->gzipped ? ", gzip" : "", (unsigned long long)l->lines,
-            sip, sip == 1 ? "" : "s");
-    if (with_capture)
-        fprintf(stderr, " (%zu also read from the capture or another log, %zu joined a connection of the capture, "
-                        "%zu only in this log)",
-                l->sip_in_capture, l->sip_joined, l->sip_added - l->sip_joined);
-    fprintf(stderr, ", %zu event%s", events, events == 1 ? "" : "s");
-    const char *ref = with_capture ? "the capture's" : "the first log's";
-    const char *from = "messages in both";
-    if (l->has_offset && l->offset_from_conns && l->offset == 0) {
-        fprintf(stderr, "; no message in both, its %zu messages fall within their connections' life on %s clock",
-                l->offset_samples, ref);
-    } else if (l->has_offset && l->offset_from_conns) {
-        sl_time_ns o = l->offset;
-        fprintf(stderr, "; its clock is at least %.3f s %s %s (only then do its %zu messages fall within their "
-                        "connections' life; no message in both)",
-                sl_time_seconds(o < 0 ? -o : o), o < 0 ? "ahead of" : "behind", ref, l->offset_samples);
-    } else if (l->has_offset && l->offset > -1000000 && l->offset < 1000000) {
-        fprintf(stderr, "; its clock agrees with %s (within 1 ms, %zu %s)", ref, l->offset_samples, from);
-    } else if (l->has_offset) {
-        sl_time_ns o = l->offset; /* capture - log */
-        fprintf(stderr, "; its clock is %.3f s %s %s (from %zu %s)", sl_time_seconds(o < 0 ? -o : o),
-                o < 0 ? "ahead of" : "behind", ref, l->offset_samples, from);
-    } else if (with_capture) {
-        fputs("; no message in both: its clock is taken as the capture's", stderr);
-    }
-    fputc('\n', stderr);
+    char line[1024];
+    sl_xlog_describe(l, with_capture, line, sizeof line);
+    fprintf(stderr, "sipladder: log %s\n", line);
 }
 
 int sl_xlog_load_all(const char *const *names, size_t n_names, sl_model *m, const sl_config *cfg, bool quiet,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "json_arena.h"
+#include "sipladder/exp_log.h"
 #include "sipladder/bytes.h"
 #include "sipladder/calls.h"
 #include "sipladder/decode.h"
@@ -277,12 +278,41 @@ static json_t *warnings_json(jctx *x, const sl_model *m)
     return a;
 }
 
+/* The Expressway logs read beside the capture (exp_log.h). */
+static json_t *logs_json(jctx *x, const sl_model *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_logs; i++) {
+        const sl_xlog *l = m->logs[i];
+        size_t sip = 0;
+        for (size_t k = 0; k < l->n; k++)
+            sip += l->e[k].kind == SL_XLOG_SIP;
+        json_t *o = json_object();
+        put(x, o, "file", jstr(x, l->file));
+        put(x, o, "host", jstr(x, l->host));
+        put(x, o, "lines", jint(l->lines));
+        put(x, o, "sip_messages", jint(sip));
+        put(x, o, "events", jint(l->n - sip));
+        put(x, o, "in_capture", jint(l->sip_in_capture));
+        put(x, o, "joined_connections", jint(l->sip_joined));
+        put(x, o, "not_on_wire", jint(l->sip_not_on_wire));
+        put(x, o, "clock_offset", l->has_offset ? json_real(sl_time_seconds(l->offset)) : json_null());
+        put(x, o, "clock_offset_from",
+            !l->has_offset ? json_null() : json_string(l->offset_from_conns ? "connections" : "messages"));
+        put(x, o, "problems", jint(l->problems_total));
+        push(x, a, o);
+    }
+    return a;
+}
+
 static json_t *capture_json(jctx *x)
 {
     const sl_model *m = x->r->model;
     const sl_capture_info *c = &m->capture;
     json_t *o = json_object();
     put(x, o, "files", files_json(x, c));
+    if (m->n_logs) /* only then: other documents keep their bytes */
+        put(x, o, "logs", logs_json(x, m));
     put(x, o, "frames", jint(c->frames));
     put(x, o, "bytes", jint(c->bytes));
     put(x, o, "first_time", c->frames ? jtime(c->first_ts) : json_null());

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipladder/exp_log.h"
 #include "sipladder/decode.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render.h"
@@ -133,6 +134,11 @@ static void print_capture(const sl_model *m, const sl_render_opts *o)
     for (size_t i = 0; i < cap->n_files; i++) {
         const char *lt = cap->linktypes ? pcap_datalink_val_to_name(cap->linktypes[i]) : NULL;
         fprintf(o->out, "capture: %s (%s)\n", cap->files[i], lt ? lt : "unknown link type");
+    }
+    for (size_t i = 0; i < m->n_logs; i++) { /* Expressway logs read beside it (exp_log.h) */
+        char line[1024];
+        sl_xlog_describe(m->logs[i], cap->n_files > 0, line, sizeof line);
+        fprintf(o->out, "log: %s\n", line);
     }
     if (cap->frames == 0) {
         fprintf(o->out, "frames: 0\n");

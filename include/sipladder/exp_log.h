@@ -150,6 +150,12 @@ int sl_xlog_load_all(const char *const *names, size_t n_names, struct sl_model *
                      bool quiet, sl_xlog ***out);
 void sl_xlog_free_all(sl_xlog **logs, size_t n); /* NULL-safe */
 
+/* One line saying what the log brought (escaped, no newline): its name and
+ * host, lines, SIP messages (also in the capture, on its connections, only
+ * in the log), events and its clock against the capture's (or the first
+ * log's).  Like snprintf: the length the whole line needs. */
+size_t sl_xlog_describe(const sl_xlog *l, bool with_capture, char *buf, size_t len);
+
 /* A log time on the capture's clock. */
 static inline sl_time_ns sl_xlog_on_capture(const sl_xlog *l, sl_time_ns utc)
 {

@@ -129,6 +129,7 @@ typedef struct sl_capture_info {
 
 struct sl_sip_record;
 struct sl_dns_record;
+struct sl_xlog;
 
 #define SL_MODEL_MAX_DNS 100000 /* DNS messages kept (dns.h); more are counted */
 
@@ -188,6 +189,10 @@ typedef struct sl_model {
      * with this set: connections quiet since before it cannot belong to
      * its calls and are skipped (0: every connection counts). */
     sl_time_ns corr_conns_after;
+    /* Expressway diagnostic logs merged in (exp_log.h): borrowed, they
+     * outlive the model; the views name them beside the capture. */
+    const struct sl_xlog *const *logs;
+    size_t n_logs;
 } sl_model;
 
 sl_model *sl_model_new(void);
