@@ -297,6 +297,12 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
                                                                                                    : SL_DIR_S2C;
                 l->sip_joined++;
             }
+            size_t cost = sl_model_sip_cost(r);
+            if (m->max_sip_bytes && m->sip_bytes + cost > m->max_sip_bytes) {
+                sl_sip_record_free(r); /* --max-sip-memory: counted and said, as for the capture's */
+                m->sip_not_kept++;
+                continue;
+            }
             if (n_added == cap_added) {
                 size_t cap = cap_added ? cap_added * 2 : 64;
                 sl_sip_record **p = realloc(added, cap * sizeof *p);
@@ -309,7 +315,7 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
                 cap_added = cap;
             }
             added[n_added++] = r;
-            m->sip_bytes += sl_model_sip_cost(r);
+            m->sip_bytes += cost;
             l->sip_added++;
         }
         for (size_t i = 0; i < l->n; i++)
