@@ -23,7 +23,9 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import sys
 
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
@@ -94,17 +96,23 @@ def main():
     runs = [[c] for c in captures] + [hostile]
     cmds = commands(binary)
     failures, n = 0, 0
+    tmp = tempfile.mkdtemp(prefix="sl-safety-")
+    # What a command needs besides its captures: save writes a pcap of a
+    # selection (everything from the start; its stdout and stderr are what
+    # is checked), compare takes two sides (the first capture twice).
+    needs = {"save": ["--from", "+0s", "-w", os.path.join(tmp, "saved.pcap")]}
     for cmd in cmds:
         variants = [[cmd], [cmd, "--color=always", "-v"]]
         if cmd == "json":
             variants.append([cmd, "--format", "jsonl"])
         for extra in variants:
             for files in runs:
-                argv = [binary] + extra + files
+                sides = files[:1] * 2 if cmd == "compare" else files
+                argv = [binary] + extra + needs.get(cmd, []) + sides
                 p = subprocess.run(argv, capture_output=True, timeout=120)
                 n += 1
                 errs = []
-                if p.returncode not in (0, 3, 4):
+                if p.returncode not in (0, 3, 4, 6):  # 6: a selection matched nothing
                     errs.append("exit status %d" % p.returncode)
                 colour = "--color=always" in extra
                 for name, data in (("stdout", p.stdout), ("stderr", p.stderr)):
@@ -119,6 +127,7 @@ def main():
                 if errs:
                     failures += 1
                     print("FAIL %s\n  %s" % (" ".join(argv), "\n  ".join(errs[:5])))
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d runs of %d commands (%s), %d failed" % (n, len(cmds), ", ".join(cmds), failures))
     return 1 if failures else 0
 
