@@ -393,7 +393,7 @@
       text = m.status + " " + str(m.reason);
       kind = m.status >= 300 ? "error" : "response";
     } else {
-      text = str(m.method) || str(m.first_line) || "(malformed)";
+      text = m.method ? str(m.method) + (m.request_uri ? " " + str(m.request_uri) : "") : str(m.first_line) || "(malformed)";
     }
     if (m.sdp) text += " (SDP)";
     return { frame: m.frame, time: m.time, src: m.src, dst: m.dst, text: text, kind: kind, type: "sip", msg: m, order: 1 };
@@ -401,7 +401,10 @@
   function connEvents(c, ev) {
     const t = c.tcp;
     if (t) {
-      for (const f of arr(t.syn_frames)) ev.push({ frame: f, src: c.client, dst: c.server, text: "TCP SYN", kind: "tcp", type: "tcp", conn: c, order: 0 });
+      /* The JSON gives a SYN's frame only; the first one opened the connection, at its first_time. */
+      for (const f of arr(t.syn_frames))
+        ev.push({ frame: f, time: f === c.first_frame ? c.first_time : undefined, src: c.client, dst: c.server,
+                  text: "TCP SYN", kind: "tcp", type: "tcp", conn: c, order: 0 });
       if (t.synack_frame) ev.push({ frame: t.synack_frame, src: c.server, dst: c.client, text: "TCP SYN-ACK", kind: "tcp", type: "tcp", conn: c, order: 0 });
       const fin = t.fin || {};
       if (fin.client) ev.push({ frame: fin.client.frame, time: fin.client.time, src: c.client, dst: c.server, text: "TCP FIN", kind: "tcp", type: "tcp", conn: c, order: 2 });
@@ -469,9 +472,14 @@
     });
     s.appendChild(svg("text", { class: "info", x: 6, y: 20 }, "frame  time"));
     state.ladderRows = [];
+    let prevTime = null;
     shown.forEach(function (e, r) {
       const y = top + r * LADDER_ROW;
       const g = svg("g", { class: "row kind-" + e.kind + (evidence.has(e.frame) ? " evidence" : ""), "data-frame": e.frame, "data-row": r });
+      g.appendChild(svg("title", {}, "frame " + e.frame + "  " + (typeof e.time === "number" ? fmtTime(e.time) + " UTC" +
+                        (prevTime !== null ? "  (+" + (e.time - prevTime).toFixed(6) + " s)" : "") + "\n" : "\n") +
+                        str(e.src) + " → " + str(e.dst) + "\n" + e.text));
+      if (typeof e.time === "number") prevTime = e.time;
       g.appendChild(svg("rect", { class: "row-bg", x: 0, y: y, width: width, height: LADDER_ROW }));
       const time = typeof e.time === "number" ? fmtClock(e.time) : ""; /* as the text ladder: the clock, UTC */
       g.appendChild(svg("text", { class: "info frame", x: 6, y: y + 17 }, str(e.frame)));
