@@ -462,6 +462,19 @@ static int read_side(sl_cmp_side *s, sl_pcap_in *in)
 
 /* ---- after the pass: relative sequence numbers and packet keys ---- */
 
+/* What a packet's copy shares: direction, TCP flags and relative numbers,
+ * length and payload. */
+static uint64_t packet_key(uint8_t proto, const sl_cmp_pkt *p, uint32_t seq_rel, uint32_t ack_rel)
+{
+    uint64_t h = mix(mix(FNV0, proto), p->dir);
+    if (proto == 6) {
+        h = mix(h, p->flags & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST | SL_TCP_ACK));
+        h = mix(h, seq_rel);
+        h = mix(h, ack_rel);
+    }
+    return mix(mix(h, p->len), p->payload_hash);
+}
+
 static void finish_side(sl_cmp_side *s)
 {
     for (size_t i = 0; i < s->n_flows; i++) {
@@ -479,15 +492,11 @@ static void finish_side(sl_cmp_side *s)
         for (int64_t k = f->first_pkt; k >= 0; k = s->pkts[k].next) {
             sl_cmp_pkt *p = &s->pkts[k];
             ttl_n[p->dir][p->ttl]++;
-            uint64_t h = mix(mix(FNV0, f->proto), p->dir);
             if (f->proto == 6) {
                 p->seq_rel = p->seq - f->isn[p->dir];
                 p->ack_rel = (p->flags & SL_TCP_ACK) && f->isn_known[!p->dir] ? p->ack - f->isn[!p->dir] : 0;
-                h = mix(h, p->flags & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST | SL_TCP_ACK));
-                h = mix(h, p->seq_rel);
-                h = mix(h, p->ack_rel);
             }
-            p->key = mix(mix(h, p->len), p->payload_hash);
+            p->key = packet_key(f->proto, p, p->seq_rel, p->ack_rel);
         }
         for (int d = 0; d < 2; d++) {
             unsigned best = 0;
@@ -687,6 +696,11 @@ static int64_t *key_index_head(key_index *x, uint64_t k)
     return NULL;
 }
 
+/* How packets pair: by their key; by SIP identity (an ALG rewrote the
+ * message); by their key with side 0's sequence numbers moved by what an
+ * ALG added or removed before them (the segments after a rewrite). */
+enum pair_mode { PAIR_EXACT, PAIR_SIP, PAIR_SHIFTED };
+
 /* A packet's pairing key: its key (or SIP identity) within the pair of
  * flows, so that a chain holds one flow pair's candidates only. */
 typedef struct pkt_keyer {
@@ -694,14 +708,90 @@ typedef struct pkt_keyer {
     bool by_sip;
 } pkt_keyer;
 
-static uint64_t pkt_pair_key(const sl_cmp_side *s, const sl_cmp_pkt *p, int64_t pair, bool by_sip)
+static uint64_t pair_key_of(uint64_t k, int64_t pair, uint8_t dir, bool by_sip)
 {
-    uint64_t k = by_sip ? p->sip_key : p->key;
     if (!k || pair < 0)
         return 0;
-    uint64_t h = mix(mix(mix(k, (uint64_t)pair), p->dir), by_sip);
-    (void)s;
+    uint64_t h = mix(mix(mix(k, (uint64_t)pair), dir), by_sip);
     return h ? h : 1;
+}
+
+static uint64_t pkt_pair_key(const sl_cmp_side *s, const sl_cmp_pkt *p, int64_t pair, bool by_sip)
+{
+    (void)s;
+    return pair_key_of(by_sip ? p->sip_key : p->key, pair, p->dir, by_sip);
+}
+
+/* Where an ALG changed a TCP stream's length: from side 0's stream offset
+ * `end0` on (the end of a rewritten message), side 1's offsets are `delta`
+ * further, in that flow's direction. */
+typedef struct seq_shift {
+    int64_t flow;
+    uint8_t dir;
+    uint32_t end0;
+    int64_t delta;
+} seq_shift;
+
+typedef struct seq_shifts {
+    seq_shift *v;
+    size_t n;
+} seq_shifts;
+
+static int cmp_shift(const void *a, const void *b)
+{
+    const seq_shift *x = a, *y = b;
+    if (x->flow != y->flow)
+        return x->flow < y->flow ? -1 : 1;
+    if (x->dir != y->dir)
+        return x->dir < y->dir ? -1 : 1;
+    return x->end0 < y->end0 ? -1 : x->end0 > y->end0;
+}
+
+/* The TCP messages paired by SIP identity whose copies end elsewhere in
+ * their streams.  0 with none found is fine (nothing to shift). */
+static int find_shifts(const sl_compare *c, seq_shifts *out)
+{
+    const sl_cmp_side *a = &c->side[0], *b = &c->side[1];
+    out->v = NULL;
+    out->n = 0;
+    size_t cap = 0;
+    for (size_t i = 0; i < a->n_pkts; i++) {
+        const sl_cmp_pkt *p0 = &a->pkts[i];
+        if (p0->peer < 0 || !p0->len || a->flows[p0->flow].proto != 6)
+            continue;
+        const sl_cmp_pkt *p1 = &b->pkts[p0->peer];
+        int64_t delta = ((int64_t)p1->seq_rel + p1->len) - ((int64_t)p0->seq_rel + p0->len);
+        if (delta == 0 && out->n == 0)
+            continue;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            seq_shift *v = realloc(out->v, cap * sizeof *v);
+            if (!v)
+                return -SL_ENOMEM;
+            out->v = v;
+        }
+        out->v[out->n++] = (seq_shift){(int64_t)p0->flow, p0->dir, p0->seq_rel + p0->len, delta};
+    }
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_shift);
+    return 0;
+}
+
+/* Side 1's offset for side 0's offset x in a flow's direction. */
+static uint32_t shifted(const seq_shifts *sh, int64_t flow, uint8_t dir, uint32_t x)
+{
+    size_t lo = 0, hi = sh->n;
+    seq_shift key = {flow, dir, x, 0};
+    while (lo < hi) { /* the first entry after (flow, dir, x) */
+        size_t mid = (lo + hi) / 2;
+        if (cmp_shift(&sh->v[mid], &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || sh->v[lo - 1].flow != flow || sh->v[lo - 1].dir != dir)
+        return x;
+    return (uint32_t)((int64_t)x + sh->v[lo - 1].delta);
 }
 
 static uint64_t pkt_key_b(const void *ctx, size_t i)
@@ -715,20 +805,36 @@ static uint64_t pkt_key_b(const void *ctx, size_t i)
 /* Each packet of side 0 with its copy on side 1: the same key, the first
  * not yet paired within the window, in time order.  A chain's head moves
  * past what is paired or too early for good, so the pass stays linear. */
-static int pair_packets(sl_compare *c, sl_time_ns offset, bool by_sip)
+static int pair_packets(sl_compare *c, sl_time_ns offset, enum pair_mode mode)
 {
     sl_cmp_side *a = &c->side[0], *b = &c->side[1];
+    bool by_sip = mode == PAIR_SIP;
+    seq_shifts sh = {NULL, 0};
+    if (mode == PAIR_SHIFTED && find_shifts(c, &sh) < 0)
+        return -SL_ENOMEM;
+    if (mode == PAIR_SHIFTED && sh.n == 0)
+        return 0; /* no ALG changed a length */
     pkt_keyer kb = {b, by_sip};
     key_index xb = {0};
     if (key_index_build(&xb, b->n_pkts, pkt_key_b, &kb) < 0) {
         key_index_free(&xb);
+        free(sh.v);
         return -SL_ENOMEM;
     }
     for (size_t i = 0; i < a->n_pkts; i++) {
         sl_cmp_pkt *pa = &a->pkts[i];
-        if (pa->peer >= 0 || a->flows[pa->flow].peer < 0)
+        const sl_cmp_flow *fa = &a->flows[pa->flow];
+        if (pa->peer >= 0 || fa->peer < 0)
             continue;
-        int64_t *head = key_index_head(&xb, pkt_pair_key(a, pa, (int64_t)pa->flow, by_sip));
+        uint64_t k = pkt_pair_key(a, pa, (int64_t)pa->flow, by_sip);
+        if (mode == PAIR_SHIFTED) {
+            if (fa->proto != 6)
+                continue;
+            uint32_t seq = shifted(&sh, (int64_t)pa->flow, pa->dir, pa->seq_rel);
+            uint32_t ack = pa->ack_rel ? shifted(&sh, (int64_t)pa->flow, (uint8_t)!pa->dir, pa->ack_rel) : 0;
+            k = pair_key_of(packet_key(6, pa, seq, ack), (int64_t)pa->flow, pa->dir, false);
+        }
+        int64_t *head = key_index_head(&xb, k);
         if (!head)
             continue;
         while (*head >= 0 &&
@@ -747,6 +853,7 @@ static int pair_packets(sl_compare *c, sl_time_ns offset, bool by_sip)
         }
     }
     key_index_free(&xb);
+    free(sh.v);
     return 0;
 }
 
@@ -929,8 +1036,8 @@ static int compare_sides(sl_compare *c)
     key_index_free(&x3);
     if (rc < 0)
         return rc;
-    if ((rc = pair_packets(c, rough, false)) < 0 ||
-        (rc = pair_packets(c, rough, true)) < 0) /* SIP rewritten */
+    if ((rc = pair_packets(c, rough, PAIR_EXACT)) < 0 || (rc = pair_packets(c, rough, PAIR_SIP)) < 0 ||
+        (rc = pair_packets(c, rough, PAIR_SHIFTED)) < 0)
         return rc;
     for (size_t i = 0; i < c->side[0].n_flows; i++)
         if (c->side[0].flows[i].peer >= 0)

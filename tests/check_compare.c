@@ -166,6 +166,25 @@ START_TEST(alg_rewrites_sip)
 }
 END_TEST
 
+START_TEST(alg_rewrites_sip_over_tcp)
+{
+    /* The kernel's ALG on TCP: the INVITE grew by 4 bytes (its SDP's
+     * address is the longer NAT address), so every later segment of that
+     * direction is 4 further on, and the server's acknowledgements too. */
+    sl_compare *c = run_pair("alg-rewrite-tcp", NULL, false);
+    ck_assert_uint_eq(c->n_verdicts, 1);
+    const sl_cmp_verdict *v = first_code(c, "fw.rewritten");
+    ck_assert_uint_eq(v->frame[0], 4);
+    ck_assert_uint_eq(v->frame[1], 4);
+    ck_assert(diff_has(v, "-Content-Length: 136"));
+    ck_assert(diff_has(v, "+Content-Length: 140"));
+    ck_assert(diff_has(v, "+c=IN IP4 10.250.2.100"));
+    ck_assert_uint_eq(c->pairs, c->side[0].n_pkts); /* nothing after it taken for dropped */
+    ck_assert_uint_eq(c->pairs, c->side[1].n_pkts);
+    sl_compare_free(c);
+}
+END_TEST
+
 START_TEST(idle_timeout_reinvite_lost)
 {
     sl_compare *c = run_pair("idle-timeout", NULL, false);
@@ -400,6 +419,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, clean_tcp_forced_offset);
     tcase_add_test(tc, drop_one_way);
     tcase_add_test(tc, alg_rewrites_sip);
+    tcase_add_test(tc, alg_rewrites_sip_over_tcp);
     tcase_add_test(tc, idle_timeout_reinvite_lost);
     tcase_add_test(tc, syns_dropped);
     tcase_add_test(tc, udp_rejected_with_icmp);

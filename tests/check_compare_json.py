@@ -28,8 +28,8 @@ def main():
     sub["$defs"] = schema["$defs"]
     validator = jsonschema.Draft202012Validator(sub)
     pairs = sorted(glob.glob(os.path.join(a.root, "testdata", "firewall", "*-inside.pcap")))
-    if len(pairs) < 9:
-        print("expected 9 pairs in testdata/firewall, found %d" % len(pairs))
+    if len(pairs) < 10:
+        print("expected 10 pairs in testdata/firewall, found %d" % len(pairs))
         return 1
     failed = 0
     docs = []

@@ -221,6 +221,18 @@ def sc_drop_oneway():
     udp_call(retransmit=True)
 
 
+def sc_alg_rewrite_tcp():
+    """The kernel's SIP ALG on TCP 5060 (CT --helper sip): it rewrites the INVITE's Via, Contact and SDP,
+    changing its length, and shifts the sequence numbers of everything after it in that direction
+    (and the acknowledgements of the other) by the difference (fw.rewritten, nothing dropped)."""
+    fw("-t", "raw", "-A", "PREROUTING", "-i", "fwi", "-p", "tcp", "--dport", "5060", "-j", "CT", "--helper", "sip")
+    # A NAT address two characters longer than the inside one: the rewritten SDP grows.
+    nsx(NS_FW, "ip", "addr", "add", "10.250.2.100/24", "dev", "fwo")
+    fw("-t", "nat", "-I", "POSTROUTING", "1", "-o", "fwo", "-p", "tcp", "-j", "SNAT", "--to-source",
+       "10.250.2.100:40000-40999")
+    tcp_call()
+
+
 def sc_udp_rejected_icmp():
     """The firewall rejects SIP over UDP from the inside with ICMP port unreachable (iptables REJECT's
     default), sent from its own inside address: the INVITE and its retransmissions are seen inside
@@ -407,6 +419,7 @@ SCENARIOS = {
     "drop-oneway": sc_drop_oneway,
     "alg-rewrite": sc_alg_rewrite,
     "udp-rejected-icmp": sc_udp_rejected_icmp,
+    "alg-rewrite-tcp": sc_alg_rewrite_tcp,
     "idle-timeout": sc_idle_timeout,
     "syn-dropped": sc_syn_dropped,
     "rst-forged-midcall": sc_rst_forged_midcall,
