@@ -496,7 +496,7 @@
         g.appendChild(svg("path", { class: "head", d: "M" + x2 + " " + ay + " l " + (-dir * 8) + " -4 v 8 z" }));
         const span = Math.abs(x2 - x1);
         g.appendChild(svg("text", { class: "msg", x: (x1 + x2) / 2, y: ay - 4, "text-anchor": "middle" },
-                          clip(e.text, Math.max(8, Math.floor(span / 7.2)))));
+                          clip(e.text, Math.max(8, Math.floor((span - 14) / 7.3)))));
         if (e.kind === "error" && rejecters.has(hostOf(e.src)))
           g.appendChild(svg("text", { class: "reject-mark", x: x1 - dir * 6 - (dir > 0 ? 10 : 0), y: ay + 4 }, "✖")); /* behind the arrow's start */
       }
