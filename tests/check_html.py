@@ -401,6 +401,20 @@ def test_many(d, sipladder, testdata, tmp):
     q.clear()
     q.send_keys(Keys.ESCAPE)
     d.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
+    # Time filter: from a date and time (UTC) on; a "to" that is no time is marked and ignored.
+    times = sorted(c["first_time"] for c in doc["calls"])
+    cut = int(times[len(times) // 2])
+    want = sorted(c["id"] for c in doc["calls"] if c["first_time"] >= cut)
+    frm, to = d.find_element(By.ID, "filter-from"), d.find_element(By.ID, "filter-to")
+    frm.send_keys(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(cut)))
+    to.send_keys("soon")
+    ids = sorted(int(x.text) for x in d.find_elements(By.CSS_SELECTOR, "#call-list .grid-row span:first-child"))
+    check(ids == want and "bad" in to.get_attribute("class"),
+          f"many: from {time.strftime('%H:%M:%S', time.gmtime(cut))} lists the calls that began then or later ({ids} vs {want})")
+    for e in (frm, to):
+        e.clear()
+        d.execute_script("arguments[0].dispatchEvent(new Event('input'))", e)
+    check(d.find_element(By.ID, "call-count").text == f"{n} of {n} calls", "many: cleared time filters list every call")
     # Keyboard: j moves to the next call and shows it.
     first = d.find_element(By.CSS_SELECTOR, "#call-detail h2").text
     d.find_element(By.TAG_NAME, "body").send_keys("j")

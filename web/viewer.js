@@ -269,7 +269,10 @@
     codeSel.appendChild(option("", "any verdict"));
     codeSel.appendChild(option("-", "no verdict"));
     Array.from(model.codes).sort().forEach(function (c) { codeSel.appendChild(option(c, c)); });
-    f.appendChild(q); f.appendChild(hostSel); f.appendChild(codeSel);
+    const from = el("input"); from.id = "filter-from"; from.placeholder = "from (UTC)"; from.size = 10;
+    const to = el("input"); to.id = "filter-to"; to.placeholder = "to (UTC)"; to.size = 10;
+    from.title = to.title = "a clock time (06:46, 06:46:04.5) on the capture's first day, or a date and time (2026-11-21 06:46), UTC";
+    f.appendChild(q); f.appendChild(hostSel); f.appendChild(codeSel); f.appendChild(from); f.appendChild(to);
     left.appendChild(f);
     const count = el("div", "count"); count.id = "call-count";
     left.appendChild(count);
@@ -278,7 +281,11 @@
     let list = null;
     function apply() {
       const needle = q.value.trim().toLowerCase(), host = hostSel.value, code = codeSel.value;
+      const t0 = parseWhen(from), t1 = parseWhen(to);
       state.filtered = model.callRows.filter(function (r) {
+        const t = r.call.first_time;
+        if (t0 !== null && !(t >= t0)) return false;
+        if (t1 !== null && !(t <= t1)) return false;
         if (needle && r.search.indexOf(needle) < 0) return false;
         if (host && !r.hosts.has(host)) return false;
         if (code === "-" && r.codes.length) return false;
@@ -304,6 +311,8 @@
     list.scroller.id = "call-list";
     state.callList = list;
     q.addEventListener("input", apply);
+    from.addEventListener("input", apply);
+    to.addEventListener("input", apply);
     hostSel.addEventListener("change", apply);
     codeSel.addEventListener("change", apply);
     if (!model.callRows.length) {
@@ -330,6 +339,27 @@
       const x = val(a), y = val(b);
       return (x < y ? -1 : x > y ? 1 : a.i - b.i) * dir;
     });
+  }
+  /* A time filter's text as epoch seconds, or null when empty or not a
+   * time (the field is then marked, and does not filter). */
+  function parseWhen(input) {
+    const v = input.value.trim();
+    input.classList.remove("bad");
+    if (!v) return null;
+    let m = /^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(v);
+    let day = null, clock = null;
+    if (m) { day = m[1]; clock = m[2]; }
+    else if ((m = /^(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(v))) {
+      const first = doc && doc.capture ? doc.capture.first_time : null;
+      if (typeof first === "number") { day = new Date(first * 1000).toISOString().slice(0, 10); clock = m[1]; }
+    }
+    if (day && clock) {
+      const parts = clock.split(":");
+      const t = Date.parse(day + "T00:00:00Z") / 1000 + Number(parts[0]) * 3600 + Number(parts[1]) * 60 + (parts[2] ? Number(parts[2]) : 0);
+      if (isFinite(t)) return t;
+    }
+    input.classList.add("bad");
+    return null;
   }
   function option(v, text) { const o = el("option", null, text); o.value = v; return o; }
 
