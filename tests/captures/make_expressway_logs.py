@@ -310,6 +310,20 @@ def scenario_tls(out):
     u.write(os.path.join(out, "tls-cert-unknown-exp-e.log"))
 
 
+def scenario_tls_inbound(out):
+    """Webex (here the far end) connects to the E's 5062 and refuses the E's
+    certificate: only the Inbound TLS Negotiation Error and the TCP close are
+    logged (no developer.ssl line), as in the hybrid call service guide."""
+    pkts = rdpcap(os.path.join(SCEN, "tls.alert.unknown_ca-server.pcap"))
+    t = float(pkts[0].time) + 60.0
+    e = Log("vcse", 9, 0.0, True)
+    e.entry(t, 'Event="Inbound TLS Negotiation Error" Service="SIP" Src-ip="10.252.4.2" Src-port="40001" '
+               'Dst-ip="10.252.3.1" Dst-port="5062" Detail="sslv3 alert certificate unknown" Protocol="TLS"')
+    e.entry(t, 'Module="network.tcp" Level="DEBUG": Src-ip="10.252.4.2" Src-port="40001" Dst-ip="10.252.3.1" '
+               'Dst-port="5062" Detail="TCP Connection Closed" Reason="Got EOF on socket"')
+    e.write(os.path.join(out, "tls-inbound-cert-unknown-exp-e.log"))
+
+
 def scenario_408(out):
     """The far end stops answering a re-INVITE: the E rejects it upstream with 408."""
     msgs = sip_messages(os.path.join(SCEN, "sip.refresh_lost.pcap"))
@@ -392,6 +406,7 @@ def main():
     scenario_srv(out)
     scenario_tls(out)
     scenario_408(out)
+    scenario_tls_inbound(out)
     scenario_tls_leg(out)
     bundle(out)
 
