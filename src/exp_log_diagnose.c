@@ -16,6 +16,7 @@
 
 #define NEAR_NS (3 * 1000000000LL) /* an event this close to a call's time belongs to it */
 #define DNS_PAIR_NS (5 * 1000000000LL)
+#define MAX_LOG_CAUSES 6 /* causes from a log on one verdict */
 
 /* "exp-e.log:12 (vcse)", escaped. */
 static const char *where(const sl_xlog *l, uint32_t line, char *buf, size_t len)
@@ -63,6 +64,11 @@ static int cause_on_call(sl_dg_ctx *x, int call, const char *text)
     for (size_t i = 0; i < x->out->n && rc == 0; i++) {
         sl_diagnosis *d = &x->out->list[i];
         if (d->call == call && !d->healthy && (strncmp(d->code, "sip.", 4) == 0 || strncmp(d->code, "dns.", 4) == 0)) {
+            size_t from_log = 0;
+            for (size_t k = 0; k < d->n_causes; k++)
+                from_log += strncmp(d->causes[k], "the Expressway's", 16) == 0;
+            if (from_log >= MAX_LOG_CAUSES)
+                continue; /* a call retried many times: its first events say it */
             rc = sl_dg_cause(d, "%s", text);
             n++;
         }
@@ -208,6 +214,44 @@ static int tls_failures(sl_dg_ctx *x, const sl_xlog *l)
         }
         if (added)
             continue;
+        /* a peer that fails the same way again and again (a retrying far end,
+         * new ports each time) is one verdict, its repeats among the causes */
+        const sl_addr *who = peer_rejected ? &e->remote : &e->local;
+        uint16_t who_port = peer_rejected ? e->remote_port : e->local_port;
+        sl_diagnosis *same = NULL;
+        for (size_t k = 0; !c && k < x->out->n && !same; k++) {
+            sl_diagnosis *d = &x->out->list[k];
+            if (d->conn_index == 0 && strcmp(d->code, code) == 0 && sl_addr_equal(&d->rejected_by.addr, who) &&
+                (peer_rejected ? !e->sent || d->rejected_by.port == who_port : true))
+                same = d;
+        }
+        if (same) {
+            size_t from_log = 0;
+            for (size_t k = 0; k < same->n_causes; k++)
+                from_log += strncmp(same->causes[k], "the Expressway's", 16) == 0;
+            if (from_log < MAX_LOG_CAUSES) {
+                if (sl_dg_cause(same, "%s", text) < 0)
+                    return -SL_ENOMEM;
+                continue;
+            }
+            /* beyond them, one line counts the rest */
+            static const char more[] = "and again ";
+            char **last = &same->causes[same->n_causes - 1];
+            unsigned long n = strncmp(*last, more, sizeof more - 1) == 0 ? strtoul(*last + sizeof more - 1, NULL, 10) : 0;
+            char *t = NULL;
+            if (asprintf(&t, "%s%lu more time%s in the log (the last at %s)", more, n + 1, n ? "s" : "", w) < 0)
+                return -SL_ENOMEM;
+            if (n) {
+                free(*last);
+                *last = t;
+            } else if (sl_dg_cause(same, "%s", t) < 0) {
+                free(t);
+                return -SL_ENOMEM;
+            } else {
+                free(t);
+            }
+            continue;
+        }
         sl_diagnosis *d = sl_dg_add(x, code, -1, c ? c->index : 0);
         if (!d)
             return -SL_ENOMEM;

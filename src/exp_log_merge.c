@@ -66,23 +66,6 @@ static int by_ns(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The connection of the capture this message went over, or NULL. */
-static const sl_conn *find_conn(const sl_model *m, const sl_sip_record *r)
-{
-    for (size_t i = 0; i < m->n_conns; i++) {
-        const sl_conn *c = &m->conns[i];
-        if (c->info.transport != r->transport)
-            continue;
-        for (int d = 0; d < 2; d++) {
-            if (sl_addr_equal(&c->info.addr[d], &r->src) && c->info.port[d] == r->sport &&
-                sl_addr_equal(&c->info.addr[!d], &r->dst) && c->info.port[!d] == r->dport &&
-                r->span.last_ts >= c->first_ts - CONN_SLACK_NS && r->span.last_ts <= c->last_ts + CONN_SLACK_NS)
-                return c;
-        }
-    }
-    return NULL;
-}
-
 /* One SIPMSG entry as a record on its own flow (not yet joined). */
 static sl_sip_record *parse_entry(const sl_xlog *l, const sl_xlog_entry *e, void *sip_state, bool *oom)
 {
@@ -110,36 +93,169 @@ static sl_sip_record *parse_entry(const sl_xlog *l, const sl_xlog_entry *e, void
     return o.rec;
 }
 
-/* Where to look for a message's twin: the capture's records, and those
- * the logs merged before this one added (a cluster peer logs the other
- * end of the same hop). */
-typedef struct twins {
-    sl_sip_record **wire;
-    size_t n_wire;
-    sl_sip_record **added;
-    size_t n_added;
-} twins;
+/* ---- indexes: a key's candidates without a scan of every record ---------- */
 
-static sl_sip_record *nearest(sl_sip_record **list, size_t n, const sl_xlog *l, const sl_sip_record *r,
-                              sl_time_ns ts, sl_time_ns window, sl_sip_record *best)
+/* An open-addressing table of (key, position); several positions may share
+ * a key (a retransmission, a reused address pair): a lookup walks them all. */
+typedef struct key_index {
+    uint64_t *keys;
+    size_t *pos; /* position + 1; 0: empty */
+    size_t mask;
+} key_index;
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        sl_sip_record *w = list[i];
-        if ((w->log_file && w->log_file == l->file) || !same_message(w, r))
-            continue; /* claimed by this log already: a retransmission is its own message */
-        sl_time_ns d = abs_ns(w->span.last_ts - ts);
-        if (d <= window && (!best || d < abs_ns(best->span.last_ts - ts)))
-            best = w;
-    }
-    return best;
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL; /* FNV-1a */
+    return h;
 }
 
-/* The record of the same message near `ts` (capture first), or NULL. */
+static int index_init(key_index *x, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap *= 2;
+    x->keys = malloc(cap * sizeof *x->keys);
+    x->pos = calloc(cap, sizeof *x->pos);
+    x->mask = cap - 1;
+    return x->keys && x->pos ? 0 : -SL_ENOMEM;
+}
+
+static void index_put(key_index *x, uint64_t key, size_t pos)
+{
+    size_t i = (size_t)key & x->mask;
+    while (x->pos[i])
+        i = (i + 1) & x->mask;
+    x->keys[i] = key;
+    x->pos[i] = pos + 1;
+}
+
+static void index_free(key_index *x)
+{
+    free(x->keys);
+    free(x->pos);
+}
+
+static uint64_t message_key(const sl_sip_record *r)
+{
+    uint64_t h = 14695981039346656037ULL;
+    h = mix(h, r->f.call_id.p, r->f.call_id.n);
+    h = mix(h, &r->f.cseq, sizeof r->f.cseq);
+    h = mix(h, r->f.first_line.p, r->f.first_line.n);
+    h = mix(h, &r->sport, sizeof r->sport);
+    return mix(h, &r->dport, sizeof r->dport);
+}
+
+/* Where to look for a message's twin: the capture's records, and those
+ * the logs merged before this one added (a cluster peer logs the other
+ * end of the same hop), indexed by message. */
+typedef struct twins {
+    sl_sip_record **recs; /* the capture's first (n_wire), then the logs' */
+    size_t n, n_wire;
+    key_index ix;
+} twins;
+
+static int twins_init(twins *t, sl_sip_record **wire, size_t n_wire, sl_sip_record **added, size_t n_added)
+{
+    memset(t, 0, sizeof *t);
+    t->recs = malloc((n_wire + n_added + 1) * sizeof *t->recs);
+    if (!t->recs || index_init(&t->ix, n_wire + n_added) < 0)
+        return -SL_ENOMEM;
+    memcpy(t->recs, wire, n_wire * sizeof *t->recs);
+    if (n_added)
+        memcpy(t->recs + n_wire, added, n_added * sizeof *t->recs);
+    t->n = n_wire + n_added;
+    t->n_wire = n_wire;
+    for (size_t i = 0; i < t->n; i++)
+        index_put(&t->ix, message_key(t->recs[i]), i);
+    return 0;
+}
+
+static void twins_free(twins *t)
+{
+    free(t->recs);
+    index_free(&t->ix);
+}
+
+/* The record of the same message near `ts`, the capture's first, or NULL.
+ * A record this log claimed already is not its twin: a retransmission is
+ * its own message. */
 static sl_sip_record *twin_of(const twins *t, const sl_xlog *l, const sl_sip_record *r, sl_time_ns ts,
                               sl_time_ns window)
 {
-    sl_sip_record *w = nearest(t->wire, t->n_wire, l, r, ts, window, NULL);
-    return w ? w : nearest(t->added, t->n_added, l, r, ts, window, NULL);
+    uint64_t key = message_key(r);
+    sl_sip_record *best[2] = {NULL, NULL}; /* [0]: the capture's, [1]: a log's */
+    for (size_t i = (size_t)key & t->ix.mask; t->ix.pos[i]; i = (i + 1) & t->ix.mask) {
+        if (t->ix.keys[i] != key)
+            continue;
+        size_t at = t->ix.pos[i] - 1;
+        sl_sip_record *w = t->recs[at];
+        if ((w->log_file && w->log_file == l->file) || !same_message(w, r))
+            continue;
+        sl_time_ns d = abs_ns(w->span.last_ts - ts);
+        sl_sip_record **b = &best[at >= t->n_wire];
+        if (d <= window && (!*b || d < abs_ns((*b)->span.last_ts - ts)))
+            *b = w;
+    }
+    return best[0] ? best[0] : best[1];
+}
+
+/* The capture's connections by address pair (either direction). */
+static uint64_t pair_key(sl_transport t, const sl_addr *a, uint16_t ap, const sl_addr *b, uint16_t bp)
+{
+    int c = sl_addr_cmp(a, b);
+    if (c > 0 || (c == 0 && ap > bp)) {
+        const sl_addr *x = a;
+        uint16_t xp = ap;
+        a = b, ap = bp, b = x, bp = xp;
+    }
+    uint64_t h = mix(14695981039346656037ULL, &t, sizeof t);
+    h = mix(h, &a->family, 1);
+    h = mix(h, a->bytes, sizeof a->bytes);
+    h = mix(h, &ap, sizeof ap);
+    h = mix(h, &b->family, 1);
+    h = mix(h, b->bytes, sizeof b->bytes);
+    return mix(h, &bp, sizeof bp);
+}
+
+static int conns_index(const sl_model *m, key_index *x)
+{
+    if (index_init(x, m->n_conns) < 0)
+        return -SL_ENOMEM;
+    for (size_t i = 0; i < m->n_conns; i++) {
+        const sl_flow_info *f = &m->conns[i].info;
+        index_put(x, pair_key(f->transport, &f->addr[0], f->port[0], &f->addr[1], f->port[1]), i);
+    }
+    return 0;
+}
+
+static bool conn_carries(const sl_conn *c, const sl_sip_record *r)
+{
+    for (int d = 0; d < 2; d++)
+        if (c->info.transport == r->transport && sl_addr_equal(&c->info.addr[d], &r->src) &&
+            c->info.port[d] == r->sport && sl_addr_equal(&c->info.addr[!d], &r->dst) && c->info.port[!d] == r->dport)
+            return true;
+    return false;
+}
+
+/* The capture's connection of the message's address pair: the one that
+ * lived at its time (within CONN_SLACK_NS) when `timed`, else the first. */
+static const sl_conn *find_conn(const sl_model *m, const key_index *x, const sl_sip_record *r, bool timed)
+{
+    uint64_t key = pair_key(r->transport, &r->src, r->sport, &r->dst, r->dport);
+    const sl_conn *first = NULL;
+    for (size_t i = (size_t)key & x->mask; x->pos[i]; i = (i + 1) & x->mask) {
+        if (x->keys[i] != key)
+            continue;
+        const sl_conn *c = &m->conns[x->pos[i] - 1];
+        if (!conn_carries(c, r))
+            continue;
+        if (!timed || (r->span.last_ts >= c->first_ts - CONN_SLACK_NS && r->span.last_ts <= c->last_ts + CONN_SLACK_NS))
+            if (!first || c->index < first->index)
+                first = c;
+    }
+    return first;
 }
 
 /* The log's clock against the capture's: the median of (capture - log)
@@ -171,29 +287,19 @@ static int learn_offset(const twins *t, sl_xlog *l, sl_sip_record **recs, size_t
  * clock: each message went over its address pair's connection while it
  * lived, so the offset lies in [first_ts - t, last_ts - t] for each; the
  * value of their intersection nearest 0 is taken (0 when the clocks agree). */
-static void offset_from_conns(const sl_model *m, sl_xlog *l, sl_sip_record **recs, size_t n)
+static void offset_from_conns(const sl_model *m, const key_index *x, sl_xlog *l, sl_sip_record **recs, size_t n)
 {
     sl_time_ns lo = INT64_MIN, hi = INT64_MAX;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const sl_sip_record *r = recs[i];
-        if (!r)
+        const sl_conn *c = r ? find_conn(m, x, r, false) : NULL;
+        if (!c)
             continue;
-        for (size_t j = 0; j < m->n_conns; j++) {
-            const sl_conn *c = &m->conns[j];
-            bool same = false;
-            for (int d = 0; d < 2 && !same; d++)
-                same = c->info.transport == r->transport && sl_addr_equal(&c->info.addr[d], &r->src) &&
-                       c->info.port[d] == r->sport && sl_addr_equal(&c->info.addr[!d], &r->dst) &&
-                       c->info.port[!d] == r->dport;
-            if (!same)
-                continue;
-            sl_time_ns a = c->first_ts - r->span.last_ts, b = c->last_ts - r->span.last_ts;
-            lo = a > lo ? a : lo;
-            hi = b < hi ? b : hi;
-            k++;
-            break;
-        }
+        sl_time_ns a = c->first_ts - r->span.last_ts, b = c->last_ts - r->span.last_ts;
+        lo = a > lo ? a : lo;
+        hi = b < hi ? b : hi;
+        k++;
     }
     if (!k || lo > hi)
         return; /* no connection, or they disagree: the clocks are taken as one */
@@ -240,8 +346,12 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
     int rc = 0;
     sl_flow_info dummy = {.transport = SL_TRANSPORT_UDP}; /* one message per feed, as a datagram */
     void *st = sl_dissector_sip.state_new(&dummy, cfg, NULL);
-    if (!st)
+    key_index cx = {0};
+    if (!st || conns_index(m, &cx) < 0) {
+        sl_dissector_sip.state_free(st);
+        index_free(&cx);
         return -SL_ENOMEM;
+    }
     for (size_t li = 0; li < n_logs && rc == 0; li++) {
         sl_xlog *l = logs[li];
         sl_sip_record **recs = calloc(l->n ? l->n : 1, sizeof *recs);
@@ -258,12 +368,13 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
             if (!recs[i] && !oom)
                 l->sip_unparsed++;
         }
-        if (!oom)
-        {
-            twins t = {m->sip, n_wire, added, n_added};
+        twins t = {0};
+        if (!oom && twins_init(&t, m->sip, n_wire, added, n_added) < 0)
+            oom = true;
+        if (!oom) {
             rc = learn_offset(&t, l, recs, l->n);
             if (rc == 0 && !l->has_offset && m->capture.n_files)
-                offset_from_conns(m, l, recs, l->n);
+                offset_from_conns(m, &cx, l, recs, l->n);
         }
         for (size_t i = 0; i < l->n && rc == 0 && !oom; i++) {
             sl_sip_record *r = recs[i];
@@ -271,7 +382,6 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
                 continue;
             recs[i] = NULL;
             r->span.first_ts = r->span.last_ts = sl_xlog_on_capture(l, r->span.last_ts);
-            twins t = {m->sip, n_wire, added, n_added};
             sl_sip_record *w = twin_of(&t, l, r, r->span.last_ts, SAME_MESSAGE_NS);
             if (w) { /* one message, read from both (the first source named is kept) */
                 if (!w->log_file) {
@@ -283,7 +393,7 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
                 sl_sip_record_free(r);
                 continue;
             }
-            const sl_conn *c = find_conn(m, r);
+            const sl_conn *c = find_conn(m, &cx, r, true);
             /* the capture reads this connection's SIP in clear, yet lacks
              * this message: the log and the capture disagree */
             if (c && c->dissector && strcmp(c->dissector, "sip") == 0 && r->span.last_ts >= c->first_ts &&
@@ -318,6 +428,7 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
             m->sip_bytes += cost;
             l->sip_added++;
         }
+        twins_free(&t);
         for (size_t i = 0; i < l->n; i++)
             sl_sip_record_free(recs[i]);
         free(recs);
@@ -325,6 +436,7 @@ int sl_xlog_merge(sl_model *m, sl_xlog *const *logs, size_t n_logs, const sl_con
             rc = -SL_ENOMEM;
     }
     sl_dissector_sip.state_free(st);
+    index_free(&cx);
     /* a log alone: its box is where the messages were seen, as a capture point */
     for (size_t i = 0; n_logs && m->capture.n_files == 0 && i < logs[0]->n; i++)
         if (logs[0]->e[i].kind == SL_XLOG_SIP && logs[0]->e[i].has_addrs)

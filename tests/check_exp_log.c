@@ -12,6 +12,7 @@
 
 #include "check_run.h"
 #include "sipladder/analysis.h"
+#include "sipladder/diagnose.h"
 #include "sipladder/exp_bundle.h"
 #include "sipladder/exp_log.h"
 #include "sipladder/model.h"
@@ -354,6 +355,35 @@ START_TEST(offset_bounded_by_connections)
 }
 END_TEST
 
+/* A far end that refuses the box's certificate on every retry (new source
+ * port each time) is one verdict: six repeats named, the rest counted. */
+START_TEST(repeated_tls_failures_are_one_verdict)
+{
+    char text[50 * 400] = "";
+    for (int i = 0; i < 50; i++) {
+        char line[400];
+        snprintf(line, sizeof line,
+                 "2017-09-19T11:12:%02d.721-04:00 vcse tvcs: Event=\"Inbound TLS Negotiation Error\" "
+                 "Src-ip=\"146.20.193.45\" Src-port=\"%d\" Dst-ip=\"172.16.2.2\" Dst-port=\"5062\" "
+                 "Detail=\"sslv3 alert certificate unknown\" UTCTime=\"2017-09-19 15:12:%02d,721\"\n",
+                 i % 60, 33000 + i, i % 60);
+        strcat(text, line);
+    }
+    sl_xlog *l = parse(text);
+    sl_model *m = sl_model_new();
+    ck_assert_ptr_nonnull(m);
+    sl_diagnoses d = {0};
+    ck_assert_int_eq(sl_xlog_diagnose(&l, 1, m, NULL, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.list[0].code, "tls.alert.certificate_unknown");
+    ck_assert_int_eq(d.list[0].rejected_by.role, SL_ROLE_CLIENT);
+    ck_assert_ptr_nonnull(strstr(d.list[0].causes[d.list[0].n_causes - 1], "and again 44 more times"));
+    sl_diagnoses_clear(&d);
+    sl_model_free(m);
+    sl_xlog_free(l);
+}
+END_TEST
+
 /* The log says the E sent its 403 on a connection the capture reads in
  * clear, and the capture lacks it: said, and the log's copy fills in. */
 START_TEST(merge_says_where_log_and_capture_disagree)
@@ -453,6 +483,7 @@ static Suite *suite(void)
     tcase_add_test(g, merge_puts_sip_on_its_tls_connection);
     tcase_add_test(g, merge_says_where_log_and_capture_disagree);
     tcase_add_test(g, offset_bounded_by_connections);
+    tcase_add_test(g, repeated_tls_failures_are_one_verdict);
     tcase_add_test(g, bundle_is_unpacked_safely);
     tcase_add_test(g, bundle_leaves_other_files);
     suite_add_tcase(s, g);
