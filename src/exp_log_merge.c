@@ -162,7 +162,8 @@ static int twins_init(twins *t, sl_sip_record **wire, size_t n_wire, sl_sip_reco
     t->recs = malloc((n_wire + n_added + 1) * sizeof *t->recs);
     if (!t->recs || index_init(&t->ix, n_wire + n_added) < 0)
         return -SL_ENOMEM;
-    memcpy(t->recs, wire, n_wire * sizeof *t->recs);
+    if (n_wire) /* m->sip is NULL when the capture had no SIP */
+        memcpy(t->recs, wire, n_wire * sizeof *t->recs);
     if (n_added)
         memcpy(t->recs + n_wire, added, n_added * sizeof *t->recs);
     t->n = n_wire + n_added;
