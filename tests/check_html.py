@@ -184,6 +184,13 @@ def test_486(d, sipladder, testdata, tmp, screenshot):
     for h in msg17["headers"]:
         check(f"{h['name']}: {h['value']}" in detail, f"486: header {h['name']} in the detail")
     check("Frame 17" in d.find_element(By.CSS_SELECTOR, "#detail h3").text, "486: the detail names frame 17")
+    # Copy frame number: the clipboard holds "17".
+    d.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    d.find_element(By.CSS_SELECTOR, "#detail h3 button").click()
+    d.set_script_timeout(5)
+    copied = d.execute_async_script("""const done = arguments[arguments.length - 1];
+        navigator.clipboard.readText().then(done, function (e) { done('error: ' + e); });""")
+    check(copied == "17", f"486: Copy frame number puts 17 on the clipboard ({copied!r})")
     # Keyboard: the ladder has focus after an evidence button; ArrowUp moves to the row before.
     d.find_element(By.CSS_SELECTOR, ".frames button").click()
     check("Frame 4" in d.find_element(By.CSS_SELECTOR, "#detail h3").text, "486: an evidence button selects its frame")
