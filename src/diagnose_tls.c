@@ -92,6 +92,22 @@ static int evidence_of(sl_diagnosis *d, const sl_tls_outcome *oc)
     return rc;
 }
 
+/* The fatal alert's packet, when its TTL was not its sender's usual one. */
+static const sl_close_event *odd_ttl_alert(const sl_conn *c, const sl_tls_outcome *oc)
+{
+    const sl_tls_session *t = c->tls;
+    for (size_t i = 0; t && i < t->n_alerts; i++) {
+        const sl_tls_alert_seen *a = &t->alerts[i];
+        if (a->encrypted || a->level != 2 || a->description != oc->alert)
+            continue;
+        for (uint8_t k = 0; k < c->n_odd_ttl; k++)
+            if (c->odd_ttl[k].frame == a->frame && c->odd_ttl[k].side == (uint8_t)a->dir)
+                return &c->odd_ttl[k];
+        return NULL;
+    }
+    return NULL;
+}
+
 static int fatal_alert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
 {
     char code[64], nb[16];
@@ -105,6 +121,21 @@ static int fatal_alert(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc)
     char who[SL_ADDR_PORT_STRLEN + 80];
     sl_dg_endpoint(x, &c->info.addr[s], c->info.port[s], who, sizeof who);
     int rc;
+    const sl_close_event *forged = odd_ttl_alert(c, oc);
+    if (forged) {
+        /* Not the host's own alert: a middlebox's, in its name. */
+        sl_dg_reject(x, d, &c->info.addr[s], c->info.port[s], SL_ROLE_NETWORK);
+        d->rejected_by.how = "an alert forged in the name of";
+        d->suspect_injected = true;
+        rc = sl_dg_summary(d, "fatal alert %s (%u) in the name of the %s %s, whose TTL (%u, where its packets have %u) "
+                              "shows another sender: injected by a middlebox", name, oc->alert, side_word(s), who,
+                           forged->ttl, forged->usual_ttl);
+        if (rc == 0)
+            rc = evidence_of(d, oc);
+        if (rc == 0)
+            rc = sl_dg_cause(d, "a firewall's TLS or SIP inspection ended the handshake with an alert of its own");
+        return rc;
+    }
     if (oc->answers_chain)
         rc = sl_dg_summary(d, "the %s %s sent fatal alert %s (%u): it rejected the %s's certificate", side_word(s),
                            who, name, oc->alert, side_word(oc->chain_of));

@@ -163,8 +163,15 @@ static void track_flags(sl_analysis *a, sl_flow *f, sl_conn *c, sl_dir dir, cons
         if (dir == SL_DIR_S2C && c->syn_count && !c->synack_count)
             c->refused = true;
     } else {
-        f->usual_ttl[dir] = l3->ttl;
-        f->ttl_known[dir] = true;
+        /* A payload packet off its sender's TTL is kept as a suspect, and
+         * does not become the usual TTL: the next genuine packet is not odd. */
+        bool odd = f->ttl_known[dir] && l3->ttl != f->usual_ttl[dir] && l4->wire_len > 0;
+        if (odd && c->n_odd_ttl < sizeof c->odd_ttl / sizeof c->odd_ttl[0])
+            c->odd_ttl[c->n_odd_ttl++] = close_event(a, f, dir, l3);
+        if (!odd) {
+            f->usual_ttl[dir] = l3->ttl;
+            f->ttl_known[dir] = true;
+        }
     }
     if ((l4->flags & SL_TCP_FIN) && !c->fin[dir].frame)
         c->fin[dir] = close_event(a, f, dir, l3);

@@ -70,6 +70,9 @@ typedef struct sl_conn {
     sl_time_ns handshake_rtt;   /* SYN to that ACK */
     sl_close_event fin[2];      /* first FIN of each side */
     sl_close_event rst;         /* first RST */
+    sl_close_event odd_ttl[4];  /* the first payload packets whose TTL was not their sender's
+                                 * usual one: forged by a middlebox? (an alert, a response) */
+    uint8_t n_odd_ttl;
     sl_data_mark data[2];       /* each side's payload so far */
     sl_data_mark before_rst[2]; /* each side's payload before the first RST: what it can answer */
     uint32_t rst_count;
