@@ -4,7 +4,7 @@
 Usage: accounting.py SIPLADDER [CAPTURE...]
 
 For every capture with a tshark oracle beside it (F.tshark.tsv, made by
-/work/shared/corpus/make_oracle.sh; format in /work/shared/corpus/ORACLE.md)
+tests/captures/make_oracle.sh; format in testdata/corpus/ORACLE.md)
 under $SL_SOURCE_ROOT/testdata (recursively), $SL_SHARED/corpus and
 $SL_SOURCE_ROOT/tests/fuzz/corpus (the pcaps there, when present), compare:
 

@@ -411,7 +411,7 @@ def in_ns(ns, *args):
 
 
 def oracle(path):
-    """The command of /work/shared/corpus/ORACLE.md."""
+    """The command of testdata/corpus/ORACLE.md."""
     cmd = ["tshark", "-n", "-2", "-r", path, "-d", "tcp.port==6060,sip", "-T", "fields", "-E", "header=y",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
     for f in ORACLE_FIELDS:

@@ -16,7 +16,7 @@ slsip-b: the SIP is hand-written, the TCP/UDP/IP is the kernel's.  Nothing
 leaves the namespaces.
 
 Each capture F gets F.tshark.tsv beside it, made with the exact command of
-/work/shared/corpus/ORACLE.md, so the test reads ours like the corpus.
+testdata/corpus/ORACLE.md, so the test reads ours like the corpus.
 """
 import os
 import shutil

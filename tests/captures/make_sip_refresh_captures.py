@@ -32,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from make_sip_verdict_captures import Netns, SDP_AUDIO, request, response  # noqa: E402
 
-ORACLE = "/work/shared/corpus/make_oracle.sh"
+ORACLE = os.path.join(HERE, "make_oracle.sh")
 NS = ["slrl-a", "slrl-r", "slrl-b"]
 A, RA, RB, B = "10.249.1.1", "10.249.1.2", "10.249.2.1", "10.249.2.2"
 

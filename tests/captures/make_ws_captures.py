@@ -16,7 +16,7 @@ implementation written here (python3-websockets is not installed, and a
 library would not send the fragmented, unmasked and malformed frames the
 tests need); the TCP/UDP/IP is the kernel's.  tcpdump records on veth-b.
 Nothing leaves the namespaces.  Each capture F gets F.tshark.tsv beside it,
-made with the command of /work/shared/corpus/ORACLE.md (check_sip_oracle
+made with the command of testdata/corpus/ORACLE.md (check_sip_oracle
 compares our messages with it).
 """
 import base64
@@ -383,7 +383,7 @@ ORACLE_FIELDS = [
 
 
 def oracle(path):
-    """The command of /work/shared/corpus/ORACLE.md, verbatim: tshark decodes
+    """The command of testdata/corpus/ORACLE.md, verbatim: tshark decodes
     SIP in WebSocket messages when the subprotocol is sip."""
     cmd = ["tshark", "-n", "-2", "-r", path, "-d", "tcp.port==6060,sip", "-T", "fields", "-E", "header=y",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
