@@ -194,6 +194,7 @@ static sl_calls *build(const sl_model *m, const sl_labels *labels, size_t max_me
                        .group_only = group_only,
                        .cf = cf,
                        .o = &cf->pub};
+    cf->pub.lookup = cf; /* the steps look hosts up as they go */
     int rc = build_all(&b);
     build_clear(&b);
     if (rc < 0) {
@@ -252,7 +253,9 @@ void sl_calls_free(sl_calls *c)
 
 int sl_calls_host_of(const sl_calls *c, const sl_addr *a)
 {
-    const sl_calls_full *cf = (const sl_calls_full *)c;
+    const sl_calls_full *cf = c->lookup;
+    if (!cf)
+        return -1;
     char buf[32]; /* tag + family + 16 bytes: never grows */
     sl_ckey k = {buf, 0, sizeof buf, false};
     sl_ckey_reset(&k, 'H');
@@ -263,7 +266,9 @@ int sl_calls_host_of(const sl_calls *c, const sl_addr *a)
 
 int sl_calls_call_of(const sl_calls *c, const sl_sip_record *r)
 {
-    const sl_calls_full *cf = (const sl_calls_full *)c;
+    const sl_calls_full *cf = c->lookup;
+    if (!cf)
+        return -1;
     size_t a = 0, z = cf->n_rec_call;
     while (a < z) {
         size_t mid = a + (z - a) / 2;

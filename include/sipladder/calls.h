@@ -148,6 +148,10 @@ typedef struct sl_calls {
     const sl_sip_record **orphan_responses; /* responses (not to REGISTER) whose Call-ID no request in the
                                                capture carries: not a call, in frame order (owned array) */
     size_t n_orphan_responses;
+    /* correlate.c's lookups (address -> host, record -> call) of the build
+     * this came from: a copy (a selection's, select.h) shares them, so they
+     * answer in the built calls' numbering.  NULL: none (-1 for all). */
+    const struct sl_calls_full *lookup;
 } sl_calls;
 
 /* Group the model's SIP messages.  labels (borrowed, may be NULL) are the
@@ -162,7 +166,7 @@ sl_calls *sl_calls_group(const sl_model *m);
 void sl_calls_free(sl_calls *c); /* NULL-safe */
 
 /* The host index of an address, or -1. */
-int sl_calls_host_of(const sl_calls *c, const sl_addr *a);
+int sl_calls_host_of(const sl_calls *c, const sl_addr *a); /* -1: none, or no lookup */
 /* Sort a list of indices (connections, hosts, ...) and drop repeats. */
 void sl_calls_sort_unique(uint32_t *idx, size_t *n);
 /* The call (index) a message belongs to, or -1. */
