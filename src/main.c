@@ -323,10 +323,13 @@ static int take_trailing_filter(cli *c, char **words, size_t *n)
         len += strlen(words[i]) + 1;
     if (!(c->filter_joined = calloc(len, 1)))
         return EXIT_INTERNAL;
+    size_t at = 0;
     for (size_t i = first; i < *n; i++) {
         if (i > first)
-            strcat(c->filter_joined, " ");
-        strcat(c->filter_joined, words[i]);
+            c->filter_joined[at++] = ' ';
+        size_t w = strlen(words[i]);
+        memcpy(c->filter_joined + at, words[i], w);
+        at += w;
     }
     c->filter_text = c->filter_joined;
     *n = first;
@@ -341,6 +344,13 @@ static int check_selection(cli *c)
     if (c->filter_text && !(c->cfg.capture_filter = sl_capture_filter_new(c->filter_text, err, sizeof err))) {
         if (!err[0])
             return EXIT_INTERNAL;
+        /* "-r a.pcap b.pcap": the second capture was taken for a filter. */
+        char word[512];
+        size_t wl = strcspn(c->filter_text, " ");
+        snprintf(word, sizeof word, "%.*s", (int)(wl < sizeof word - 1 ? wl : sizeof word - 1), c->filter_text);
+        if (c->filter_joined && access(word, F_OK) == 0)
+            return fail_usage("'%s' after -r is read as a capture filter (as tcpdump -r FILE EXPR); give each "
+                              "capture its own -r, or name them all without -r", word);
         const char *near = c->filter_joined ? sl_cli_suggest(c->filter_text) : NULL;
         if (near && near[0] != '-')
             return fail_usage("%s (with -r, the words after the options are a capture filter; did you mean the "

@@ -805,6 +805,9 @@ START_TEST(selection_usage_errors)
                  "-r", SEL_CAP, "diagnos");
     EXPECT_USAGE("a capture filter twice: -f 'tcp' and 'udp...' after -r (one or the other)", "-f", "tcp", "-r",
                  SEL_CAP, "udp");
+    /* "-r a.pcap b.pcap": a second capture after -r is not a filter that fails to parse. */
+    EXPECT_USAGE("'" SEL_T38 "' after -r is read as a capture filter (as tcpdump -r FILE EXPR); give each capture "
+                 "its own -r, or name them all without -r", "-r", SEL_CAP, SEL_T38);
 }
 END_TEST
 
