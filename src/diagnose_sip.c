@@ -76,6 +76,19 @@ static uint16_t listening_port(const sl_dg_ctx *x, const sl_sip_record *r, const
     return 0;
 }
 
+#define SL_MSG_AT 300 /* "frame N" or "log FILE:LINE" */
+
+/* Where a message is: "frame 12", or "log exp-e.txt:340" for one read
+ * from an Expressway log only (frame 0). */
+static const char *msg_at(const sl_sip_record *r, char *buf, size_t len)
+{
+    if (r->span.last_frame || !r->log_file)
+        snprintf(buf, len, "frame %llu", (unsigned long long)r->span.last_frame);
+    else
+        snprintf(buf, len, "log %s:%u", r->log_file, r->log_line);
+    return buf;
+}
+
 /* Like sl_dg_endpoint, without ":0" when the port is not known. */
 static const char *endpoint(const sl_dg_ctx *x, const sl_addr *a, uint16_t port, char *buf, size_t len)
 {
@@ -199,9 +212,10 @@ static int challenge_history(const sl_dg_ctx *x, sl_diagnosis *d, const sl_leg *
     if (rc != 0 || !ch || !t->request)
         return rc;
     bool creds = t->request->f.has_authorization || t->request->f.has_proxy_authorization;
-    return sl_dg_cause(d, "the INVITE was first challenged (%d, frame %llu); the retry (frame %llu) %s and got %d",
-                       ch->final->f.status_code, (unsigned long long)ch->final->span.last_frame,
-                       (unsigned long long)t->request->span.last_frame,
+    char at1[SL_MSG_AT], at2[SL_MSG_AT];
+    return sl_dg_cause(d, "the INVITE was first challenged (%d, %s); the retry (%s) %s and got %d",
+                       ch->final->f.status_code, msg_at(ch->final, at1, sizeof at1),
+                       msg_at(t->request, at2, sizeof at2),
                        creds ? "carried credentials" : "carried no credentials", t->final->f.status_code);
 }
 
@@ -329,16 +343,16 @@ static int no_response_verdict(sl_dg_ctx *x, int ci, const sl_transaction *t, co
     sl_dg_reject(x, d, &req->dst, req->dport, SL_ROLE_NETWORK);
     const sl_sip_record *last = req;
     int rc = copies_evidence(x, t, d, &last);
-    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32], up[SL_ADDR_PORT_STRLEN + 160] = "";
+    char from[SL_ADDR_PORT_STRLEN + 80], to[SL_ADDR_PORT_STRLEN + 80], method[32], up[SL_ADDR_PORT_STRLEN + 160 + SL_MSG_AT] = "";
     sl_dg_endpoint(x, &req->src, req->sport, from, sizeof from);
     sl_dg_endpoint(x, &req->dst, req->dport, to, sizeof to);
     sl_dg_text(req->f.method.p, req->f.method.n, method, sizeof method);
     const sl_sip_record *ufin = upstream ? upstream->final : NULL;
     if (ufin) {
-        char who[SL_ADDR_PORT_STRLEN + 80], reason[64];
-        snprintf(up, sizeof up, "; %s answered %d %s upstream (frame %llu)", record_src(x, ufin, who, sizeof who),
+        char who[SL_ADDR_PORT_STRLEN + 80], reason[64], at[SL_MSG_AT];
+        snprintf(up, sizeof up, "; %s answered %d %s upstream (%s)", record_src(x, ufin, who, sizeof who),
                  ufin->f.status_code, sl_dg_text(ufin->f.reason_phrase.p, ufin->f.reason_phrase.n, reason, sizeof reason),
-                 (unsigned long long)ufin->span.last_frame);
+                 msg_at(ufin, at, sizeof at));
     }
     double span = sl_time_seconds(last->span.last_ts - req->span.last_ts);
     if (rc == 0 && t->request_copies >= 2)
@@ -443,9 +457,10 @@ static int in_dialog_verdict(sl_dg_ctx *x, int ci, const sl_call *call, const sl
     /* RFC 5057 5.1: these end the dialog; any other failure leaves the
      * session as it was before the request. */
     bool ends = st == 481 || st == 408;
-    int rc = sl_dg_summary(d, "%s answered the mid-call %s%s (CSeq %u, frame %llu) with %d %s (hop %u of %zu)%s", who,
+    char at[SL_MSG_AT];
+    int rc = sl_dg_summary(d, "%s answered the mid-call %s%s (CSeq %u, %s) with %d %s (hop %u of %zu)%s", who,
                            is_method(req, "INVITE") ? "re-" : "", method, req->f.cseq,
-                           (unsigned long long)req->span.last_frame, st,
+                           msg_at(req, at, sizeof at), st,
                            sl_dg_text(fin->f.reason_phrase.p, fin->f.reason_phrase.n, reason, sizeof reason),
                            leg->hop + 1, call->n_legs,
                            ends ? "; that ends the dialog" : "; the call stays up as it was before it");
@@ -785,7 +800,7 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
                        : ok             ? "sip.register.ok"
                        : challenged     ? "sip.challenged"
                                         : NULL;
-    char buf[64], aor[160], who[SL_ADDR_PORT_STRLEN + 80], reason[96];
+    char buf[64], aor[160], who[SL_ADDR_PORT_STRLEN + 80], reason[96], at[SL_MSG_AT];
     if (!code) {
         if (reg->last_status < 300)
             return 0; /* no final answer yet: nothing to judge */
@@ -818,21 +833,21 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
     int rc;
     /* Why a 401/407 to credentials was only a new nonce: the frame where
      * credentials for this address of record were accepted, if any. */
-    char accepted_note[96] = "";
+    char accepted_note[SL_MSG_AT + 64] = "";
     const char *renewal = reg->nonce_renewed ? ": a new nonce, not a refusal" : "";
     for (size_t i = 0; reg->nonce_renewed && i < reg->n_transactions; i++) {
         const sl_transaction *t = &c->transactions[reg->transactions[i]];
         if (has_creds_tx(t) && t->final && t->final->f.status_code / 100 == 2)
-            snprintf(accepted_note, sizeof accepted_note, " (credentials for it were accepted at frame %llu)",
-                     (unsigned long long)t->final->span.last_frame);
+            snprintf(accepted_note, sizeof accepted_note, " (credentials for it were accepted at %s)",
+                     msg_at(t->final, at, sizeof at));
     }
     if (reg->nonce_renewed && !accepted_note[0])
         snprintf(accepted_note, sizeof accepted_note, " (the challenge says stale=true)");
     if (challenged && has_creds_tx(last))
-        rc = sl_dg_summary(d, "%s: the REGISTER with credentials was challenged again by %s (%d %s, frame %llu)%s%s; "
+        rc = sl_dg_summary(d, "%s: the REGISTER with credentials was challenged again by %s (%d %s, %s)%s%s; "
                               "the retry is not in the capture", aor, who, reg->last_status,
                            sl_dg_text(ans->f.reason_phrase.p, ans->f.reason_phrase.n, reason, sizeof reason),
-                           (unsigned long long)ans->span.last_frame,
+                           msg_at(ans, at, sizeof at),
                            renewal, accepted_note);
     else if (challenged)
         rc = sl_dg_summary(d, "%s: %s challenged the REGISTER with %d (digest authentication); the retry with "
@@ -843,10 +858,10 @@ static int registration(sl_dg_ctx *x, const sl_registration *reg)
                            reg->ar_sk_offered ? "offered" : "not offered",
                            reg->ar_sk_supported ? "supported" : "not returned");
     else if (reg->auth_failed && decisive)
-        rc = sl_dg_summary(d, "%s: REGISTER with credentials still refused by %s: %d %s (frame %llu)", aor, who,
+        rc = sl_dg_summary(d, "%s: REGISTER with credentials still refused by %s: %d %s (%s)", aor, who,
                            decisive->f.status_code,
                            sl_dg_text(decisive->f.reason_phrase.p, decisive->f.reason_phrase.n, reason, sizeof reason),
-                           (unsigned long long)decisive->span.last_frame);
+                           msg_at(decisive, at, sizeof at));
     else if (reg->auth_failed)
         rc = sl_dg_summary(d, "%s: REGISTER with credentials still refused by %s (%d)", aor, who, reg->last_status);
     else
