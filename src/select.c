@@ -467,37 +467,43 @@ typedef struct u32_set {
     size_t n, cap;
 } u32_set;
 
+typedef struct u64_set {
+    uint64_t *v;
+    size_t n, cap;
+} u64_set;
+
+/* Room for one more element of `elem` bytes in the array *pp points to
+ * (n used of *cap), as sl_corr_grow does for correlate.c's arrays. */
+static int grow(void *pp, size_t *cap, size_t n, size_t elem)
+{
+    void **p = pp;
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : 64;
+    if (more > SIZE_MAX / elem)
+        return -SL_ENOMEM;
+    void *grown = realloc(*p, more * elem);
+    if (!grown)
+        return -SL_ENOMEM;
+    *p = grown;
+    *cap = more;
+    return 0;
+}
+
 static int set_add(u32_set *st, uint32_t v)
 {
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? 2 * st->cap : 64;
-        uint32_t *grown = realloc(st->v, cap * sizeof *grown);
-        if (!grown)
-            return -SL_ENOMEM;
-        st->v = grown;
-        st->cap = cap;
-    }
+    if (grow(&st->v, &st->cap, st->n, sizeof *st->v) < 0)
+        return -SL_ENOMEM;
     st->v[st->n++] = v;
     return 0;
 }
 
 static bool set_has(const u32_set *st, uint32_t v) { return find_u32(st->v, st->n, v) >= 0; }
 
-typedef struct u64_set {
-    uint64_t *v;
-    size_t n, cap;
-} u64_set;
-
 static int frame_add(u64_set *st, uint64_t v)
 {
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? 2 * st->cap : 64;
-        uint64_t *grown = realloc(st->v, cap * sizeof *grown);
-        if (!grown)
-            return -SL_ENOMEM;
-        st->v = grown;
-        st->cap = cap;
-    }
+    if (grow(&st->v, &st->cap, st->n, sizeof *st->v) < 0)
+        return -SL_ENOMEM;
     st->v[st->n++] = v;
     return 0;
 }
