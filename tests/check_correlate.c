@@ -17,48 +17,25 @@
 #include "sipladder/render_json.h"
 #include "sipladder/sip_record.h"
 #include "check_run.h"
+#include "support.h"
 
+/* A capture through the pipeline with its calls (support.h). */
 typedef struct loaded {
-    sl_analysis *a;
+    sl_test_run run;
     const sl_model *m;
     sl_calls *c;
 } loaded;
 
-static bool load_path(loaded *l, const char *path)
+/* A file of the repository ("testdata/...") or of the corpus ("corpus/...");
+ * a missing one skips the test. */
+static void load(loaded *l, const char *rel)
 {
-    sl_config cfg = {0};
-    sl_limits_default(&cfg.limits);
-    l->a = sl_analysis_new(&cfg, NULL, NULL);
-    ck_assert_ptr_nonnull(l->a);
-    const char *files[] = {path};
-    int rc = sl_analysis_run(l->a, files, 1);
-    ck_assert_msg(rc == 0, "%s: run returned %d", path, rc);
-    l->m = sl_analysis_model(l->a);
-    l->c = sl_calls_build(l->m, NULL, 0);
-    ck_assert_ptr_nonnull(l->c);
-    return true;
+    sl_test_run_data(&l->run, rel, &(sl_test_opts){.calls = true});
+    l->m = l->run.m;
+    l->c = l->run.calls;
 }
 
-/* A file of the repository (SL_SOURCE_ROOT) or of the corpus (SL_SHARED,
- * testdata/ which holds corpus/); a missing one fails the test. */
-static bool load(loaded *l, const char *env, const char *rel)
-{
-    const char *root = getenv(env);
-    char path[4096];
-    if (!root)
-        root = strcmp(env, "SL_SHARED") == 0 ? "testdata" : ".";
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "missing %s", path);
-    fclose(f);
-    return load_path(l, path);
-}
-
-static void unload(loaded *l)
-{
-    sl_calls_free(l->c);
-    sl_analysis_free(l->a);
-}
+static void unload(loaded *l) { sl_test_run_free(&l->run); }
 
 static const char *addr_text(const sl_calls *c, uint32_t host, char *buf, size_t len)
 {
@@ -102,7 +79,7 @@ static bool str_is(sl_sip_str s, const char *c)
 START_TEST(two_hops_through_a_proxy_are_one_call)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/correlation/two-hop-proxy-udp.pcap");
+    load(&l, "testdata/correlation/two-hop-proxy-udp.pcap");
     ck_assert_uint_eq(l.m->n_sip, 14);
     ck_assert_uint_eq(l.c->n_calls, 1);
     const sl_call *k = &l.c->calls[0];
@@ -147,7 +124,7 @@ END_TEST
 START_TEST(two_hops_through_a_b2bua_are_one_call)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/correlation/two-hop-b2bua-udp.pcap");
+    load(&l, "testdata/correlation/two-hop-b2bua-udp.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     const sl_call *k = &l.c->calls[0];
     ck_assert_uint_eq(k->n_legs, 2);
@@ -171,7 +148,7 @@ END_TEST
 START_TEST(colliding_cseq_stays_two_calls)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/correlation/cseq-collision-udp.pcap");
+    load(&l, "testdata/correlation/cseq-collision-udp.pcap");
     ck_assert_uint_eq(l.c->n_calls, 2);
     ck_assert_uint_eq(l.c->n_legs, 2);
     const sl_call *a = &l.c->calls[0], *b = &l.c->calls[1];
@@ -203,7 +180,7 @@ END_TEST
 START_TEST(reinvite_on_a_new_connection_joins_its_dialog)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/correlation/reinvite-new-tcp-connection.pcap");
+    load(&l, "testdata/correlation/reinvite-new-tcp-connection.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     ck_assert_uint_eq(l.c->n_legs, 1);
     ck_assert_uint_eq(l.c->n_dialogs, 1);
@@ -236,7 +213,7 @@ END_TEST
 START_TEST(testdata_udp_call)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    load(&l, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     ck_assert_uint_eq(l.c->n_registrations, 0);
     ck_assert_uint_eq(l.c->n_transactions, 3);
@@ -264,7 +241,7 @@ static char *render_to_string(int (*view)(const sl_report *, const sl_render_opt
 START_TEST(max_call_messages_cap)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    load(&l, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     ck_assert_uint_eq(l.c->calls[0].n_messages, 7);
     ck_assert_uint_eq(l.c->calls[0].messages_not_kept, 0);
     sl_calls *capped = sl_calls_build(l.m, NULL, 3);
@@ -306,7 +283,7 @@ END_TEST
 START_TEST(orphan_responses_join_their_call_or_stay_orphans)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/siprefresh/orphan-responses-udp.pcap");
+    load(&l, "testdata/siprefresh/orphan-responses-udp.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     const sl_call *k = &l.c->calls[0];
     ck_assert_uint_eq(k->n_messages, 6);
@@ -345,7 +322,7 @@ END_TEST
 START_TEST(lone_challenge_is_challenged_not_rejected)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/sipverdicts/invite-407-alone.pcap");
+    load(&l, "testdata/sipverdicts/invite-407-alone.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_CHALLENGED);
     ck_assert_int_eq(l.c->calls[0].final_status, 407);
@@ -362,7 +339,7 @@ START_TEST(lone_challenge_is_challenged_not_rejected)
     ck_assert_msg(strstr(text, "\"outcome\": \"challenged\""), "json: %s", text);
     free(text);
     unload(&l);
-    load(&l, "SL_SOURCE_ROOT", "testdata/sipverdicts/invite-407-retry-403.pcap");
+    load(&l, "testdata/sipverdicts/invite-407-retry-403.pcap");
     ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_REJECTED);
     ck_assert_int_eq(l.c->calls[0].final_status, 403);
     unload(&l);
@@ -374,7 +351,7 @@ END_TEST
 START_TEST(testdata_register_mra)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/sip/tcp-register-401-200-mra-ar-sk.pcap");
+    load(&l, "testdata/sip/tcp-register-401-200-mra-ar-sk.pcap");
     ck_assert_uint_eq(l.c->n_calls, 0);
     ck_assert_uint_eq(l.c->n_legs, 0);
     ck_assert_uint_eq(l.c->n_registrations, 1);
@@ -397,7 +374,7 @@ END_TEST
 START_TEST(testdata_two_in_one_segment)
 {
     loaded l;
-    load(&l, "SL_SOURCE_ROOT", "testdata/sip/tcp-two-messages-one-segment.pcap");
+    load(&l, "testdata/sip/tcp-two-messages-one-segment.pcap");
     ck_assert_uint_eq(l.c->n_calls, 2);
     ck_assert_int_eq(l.c->calls[0].outcome, SL_CALL_ANSWERED);
     ck_assert_int_eq(l.c->calls[1].outcome, SL_CALL_OTHER);
@@ -416,8 +393,7 @@ END_TEST
 START_TEST(corpus_register_invite_cancel)
 {
     loaded l;
-    if (!load(&l, "SL_SHARED", "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap"))
-        return;
+    load(&l, "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap");
     ck_assert_uint_eq(l.c->n_calls, 4);
     const sl_call *k = &l.c->calls[0];
     ck_assert_uint_eq(frame_of(k->initial), 223);
@@ -462,8 +438,7 @@ END_TEST
 START_TEST(group_only_is_the_same_grouping)
 {
     loaded l;
-    if (!load(&l, "SL_SHARED", "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap"))
-        return;
+    load(&l, "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap");
     sl_calls *g = sl_calls_group(l.m);
     ck_assert_ptr_nonnull(g);
     ck_assert_uint_eq(g->n_calls, l.c->n_calls);
@@ -491,8 +466,7 @@ END_TEST
 START_TEST(corpus_ipv6_proxy)
 {
     loaded l;
-    if (!load(&l, "SL_SHARED", "corpus/sll-ipv6-fragmented-sip-proxy__sngrep.pcap"))
-        return;
+    load(&l, "corpus/sll-ipv6-fragmented-sip-proxy__sngrep.pcap");
     ck_assert_uint_eq(l.c->n_calls, 1);
     const sl_call *k = &l.c->calls[0];
     ck_assert_uint_eq(k->n_legs, 2);
@@ -521,8 +495,7 @@ END_TEST
 START_TEST(corpus_erspan_refer)
 {
     loaded l;
-    if (!load(&l, "SL_SHARED", "corpus/sip-udp-erspan-refer-bye__heplify.pcapng"))
-        return;
+    load(&l, "corpus/sip-udp-erspan-refer-bye__heplify.pcapng");
     ck_assert_uint_eq(l.c->n_calls, 7);
     const sl_call *k = &l.c->calls[4];
     ck_assert_uint_eq(frame_of(k->initial), 53);
@@ -546,8 +519,7 @@ END_TEST
 START_TEST(corpus_register_through_proxy)
 {
     loaded l;
-    if (!load(&l, "SL_SHARED", "corpus/sip-tcp-udp-register-retrans-sll__heplify.pcap"))
-        return;
+    load(&l, "corpus/sip-tcp-udp-register-retrans-sll__heplify.pcap");
     ck_assert_uint_eq(l.c->n_calls, 0);
     ck_assert_uint_eq(l.c->n_registrations, 2);
     for (size_t i = 0; i < 2; i++) {

@@ -22,24 +22,29 @@
 #include "sipladder/render_json.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
-/* One pipeline run and its document. */
+/* One pipeline run (support.h) and its document. */
 typedef struct run {
-    sl_analysis *a;
-    sl_calls *calls;
-    sl_diagnoses diag;
+    sl_test_run run;
     json_t *doc;
     json_t *lines;
-    char path[4096];
-    const char *files[1]; /* the model borrows the names */
 } run;
 
-static void path_of(char *buf, size_t len, const char *where, const char *rel)
+typedef struct caps {
+    size_t max_sip_bytes, max_conns;
+} caps;
+
+/* The caps are model fields with no option; the analysis owns the model,
+ * so setting them before the run is what a smaller build does. */
+static void set_caps(sl_analysis *a, const void *ctx)
 {
-    const char *base = getenv(where);
-    if (!base)
-        base = strcmp(where, "SL_SHARED") == 0 ? "testdata" : ".";
-    snprintf(buf, len, "%s/%s", base, rel);
+    const caps *c = ctx;
+    sl_model *mm = sl_analysis_model_mut(a);
+    if (c->max_sip_bytes)
+        mm->max_sip_bytes = c->max_sip_bytes;
+    if (c->max_conns)
+        mm->max_conns = c->max_conns;
 }
 
 /* One run with the model's caps and the messages-per-call cap set (0: the
@@ -47,50 +52,34 @@ static void path_of(char *buf, size_t len, const char *where, const char *rel)
 static void run_file_caps(run *r, const char *path, size_t max_sip_bytes, size_t max_conns, size_t max_call_messages)
 {
     memset(r, 0, sizeof *r);
-    sl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sl_limits_default(&cfg.limits);
-    r->a = sl_analysis_new(&cfg, NULL, NULL);
-    ck_assert_ptr_nonnull(r->a);
-    /* The caps are model fields with no option; the analysis owns the
-     * model, so setting them before the run is what a smaller build does. */
-    sl_model *mm = (sl_model *)(uintptr_t)sl_analysis_model(r->a);
-    if (max_sip_bytes)
-        mm->max_sip_bytes = max_sip_bytes;
-    if (max_conns)
-        mm->max_conns = max_conns;
-    snprintf(r->path, sizeof r->path, "%s", path);
-    r->files[0] = r->path;
-    int rc = sl_analysis_run(r->a, r->files, 1);
+    caps c = {max_sip_bytes, max_conns};
+    sl_test_opts o = {.any_rc = true, .diagnose = true, .max_call_messages = max_call_messages,
+                      .prepare = set_caps, .prepare_ctx = &c};
+    sl_test_run_file(&r->run, path, &o);
+    int rc = r->run.rc;
     ck_assert_msg(rc == 0 || rc == -SL_ETRUNC || rc == -SL_EIO, "%s: %d", path, rc);
-    const sl_model *m = sl_analysis_model(r->a);
-    r->calls = sl_calls_build(m, NULL, max_call_messages);
-    ck_assert_ptr_nonnull(r->calls);
-    ck_assert_int_eq(sl_diagnose(m, r->calls, NULL, &r->diag), 0);
-    sl_report rep = {.model = m, .calls = r->calls, .diagnoses = &r->diag};
-    sl_render_opts o = {.out = NULL};
-    r->doc = sl_json_document(&rep, &o);
-    r->lines = sl_json_lines(&rep, &o);
+    sl_report rep = {.model = r->run.m, .calls = r->run.calls, .diagnoses = &r->run.diag};
+    sl_render_opts o2 = {.out = NULL};
+    r->doc = sl_json_document(&rep, &o2);
+    r->lines = sl_json_lines(&rep, &o2);
     ck_assert_ptr_nonnull(r->doc);
     ck_assert_ptr_nonnull(r->lines);
 }
 
 static void run_file(run *r, const char *path) { run_file_caps(r, path, 0, 0, 0); }
 
-static void run_rel(run *r, const char *where, const char *rel)
+/* A repository file ("testdata/...") or a corpus one ("corpus/..."). */
+static void run_rel(run *r, const char *rel)
 {
     char path[4096];
-    path_of(path, sizeof path, where, rel);
-    run_file(r, path);
+    run_file(r, sl_test_data(path, sizeof path, rel));
 }
 
 static void run_free(run *r)
 {
     json_decref(r->doc);
     json_decref(r->lines);
-    sl_diagnoses_clear(&r->diag);
-    sl_calls_free(r->calls);
-    sl_analysis_free(r->a);
+    sl_test_run_free(&r->run);
 }
 
 /* The message completed in `frame`, wherever the document keeps it (the
@@ -134,7 +123,7 @@ static json_t *conn_at(json_t *doc, size_t index)
 START_TEST(sip_messages_contract)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    run_rel(&r, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     ck_assert_str_eq(str_at(r.doc, "schema"), "sipladder/1");
     json_t *inv = message_at(r.doc, 1);
     ck_assert_ptr_nonnull(inv);
@@ -176,7 +165,7 @@ END_TEST
 START_TEST(ipv6_in_brackets)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-invite-fragmented-ipv6.pcap");
+    run_rel(&r, "testdata/sip/udp-invite-fragmented-ipv6.pcap");
     json_t *inv = message_at(r.doc, 4);
     ck_assert_ptr_nonnull(inv);
     ck_assert_str_eq(str_at(inv, "src"), "[fd00:5d::1]:5062");
@@ -184,7 +173,7 @@ START_TEST(ipv6_in_brackets)
     ck_assert_int_eq(int_at(message_at(r.doc, 7), "status"), 200);
     run_free(&r);
 
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/ipv6-exchange.pcap");
+    run_rel(&r, "testdata/tcp/ipv6-exchange.pcap");
     json_t *c = conn_at(r.doc, 1);
     ck_assert_str_eq(str_at(c, "client"), "[fd00:5c::1]:47236");
     ck_assert_str_eq(str_at(c, "server"), "[fd00:5c::2]:5006");
@@ -205,7 +194,7 @@ END_TEST
 START_TEST(tcp_events)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/reset-mid-stream.pcap");
+    run_rel(&r, "testdata/tcp/reset-mid-stream.pcap");
     json_t *tcp = json_object_get(conn_at(r.doc, 1), "tcp");
     json_t *rst = json_object_get(tcp, "rst");
     ck_assert_int_eq(int_at(rst, "frame"), 13);
@@ -215,7 +204,7 @@ START_TEST(tcp_events)
     ck_assert(json_is_false(json_object_get(tcp, "refused")));
     run_free(&r);
 
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tcp/refused-closed-port.pcap");
+    run_rel(&r, "testdata/tcp/refused-closed-port.pcap");
     tcp = json_object_get(conn_at(r.doc, 1), "tcp");
     ck_assert(json_is_true(json_object_get(tcp, "refused")));
     ck_assert(json_is_null(json_object_get(tcp, "synack_frame")));
@@ -226,7 +215,7 @@ END_TEST
 START_TEST(tls_alert_and_chain)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/tls/tls12-unknown-ca.pcap");
+    run_rel(&r, "testdata/tls/tls12-unknown-ca.pcap");
     json_t *tls = json_object_get(conn_at(r.doc, 1), "tls");
     ck_assert_ptr_nonnull(tls);
     json_t *al = json_array_get(json_object_get(tls, "alerts"), 0);
@@ -275,7 +264,7 @@ END_TEST
 START_TEST(tls_corpus_mutual_and_alert)
 {
     run r;
-    run_rel(&r, "SL_SHARED", "corpus/tls12-mutual-client-cert__zeek.pcap");
+    run_rel(&r, "corpus/tls12-mutual-client-cert__zeek.pcap");
     json_t *tls = json_object_get(conn_at(r.doc, 1), "tls");
     ck_assert(json_is_true(json_object_get(tls, "mutual")));
     json_t *client = json_object_get(json_object_get(tls, "certificates"), "client");
@@ -287,7 +276,7 @@ START_TEST(tls_corpus_mutual_and_alert)
     ck_assert_str_eq(str_at(sc, "issuer_cn"), "R3");
     run_free(&r);
 
-    run_rel(&r, "SL_SHARED", "corpus/tls12-alert-handshake-failure__zeek.pcap");
+    run_rel(&r, "corpus/tls12-alert-handshake-failure__zeek.pcap");
     tls = json_object_get(conn_at(r.doc, 1), "tls");
     json_t *al = json_array_get(json_object_get(tls, "alerts"), 0);
     ck_assert_int_eq(int_at(al, "frame"), 6);
@@ -404,7 +393,7 @@ END_TEST
 START_TEST(lines_and_rendering)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    run_rel(&r, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     json_t *head = json_array_get(r.lines, 0);
     ck_assert_str_eq(str_at(head, "type"), "capture");
     ck_assert_str_eq(str_at(head, "schema"), "sipladder/1");
@@ -412,8 +401,8 @@ START_TEST(lines_and_rendering)
     size_t calls = json_array_size(json_object_get(r.doc, "calls"));
     ck_assert_uint_eq(json_array_size(r.lines), 1 + calls);
     /* Written: the document as jansson dumps it, byte-identical twice. */
-    const sl_model *m = sl_analysis_model(r.a);
-    sl_report rep = {.model = m, .calls = r.calls, .diagnoses = &r.diag};
+    const sl_model *m = r.run.m;
+    sl_report rep = {.model = m, .calls = r.run.calls, .diagnoses = &r.run.diag};
     char *buf[2] = {NULL, NULL};
     size_t len[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
@@ -464,7 +453,7 @@ END_TEST
 START_TEST(calls_and_diagnoses)
 {
     run r;
-    run_rel(&r, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    run_rel(&r, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     json_t *calls = json_object_get(r.doc, "calls");
     ck_assert_int_eq(json_array_size(calls), 1);
     json_t *call = json_array_get(calls, 0);
@@ -491,7 +480,7 @@ START_TEST(calls_and_diagnoses)
     ck_assert_int_eq(int_at(json_object_get(line, "call"), "id"), 1);
     run_free(&r);
 
-    run_rel(&r, "SL_SHARED", "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap");
+    run_rel(&r, "corpus/sip-udp-register-invite-cancel-synretrans__suricata-verify.pcap");
     call = json_array_get(json_object_get(r.doc, "calls"), 1);
     ck_assert_int_eq(int_at(call, "id"), 2);
     ck_assert_str_eq(str_at(call, "outcome"), "rejected");
@@ -528,7 +517,7 @@ START_TEST(malformed_captures)
         char rel[256];
         snprintf(rel, sizeof rel, "testdata/malformed/%s", files[i]);
         run r;
-        run_rel(&r, "SL_SOURCE_ROOT", rel);
+        run_rel(&r, rel);
         char *text = json_dumps(r.doc, JSON_COMPACT);
         ck_assert_ptr_nonnull(text);
         free(text);
@@ -556,7 +545,7 @@ static bool has_warning(json_t *cap, const char *needle)
 START_TEST(caps_reported)
 {
     char path[4096];
-    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    sl_test_path(path, sizeof path, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     run r;
     run_file(&r, path);
     json_t *cap = json_object_get(r.doc, "capture");
@@ -578,7 +567,7 @@ START_TEST(caps_reported)
     run_free(&r);
 
     /* One connection listed out of the capture's several. */
-    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/scenarios/healthy-call-reinvite-new-conn.pcap");
+    sl_test_path(path, sizeof path, "testdata/scenarios/healthy-call-reinvite-new-conn.pcap");
     run_file(&r, path);
     size_t conns = json_array_size(json_object_get(r.doc, "connections"));
     run_free(&r);
@@ -592,7 +581,7 @@ START_TEST(caps_reported)
 
     /* --max-call-messages 3: the call keeps INVITE, 100, 180 and counts
      * the other 4 (200, ACK, BYE, 200); uncapped it counts none. */
-    path_of(path, sizeof path, "SL_SOURCE_ROOT", "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
+    sl_test_path(path, sizeof path, "testdata/sip/udp-call-invite-100-180-200-ack-bye.pcap");
     run_file(&r, path);
     json_t *call = json_array_get(json_object_get(r.doc, "calls"), 0);
     ck_assert_ptr_nonnull(call);

@@ -20,6 +20,7 @@
 #include "sipladder/sip_record.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
 #define UDP_CALL "sip/udp-call-invite-100-180-200-ack-bye.pcap"
 #define TLS_UNKNOWN_CA "tls/tls12-unknown-ca.pcap"
@@ -30,7 +31,7 @@
 #define FROM_RIGHT 0x2524
 
 typedef struct fixture {
-    sl_analysis *a;
+    sl_test_run run;
     const sl_model *m;
     sl_calls calls;
     sl_call call;
@@ -39,12 +40,12 @@ typedef struct fixture {
     sl_labels labels;
 } fixture;
 
+/* A file under testdata/ (the static buffer serves one call at a time). */
 static const char *testdata(const char *name)
 {
-    static char path[4096];
-    const char *root = getenv("SL_SOURCE_ROOT");
-    snprintf(path, sizeof path, "%s/testdata/%s", root ? root : ".", name);
-    return path;
+    static char path[4096], rel[512];
+    snprintf(rel, sizeof rel, "testdata/%s", name);
+    return sl_test_path(path, sizeof path, rel);
 }
 
 static int by_last_frame(const void *a, const void *b)
@@ -58,14 +59,8 @@ static int by_last_frame(const void *a, const void *b)
 static void fixture_load(fixture *f, const char *path, bool as_orphans)
 {
     memset(f, 0, sizeof *f);
-    sl_config cfg = {0}; /* every option not set here off, those added later too */
-    sl_limits_default(&cfg.limits);
-    f->a = sl_analysis_new(&cfg, NULL, NULL);
-    ck_assert_ptr_nonnull(f->a);
-    const char *files[] = {path};
-    int rc = sl_analysis_run(f->a, files, 1);
-    ck_assert_msg(rc == 0 || rc == -SL_ETRUNC, "%s: %d", path, rc);
-    f->m = sl_analysis_model(f->a);
+    sl_test_run_file(&f->run, path, &(sl_test_opts){.truncated_ok = true});
+    f->m = f->run.m;
     size_t ns = f->m->n_sip, nc = f->m->n_conns;
     f->msgs = calloc(ns + 1, sizeof *f->msgs);
     f->conns = calloc(nc + 1, sizeof *f->conns);
@@ -94,7 +89,7 @@ static void fixture_load(fixture *f, const char *path, bool as_orphans)
 
 static void fixture_free(fixture *f)
 {
-    sl_analysis_free(f->a);
+    sl_test_run_free(&f->run);
     free(f->msgs);
     free(f->conns);
     sl_labels_clear(&f->labels);
