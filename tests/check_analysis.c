@@ -12,6 +12,7 @@
 #include "sipladder/registry.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
 #define MAX_SEEN 64
 
@@ -156,12 +157,13 @@ static void record(void *ctx, const sl_flow_info *flow, const sl_event *ev)
     snprintf(s->word, sizeof s->word, "%s", ev->u.anomaly->text);
 }
 
-static char *testdata(const char *name)
+/* A file under testdata/ (the static buffer serves one call at a time). */
+static const char *testdata(const char *name)
 {
     static char path[4096];
-    const char *root = getenv("SL_SOURCE_ROOT");
-    snprintf(path, sizeof path, "%s/testdata/%s", root ? root : ".", name);
-    return path;
+    char rel[512];
+    snprintf(rel, sizeof rel, "testdata/%s", name);
+    return sl_test_path(path, sizeof path, rel);
 }
 
 /* An analysis with the default limits, registry reg (which must outlive

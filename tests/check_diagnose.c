@@ -14,6 +14,7 @@
 #include "sipladder/model.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
 #define MAX_EV 24
 
@@ -113,31 +114,22 @@ static const expect CASES[] = {
     {"S:ssl3-selfsigned-mutual-loopback__arkime.pcap", 0, 0, NULL, 0, NULL, 0, 0, false, {0}, NULL, 0, false, NULL},
 };
 
+/* A row's file: "S:name" in the corpus, else under testdata/. */
 static const char *path_of(const char *name, char *buf, size_t len)
 {
-    if (strncmp(name, "S:", 2) == 0) {
-        const char *shared = getenv("SL_SHARED");
-        snprintf(buf, len, "%s/corpus/%s", shared ? shared : "../testdata", name + 2);
-    } else {
-        const char *root = getenv("SL_SOURCE_ROOT");
-        snprintf(buf, len, "%s/testdata/%s", root ? root : ".", name);
-    }
-    return buf;
+    char rel[512];
+    if (strncmp(name, "S:", 2) == 0)
+        return sl_test_corpus(buf, len, name + 2);
+    snprintf(rel, sizeof rel, "testdata/%s", name);
+    return sl_test_path(buf, len, rel);
 }
 
-static sl_analysis *run_file(const char *name)
+/* The capture through the pipeline (and, with diagnose, the correlation
+ * and the rules); a missing file skips the test. */
+static void run_file(sl_test_run *r, const char *name, bool diagnose)
 {
     char path[4096];
-    sl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sl_limits_default(&cfg.limits);
-    sl_analysis_hooks hooks = {0};
-    sl_analysis *a = sl_analysis_new(&cfg, NULL, &hooks);
-    ck_assert_ptr_nonnull(a);
-    const char *files[] = {path_of(name, path, sizeof path)};
-    int rc = sl_analysis_run(a, files, 1);
-    ck_assert_msg(rc == 0 || rc == -SL_ETRUNC, "%s: run returned %d", name, rc);
-    return a;
+    sl_test_run_file(r, path_of(name, path, sizeof path), &(sl_test_opts){.truncated_ok = true, .diagnose = diagnose});
 }
 
 static bool has_cause(const sl_diagnosis *d, const char *sub)
@@ -180,25 +172,18 @@ static void check_verdict(const expect *e, const sl_diagnosis *d)
 START_TEST(verdicts_on_captures)
 {
     const expect *e = &CASES[_i];
-    char path[4096];
-    FILE *probe = fopen(path_of(e->file, path, sizeof path), "rb");
-    ck_assert_msg(probe != NULL, "%s missing", path);
-    fclose(probe);
-    sl_analysis *a = run_file(e->file);
-    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL, 0);
-    ck_assert_ptr_nonnull(calls);
-    sl_diagnoses d;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), calls, NULL, &d), 0);
+    sl_test_run r;
+    run_file(&r, e->file, true);
+    sl_diagnoses d = r.diag;
     ck_assert_msg(d.n == e->n_verdicts, "%s: %zu verdicts (first %s), expected %zu", e->file, d.n,
                   d.n ? d.list[0].code : "-", e->n_verdicts);
     if (e->code)
         check_verdict(e, &d.list[e->index]);
     for (size_t i = 1; i < d.n; i++)
         ck_assert_uint_le(d.list[i - 1].evidence[0], d.list[i].evidence[0]);
-    sl_diagnoses_clear(&d);
-    ck_assert_ptr_null(d.list);
-    sl_calls_free(calls);
-    sl_analysis_free(a);
+    sl_diagnoses_clear(&r.diag);
+    ck_assert_ptr_null(r.diag.list);
+    sl_test_run_free(&r);
 }
 END_TEST
 
@@ -206,19 +191,20 @@ END_TEST
  * connection; a server far away is "far side". */
 START_TEST(capture_point_side)
 {
-    sl_analysis *a = run_file("tcp/refused-closed-port.pcap");
+    sl_test_run r;
+    run_file(&r, "tcp/refused-closed-port.pcap", false);
     sl_diagnoses d;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    ck_assert_int_eq(sl_diagnose(r.m, NULL, NULL, &d), 0);
     ck_assert_uint_eq(d.n, 1);
     ck_assert(!d.list[0].rejected_by.local);
     sl_diagnoses_clear(&d);
-    sl_analysis_free(a);
-    a = run_file("tls/tls12-expired.pcap");
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, NULL, &d), 0);
+    sl_test_run_free(&r);
+    run_file(&r, "tls/tls12-expired.pcap", false);
+    ck_assert_int_eq(sl_diagnose(r.m, NULL, NULL, &d), 0);
     ck_assert_uint_eq(d.n, 1);
     ck_assert(d.list[0].rejected_by.local);
     sl_diagnoses_clear(&d);
-    sl_analysis_free(a);
+    sl_test_run_free(&r);
 }
 END_TEST
 
@@ -226,22 +212,23 @@ END_TEST
  * certificate does carry removes the mismatch hint, one it lacks adds it. */
 START_TEST(expect_name_option)
 {
-    sl_analysis *a = run_file("tls/tls12-expired.pcap");
+    sl_test_run r;
+    run_file(&r, "tls/tls12-expired.pcap", false);
     sl_diagnose_options o;
     sl_diagnose_options_default(&o);
     ck_assert_uint_eq(o.min_bandwidth_kbps, 1152);
     ck_assert_uint_eq(o.oversize_bytes, 5000);
     o.expect_name = "no-such-name.example.invalid";
     sl_diagnoses d;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, &o, &d), 0);
+    ck_assert_int_eq(sl_diagnose(r.m, NULL, &o, &d), 0);
     ck_assert_uint_eq(d.n, 1);
     ck_assert(has_cause(&d.list[0], "expected name"));
     sl_diagnoses_clear(&d);
     o.expect_name = NULL;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), NULL, &o, &d), 0);
+    ck_assert_int_eq(sl_diagnose(r.m, NULL, &o, &d), 0);
     ck_assert(!has_cause(&d.list[0], "expected name"));
     sl_diagnoses_clear(&d);
-    sl_analysis_free(a);
+    sl_test_run_free(&r);
 }
 END_TEST
 

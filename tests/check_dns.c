@@ -12,6 +12,7 @@
 #include "sipladder/model.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
 /* ---- a message builder ---- */
 
@@ -353,20 +354,9 @@ static const struct {
 
 START_TEST(real_capture_matches_tshark)
 {
-    const char *shared = getenv("SL_SHARED");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/corpus/pcapng-2-interfaces__zeek.pcapng", shared ? shared : "../testdata");
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s missing", path);
-    fclose(f);
-    sl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sl_limits_default(&cfg.limits);
-    sl_analysis_hooks hooks = {0};
-    sl_analysis *a = sl_analysis_new(&cfg, NULL, &hooks);
-    const char *files[] = {path};
-    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
-    const sl_model *m = sl_analysis_model(a);
+    sl_test_run run;
+    sl_test_run_data(&run, "corpus/pcapng-2-interfaces__zeek.pcapng", NULL);
+    const sl_model *m = run.m;
     ck_assert_uint_eq(m->n_dns, sizeof ZEEK_DNS / sizeof ZEEK_DNS[0]);
     for (size_t i = 0; i < m->n_dns; i++) {
         const sl_dns_record *r = m->dns[i];
@@ -377,7 +367,7 @@ START_TEST(real_capture_matches_tshark)
         ck_assert_uint_eq(r->n_answers_total, ZEEK_DNS[i].answers);
         ck_assert_uint_eq(r->response ? r->sport : r->dport, 53);
     }
-    sl_analysis_free(a);
+    sl_test_run_free(&run);
 }
 END_TEST
 

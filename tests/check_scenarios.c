@@ -21,6 +21,7 @@
 #include "sipladder/model.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
 #define MAX_ROWS 128
 #define MAX_EV 32
@@ -41,12 +42,6 @@ typedef struct table {
 } table;
 
 static table TABLE;
-
-static const char *root(void)
-{
-    const char *r = getenv("SL_SOURCE_ROOT");
-    return r ? r : ".";
-}
 
 /* Cells longer than the field are cut: the table's cells are short. */
 static void copy_field(char *dst, size_t len, const char *src)
@@ -96,7 +91,7 @@ static bool parse_row(char *line, row *r)
 static size_t load_table(void)
 {
     char path[4096], line[1024];
-    snprintf(path, sizeof path, "%s/testdata/scenarios/EXPECTED.tsv", root());
+    sl_test_path(path, sizeof path, "testdata/scenarios/EXPECTED.tsv");
     FILE *fp = fopen(path, "r");
     if (!fp)
         return 0;
@@ -133,22 +128,6 @@ START_TEST(table_is_complete)
     }
 }
 END_TEST
-
-static sl_analysis *run_file(const char *name)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/testdata/scenarios/%s", root(), name);
-    sl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sl_limits_default(&cfg.limits);
-    sl_analysis_hooks hooks = {0};
-    sl_analysis *a = sl_analysis_new(&cfg, NULL, &hooks);
-    ck_assert_ptr_nonnull(a);
-    const char *files[] = {path};
-    int rc = sl_analysis_run(a, files, 1);
-    ck_assert_msg(rc == 0, "%s: run returned %d", name, rc);
-    return a;
-}
 
 static bool has_frame(const sl_diagnosis *d, uint64_t f)
 {
@@ -219,15 +198,12 @@ START_TEST(scenario_row)
 {
     ck_assert_uint_lt((size_t)_i, TABLE.n);
     const row *r = &TABLE.rows[_i];
-    sl_analysis *a = run_file(r->file);
-    sl_calls *calls = sl_calls_build(sl_analysis_model(a), NULL, 0);
-    ck_assert_ptr_nonnull(calls);
-    sl_diagnoses d;
-    ck_assert_int_eq(sl_diagnose(sl_analysis_model(a), calls, NULL, &d), 0);
-    check_row(r, &d);
-    sl_diagnoses_clear(&d);
-    sl_calls_free(calls);
-    sl_analysis_free(a);
+    char rel[256];
+    snprintf(rel, sizeof rel, "testdata/scenarios/%s", r->file);
+    sl_test_run run;
+    sl_test_run_data(&run, rel, &(sl_test_opts){.diagnose = true});
+    check_row(r, &run.diag);
+    sl_test_run_free(&run);
 }
 END_TEST
 

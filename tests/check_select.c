@@ -18,42 +18,27 @@
 #include "sipladder/sip_record.h"
 #include "sipladder/status.h"
 #include "check_run.h"
+#include "support.h"
 
+/* One capture through the pipeline (support.h) and its report. */
 typedef struct run {
-    sl_analysis *a;
+    sl_test_run run;
     sl_calls *calls;
-    sl_diagnoses d;
     sl_report report;
 } run;
 
 static void run_file(run *r, const char *rel)
 {
-    char path[4096];
-    const char *root = getenv("SL_SOURCE_ROOT");
-    snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
-    sl_config cfg = {0};
-    sl_limits_default(&cfg.limits);
     memset(r, 0, sizeof *r);
-    r->a = sl_analysis_new(&cfg, NULL, NULL);
-    ck_assert_ptr_nonnull(r->a);
-    const char *files[] = {path};
-    ck_assert_int_eq(sl_analysis_run(r->a, files, 1), 0);
-    const sl_model *m = sl_analysis_model(r->a);
-    r->calls = sl_calls_build(m, NULL, 0);
-    ck_assert_ptr_nonnull(r->calls);
-    ck_assert_int_eq(sl_diagnose(m, r->calls, NULL, &r->d), 0);
-    r->report = (sl_report){.model = m, .calls = r->calls, .diagnoses = &r->d};
+    sl_test_run_data(&r->run, rel, &(sl_test_opts){.diagnose = true});
+    r->calls = r->run.calls;
+    r->report = (sl_report){.model = r->run.m, .calls = r->run.calls, .diagnoses = &r->run.diag};
 }
 
-static void run_free(run *r)
-{
-    sl_diagnoses_clear(&r->d);
-    sl_calls_free(r->calls);
-    sl_analysis_free(r->a);
-}
+static void run_free(run *r) { sl_test_run_free(&r->run); }
 
 #define CAP "testdata/select/calls-rtp.pcap"
-#define T38 "testdata/corpus/sip-udp-fax-t38-calls-bye-488__ndpi.pcap"
+#define T38 "corpus/sip-udp-fax-t38-calls-bye-488__ndpi.pcap"
 
 /* The ids of the calls a selection keeps, as "1,3". */
 static const char *ids(const sl_select_view *v, char *buf, size_t len)
@@ -125,7 +110,7 @@ START_TEST(hosts_verdicts_and_time)
     ck_assert_str_eq(select_ids(&r, "verdict", "tls.*", b, sizeof b), "");
     /* Call 4 starts about 0.58 s after the first frame, call 3 ends before it. */
     const sl_call *c3 = &r.calls->calls[2], *c4 = &r.calls->calls[3];
-    sl_time_ns start = sl_analysis_model(r.a)->capture.first_ts;
+    sl_time_ns start = r.run.m->capture.first_ts;
     char rel[32];
     snprintf(rel, sizeof rel, "+%.6fs", (double)(c3->last_ts - start) / 1e9 + 0.000002);
     ck_assert_str_eq(select_ids(&r, "from", rel, b, sizeof b), "4");
@@ -145,7 +130,7 @@ START_TEST(a_call_brings_its_verdicts_messages_and_connections)
 {
     run r;
     run_file(&r, T38);
-    ck_assert_uint_eq(r.d.n, 2);
+    ck_assert_uint_eq(r.run.diag.n, 2);
     sl_select *s = sl_select_new(NULL);
     char err[128];
     ck_assert_int_eq(sl_select_add_call(s, "2", err, sizeof err), 0);
@@ -237,19 +222,15 @@ START_TEST(capture_filter_compiles_per_link_type)
     sl_config cfg = {0};
     sl_limits_default(&cfg.limits);
     cfg.capture_filter = f;
-    sl_analysis *a = sl_analysis_new(&cfg, NULL, NULL);
-    char path[4096];
-    const char *root = getenv("SL_SOURCE_ROOT");
-    snprintf(path, sizeof path, "%s/%s", root ? root : ".", CAP);
-    const char *files[] = {path};
-    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
-    const sl_model *m = sl_analysis_model(a);
+    sl_test_run r;
+    sl_test_run_data(&r, CAP, &(sl_test_opts){.cfg = &cfg});
+    const sl_model *m = r.m;
     ck_assert_uint_eq(m->capture.frames, 65);
     ck_assert_uint_eq(m->n_sip, 4);
     ck_assert_uint_eq(m->sip[0]->span.first_frame, 54); /* tshark: frame 54 is call 4's INVITE */
     ck_assert_uint_eq(m->capture.skip_reasons[0].kind, SL_SKIP_CAPTURE_FILTER);
     ck_assert_uint_eq(m->capture.skip_reasons[0].frames, 65 - 15);
-    sl_analysis_free(a);
+    sl_test_run_free(&r);
     sl_capture_filter_free(f);
 }
 END_TEST
