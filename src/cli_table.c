@@ -18,7 +18,7 @@ static const char *const command_names[SL_CMD_COUNT] = {
 
 /* --format values per command; the first is the default. */
 static const char *const text_only[] = {"text", NULL};
-static const char *const compare_formats[] = {"text", "json", NULL};
+static const char *const compare_formats[] = {"text", "json", "ladder", NULL};
 static const char *const ladder_formats[] = {"text", "mermaid", NULL};
 static const char *const json_formats[] = {"json", "jsonl", NULL};
 static const char *const html_formats[] = {"html", NULL};

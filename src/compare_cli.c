@@ -148,7 +148,10 @@ int sl_compare_main(const sl_compare_cli *a)
         exit_code = EXIT_OUTPUT;
         goto done;
     }
-    rc = json ? sl_compare_render_json(c, out) : sl_compare_render_text(c, out);
+    bool ladder = a->format && strcmp(a->format, "ladder") == 0;
+    rc = json     ? sl_compare_render_json(c, out)
+         : ladder ? sl_compare_render_ladder(c, out)
+                  : sl_compare_render_text(c, out);
     bool failed = rc < 0 || ferror(out);
     if ((out != stdout ? fclose(out) : fflush(out)) != 0 || failed) {
         fprintf(stderr, "sipladder: cannot write %s: %s\n", a->output ? a->output : "standard output",

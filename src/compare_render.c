@@ -16,7 +16,7 @@ static const char *proto_name(uint8_t p)
 
 /* What became of a connection (side 0's flow i, or side s's unpaired
  * flow): the worst verdict naming it, else passed / not crossing. */
-static const char *fate(const sl_compare *c, int s, int64_t i, bool paired)
+const char *sl_compare_fate(const sl_compare *c, int s, int64_t i, bool paired)
 {
     const char *worst = NULL;
     static const char *const order[] = {"fw.idle_timeout", "fw.injected", "fw.dropped", "fw.rewritten",
@@ -125,7 +125,8 @@ int sl_compare_render_text(const sl_compare *c, FILE *out)
             endpoint(f, 0, a, sizeof a);
             endpoint(f, 1, b, sizeof b);
             bool paired = f->peer >= 0;
-            fprintf(out, "  %-12s %s %s -> %s", fate(c, s, (int64_t)i, paired), proto_name(f->proto), a, b);
+            fprintf(out, "  %-12s %s %s -> %s", sl_compare_fate(c, s, (int64_t)i, paired),
+                    proto_name(f->proto), a, b);
             if (paired) {
                 const sl_cmp_flow *f1 = &c->side[1].flows[f->peer];
                 fprintf(out,
@@ -263,7 +264,7 @@ static json_t *compare_json(const sl_compare *c)
             const sl_cmp_flow *f = &c->side[s].flows[i];
             if (s == 1 && f->peer >= 0)
                 continue;
-            json_t *e = json_pack("{s:s}", "fate", fate(c, s, (int64_t)i, f->peer >= 0));
+            json_t *e = json_pack("{s:s}", "fate", sl_compare_fate(c, s, (int64_t)i, f->peer >= 0));
             json_object_set_new(e, c->side[s].name, flow_json(f));
             if (s == 0 && f->peer >= 0) {
                 const sl_cmp_flow *f1 = &c->side[1].flows[f->peer];

@@ -291,6 +291,56 @@ START_TEST(rst_injected_in_tls_handshake)
 }
 END_TEST
 
+/* The ladder's line that holds every one of the words, or NULL. */
+static char *ladder_line(const char *text, const char *a, const char *b, const char *c3)
+{
+    static char line[512];
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        snprintf(line, sizeof line, "%.*s", (int)n, p);
+        if (strstr(line, a) && strstr(line, b) && strstr(line, c3))
+            return line;
+        p += n + (e != NULL);
+    }
+    return NULL;
+}
+
+static char *render_ladder(const sl_compare *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(sl_compare_render_ladder(c, out), 0);
+    fclose(out);
+    return text;
+}
+
+/* The ladder draws the firewall between the sides: the ClientHello's arrow
+ * stops at it (X), the RST starts at it (*) towards the client, whichever
+ * side is given first; a crossing packet has its latency and both frames. */
+START_TEST(ladder_firewall_column)
+{
+    sl_compare *c = run_pair("rst-injected-tls", NULL, false);
+    char *text = render_ladder(c);
+    ck_assert_msg(ladder_line(text, "TLS handshake 323 ----->X ", "dropped", "#4/-"), "%s", text);
+    ck_assert_msg(ladder_line(text, "|<----------- RST -------------* ", "injected", "ttl 64 (usual 63)"), "%s",
+                  text);
+    ck_assert_msg(ladder_line(text, "SYN ------------>|", " ms", "#1/1"), "%s", text);
+    free(text);
+    sl_compare_free(c);
+    sl_compare_opts named = {.names = {"outside", "inside"}};
+    c = run_pair("rst-injected-tls", &named, true);
+    text = render_ladder(c);
+    /* inside is now the right column: the drop comes from the right */
+    ck_assert_msg(ladder_line(text, "X<---- TLS handshake 323", "dropped", "#-/4"), "%s", text);
+    ck_assert_msg(ladder_line(text, "*------------ RST ------------>|", "injected", "#-/5"), "%s", text);
+    free(text);
+    sl_compare_free(c);
+}
+END_TEST
+
 START_TEST(same_capture_twice_is_clean)
 {
     /* One capture against itself: everything pairs, no NAT, offset 0. */
@@ -425,6 +475,7 @@ static Suite *compare_suite(void)
     tcase_add_test(tc, udp_rejected_with_icmp);
     tcase_add_test(tc, rst_forged_mid_call);
     tcase_add_test(tc, rst_injected_in_tls_handshake);
+    tcase_add_test(tc, ladder_firewall_column);
     tcase_add_test(tc, same_capture_twice_is_clean);
     tcase_add_test(tc, syn_options_changed_without_nat);
     tcase_add_test(tc, clocks_hours_apart_through_an_alg);

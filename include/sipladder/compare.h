@@ -180,10 +180,15 @@ void sl_compare_free(sl_compare *c); /* NULL-safe */
 int sl_compare_render_text(const sl_compare *c, FILE *out);
 /* {"compare": {...}} (docs/json.md).  0, -SL_ENOMEM or -SL_EIO. */
 int sl_compare_render_json(const sl_compare *c, FILE *out);
+/* Each connection drawn with the firewall as a column between its inside
+ * and outside host (compare_ladder.c).  0 or -SL_EIO. */
+int sl_compare_render_ladder(const sl_compare *c, FILE *out);
+/* What became of side s's flow i: "passed", "dropped", ... "not crossing". */
+const char *sl_compare_fate(const sl_compare *c, int s, int64_t i, bool paired);
 
 /* The command line's words for `sipladder compare` (compare_cli.c), all
  * borrowed: positional captures (INSIDE OUTSIDE) or --side NAME=FILE specs,
- * --offset's text, --format (text or json), -o. */
+ * --offset's text, --format (text, json or ladder), -o. */
 typedef struct sl_compare_cli {
     const char *const *files;
     size_t n_files;
