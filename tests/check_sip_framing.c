@@ -526,8 +526,49 @@ START_TEST(rejected_line_is_read_leniently)
 }
 END_TEST
 
+/* A cut datagram (0 < k < n bytes of a message) is reported: an anomaly,
+ * and never a well-formed message; the whole one is one clean message. */
+static void check_udp_prefix(const fx_log *log, size_t k, size_t n)
+{
+    size_t sip = fx_count(log, SL_EV_SIP), anomalies = fx_count(log, SL_EV_ANOMALY);
+    if (k == 0) {
+        ck_assert_uint_eq(log->n, 0);
+    } else if (k == n) {
+        ck_assert_uint_eq(sip, 1);
+        ck_assert(!fx_nth(log, SL_EV_SIP, 0)->rec->f.malformed);
+        ck_assert_uint_eq(anomalies, 0);
+    } else {
+        ck_assert_msg(anomalies > 0, "UDP prefix %zu of %zu: nothing reported", k, n);
+        ck_assert_uint_le(sip, 1);
+        if (sip)
+            ck_assert_msg(fx_nth(log, SL_EV_SIP, 0)->rec->f.malformed, "UDP prefix %zu of %zu read as whole", k, n);
+    }
+}
+
+/* The last k bytes of a message on TCP (its start lost): the whole message
+ * is one clean message; a tail is never a malformed one (resync waits for a
+ * start line), and bytes it consumed are said: a message (a start line
+ * found inside, e.g. "E sip:..." whose method is the token "E"), a
+ * keepalive, or an anomaly; the rest stays unconsumed for the core to count. */
+static void check_tcp_suffix(const fx_log *log, size_t k, size_t n)
+{
+    size_t sip = fx_count(log, SL_EV_SIP);
+    ck_assert_uint_le(sip, 1);
+    ck_assert_uint_le(log->left_over, k);
+    if (k == n) {
+        ck_assert_uint_eq(sip, 1);
+        ck_assert_uint_eq(log->left_over, 0);
+        ck_assert_uint_eq(fx_count(log, SL_EV_ANOMALY), 0);
+    }
+    if (sip)
+        ck_assert_msg(!fx_nth(log, SL_EV_SIP, 0)->rec->f.malformed, "TCP tail %zu of %zu malformed", k, n);
+    if (log->left_over < k)
+        ck_assert_msg(log->n > 0, "TCP tail %zu of %zu: %zu bytes consumed unsaid", k, n, k - log->left_over);
+}
+
 /* Every prefix of every fixture, over both transports: no crash, no leak,
- * nothing read past the end (the fake core's exact-size buffers + ASan). */
+ * nothing read past the end (the fake core's exact-size buffers + ASan),
+ * and what each cut says (check_udp_prefix, check_tcp_suffix). */
 START_TEST(every_prefix_is_safe)
 {
     const char *hdrs[] = {fx_invite_expressway_hdrs, fx_404_warning_hdrs, fx_bye_reason_hdrs,
@@ -538,8 +579,10 @@ START_TEST(every_prefix_is_safe)
         for (size_t k = 0; k <= n; k++) {
             fx_log log = {0};
             fx_feed_whole(D, SL_TRANSPORT_UDP, (const uint8_t *)m, k, &log);
+            check_udp_prefix(&log, k, n);
             fx_log_free(&log);
             fx_feed_whole(D, SL_TRANSPORT_TCP, (const uint8_t *)m + (n - k), k, &log);
+            check_tcp_suffix(&log, k, n);
             fx_log_free(&log);
         }
         free(m);
