@@ -119,7 +119,8 @@ static void usage(FILE *out)
           "  compare INSIDE OUTSIDE  a firewall's two interfaces captured at once: each\n"
           "                       connection paired through NAT, the clock offset, and what\n"
           "                       the firewall dropped, injected, rewrote or timed out\n"
-          "                       (--format json: a compare document)\n"
+          "                       (--format json: a compare document; ladder: the firewall\n"
+          "                       drawn as a column between the two sides)\n"
           "The command is the first word that is not an option; a capture file named\n"
           "like a command is given as ./NAME.\n"
           "\n"
@@ -147,7 +148,7 @@ static void usage(FILE *out)
           "                       (by default the rest is one 'other traffic' line;\n"
           "                       summary, diagnose, ladder, json, html)\n"
           "      --format FORMAT  output form of the view: text; ladder: text or mermaid;\n"
-          "                       json: json or jsonl\n"
+          "                       json: json or jsonl; compare: text, json or ladder\n"
           , out);
     fputs("Selection (every command; several of a kind: any of them; of kinds: all):\n"
           "      --call CALL      a call's number, Call-ID, or a number/URI of its caller,\n"
