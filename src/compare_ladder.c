@@ -96,10 +96,13 @@ typedef struct row {
 } row;
 
 /* The side a packet of this direction enters the firewall on: learnt
- * from the pairs, else the client is taken to be inside. */
-static int entering(const sl_cmp_flow *f, uint8_t dir)
+ * from the pairs, else the client is taken to be on `home`, the side the
+ * flow was seen on (side 0 for a flow seen on both). */
+static int entering(const sl_cmp_flow *f, uint8_t dir, int home)
 {
-    return f->enters[dir] >= 0 ? f->enters[dir] : dir;
+    if (f->enters[dir] >= 0)
+        return f->enters[dir];
+    return dir == 0 ? home : !home;
 }
 
 static void draw_row(const sl_compare *c, const sl_cmp_flow *f, const row *r, sl_time_ns t0, FILE *out)
@@ -180,12 +183,12 @@ static void draw_row(const sl_compare *c, const sl_cmp_flow *f, const row *r, sl
 
 /* An ICMP error about the flow: it travels against its original packet.
  * Seen on one side only, the firewall sent it (its REJECT). */
-static void draw_icmp(const sl_compare *c, const sl_cmp_flow *f, int s, const sl_cmp_icmp *m, sl_time_ns t0,
-                      FILE *out)
+static void draw_icmp(const sl_compare *c, const sl_cmp_flow *f, int home, int s, const sl_cmp_icmp *m,
+                      sl_time_ns t0, FILE *out)
 {
     char label[32];
     snprintf(label, sizeof label, "ICMP%s %u/%u", m->version == 6 ? "v6" : "", m->type, m->code);
-    int from = entering(f, (uint8_t)!m->dir); /* the side its sender is on */
+    int from = entering(f, (uint8_t)!m->dir, home); /* the side its sender is on */
     fprintf(out, "  %11.6f  |", sl_time_seconds(clock0(c, s, m->ts) - t0));
     int way = from == 0 ? 1 : -1;
     if (m->paired) {
@@ -255,7 +258,7 @@ static void host_of(const sl_cmp_flow *f[2], int s, char *buf, size_t len)
 {
     const sl_cmp_flow *fl = f[s] ? f[s] : f[!s];
     /* The endpoint on side s is the one whose packets enter on side s. */
-    int k = entering(fl, 0) == s ? 0 : 1;
+    int k = entering(fl, 0, f[0] ? 0 : 1) == s ? 0 : 1;
     sl_addr_port_format(&fl->addr[k], fl->port[k], buf, len);
 }
 
@@ -284,6 +287,7 @@ static void draw_flow(const sl_compare *c, int64_t i0, int64_t i1, sl_time_ns t0
     const sl_cmp_flow *f[2] = {i0 >= 0 ? &c->side[0].flows[i0] : NULL,
                                i1 >= 0 ? &c->side[1].flows[i1] : NULL};
     const sl_cmp_flow *ref = f[0] ? f[0] : f[1];
+    int home = f[0] ? 0 : 1;
     fprintf(out, "%sconnection %zu (%s)\n", n ? "\n" : "", n + 1,
             sl_compare_fate(c, f[0] ? 0 : 1, f[0] ? i0 : i1, f[0] && f[1]));
     heading(c, f, out);
@@ -315,7 +319,7 @@ static void draw_flow(const sl_compare *c, int64_t i0, int64_t i1, sl_time_ns t0
                 ms = s;
             }
         if (ms >= 0) {
-            draw_icmp(c, ref, ms, &c->side[ms].icmp[icmp[ms][mi[ms]++].at], t0, out);
+            draw_icmp(c, ref, home, ms, &c->side[ms].icmp[icmp[ms][mi[ms]++].at], t0, out);
             continue;
         }
         if (ka < 0 && kb < 0)
@@ -327,11 +331,11 @@ static void draw_flow(const sl_compare *c, int64_t i0, int64_t i1, sl_time_ns t0
             r.index0 = ka;
             if (r.pkt[0]->peer >= 0)
                 r.pkt[1] = &b->pkts[r.pkt[0]->peer];
-            r.from = entering(ref, r.pkt[0]->dir);
+            r.from = entering(ref, r.pkt[0]->dir, home);
             ka = a->pkts[ka].next;
         } else {
             r.pkt[1] = &b->pkts[kb];
-            r.from = entering(ref, r.pkt[1]->dir);
+            r.from = entering(ref, r.pkt[1]->dir, home);
             kb = b->pkts[kb].next;
         }
         draw_row(c, ref, &r, t0, out);
