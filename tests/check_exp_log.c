@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_run.h"
+#include "support.h"
 #include "sipladder/analysis.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/exp_bundle.h"
@@ -222,7 +223,7 @@ START_TEST(not_a_log)
     ck_assert_int_eq(sl_xlog_parse((const uint8_t *)"", 0, "x", &l), -SL_EUSAGE);
     char err[256];
     char path[4096];
-    snprintf(path, sizeof path, "%s/testdata/scenarios/healthy-call.pcap", getenv("SL_SOURCE_ROOT"));
+    sl_test_path(path, sizeof path, "testdata/scenarios/healthy-call.pcap");
     ck_assert_int_eq(sl_xlog_read_file(path, &l, err, sizeof err), -SL_EIO);
     ck_assert(strstr(err, "is not an Expressway diagnostic log") != NULL);
 }
@@ -231,7 +232,7 @@ END_TEST
 static sl_xlog *read_log(const char *rel)
 {
     char path[4096], err[256];
-    snprintf(path, sizeof path, "%s/%s", getenv("SL_SOURCE_ROOT"), rel);
+    sl_test_path(path, sizeof path, rel);
     sl_xlog *l = NULL;
     ck_assert_msg(sl_xlog_read_file(path, &l, err, sizeof err) == 0, "%s", err);
     return l;
@@ -250,25 +251,13 @@ START_TEST(gzip_log_is_read)
 }
 END_TEST
 
-static sl_analysis *run_capture(const char *rel)
-{
-    sl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sl_limits_default(&cfg.limits);
-    sl_analysis *a = sl_analysis_new(&cfg, NULL, NULL);
-    ck_assert_ptr_nonnull(a);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", getenv("SL_SOURCE_ROOT"), rel);
-    const char *files[] = {path};
-    ck_assert_int_eq(sl_analysis_run(a, files, 1), 0);
-    return a;
-}
-
 /* Both peers log the C-E hop that the capture holds in the clear: one
  * message each, and the C's clock (1.250 s ahead) is learned. */
 START_TEST(merge_dedups_and_learns_offsets)
 {
-    sl_analysis *a = run_capture("testdata/scenarios/sip.response.404.pcap");
+    sl_test_run run;
+    sl_test_run_data(&run, "testdata/scenarios/sip.response.404.pcap", NULL);
+    sl_analysis *a = run.a;
     sl_model *m = sl_analysis_model_mut(a);
     size_t wire = m->n_sip;
     sl_xlog *logs[2] = {read_log("testdata/logs/response-404-exp-e.log.gz"),
@@ -288,7 +277,7 @@ START_TEST(merge_dedups_and_learns_offsets)
         ck_assert_ptr_nonnull(m->sip[i]->log_file); /* the E logged every message */
         ck_assert_uint_ne(m->sip[i]->span.last_frame, 0);
     }
-    sl_analysis_free(a);
+    sl_test_run_free(&run);
     sl_xlog_free(logs[0]);
     sl_xlog_free(logs[1]);
 }
@@ -297,7 +286,9 @@ END_TEST
 /* The OPTIONS the E sent inside a TLS session joins that connection. */
 START_TEST(merge_puts_sip_on_its_tls_connection)
 {
-    sl_analysis *a = run_capture("testdata/scenarios/healthy-tls12-mutual.pcap");
+    sl_test_run run;
+    sl_test_run_data(&run, "testdata/scenarios/healthy-tls12-mutual.pcap", NULL);
+    sl_analysis *a = run.a;
     sl_model *m = sl_analysis_model_mut(a);
     ck_assert_uint_eq(m->n_sip, 0);
     sl_xlog *l = read_log("testdata/logs/tls-leg-exp-e.log");
@@ -318,7 +309,7 @@ START_TEST(merge_puts_sip_on_its_tls_connection)
     sl_sip_record_format_line(r, line, sizeof line);
     ck_assert_msg(strstr(line, "   - ") == line && strstr(line, "| from log ") && strstr(line, "tls-leg-exp-e.log:5 (vcse)"),
                   "%s", line);
-    sl_analysis_free(a);
+    sl_test_run_free(&run);
     sl_xlog_free(l);
 }
 END_TEST
@@ -327,7 +318,9 @@ END_TEST
  * connection its OPTIONS used bounds the offset (at least 9 s). */
 START_TEST(offset_bounded_by_connections)
 {
-    sl_analysis *a = run_capture("testdata/scenarios/healthy-tls12-mutual.pcap");
+    sl_test_run run;
+    sl_test_run_data(&run, "testdata/scenarios/healthy-tls12-mutual.pcap", NULL);
+    sl_analysis *a = run.a;
     sl_model *m = sl_analysis_model_mut(a);
     sl_xlog *l = parse("2026-11-21T15:45:57.124+09:00 vcse tvcs: UTCTime=\"2026-11-21 06:45:57,124\" "
                        "Module=\"network.sip\" Level=\"DEBUG\": Action=\"Sent\" Local-ip=\"10.252.3.1\" "
@@ -350,7 +343,7 @@ START_TEST(offset_bounded_by_connections)
     ck_assert_int_eq(l->offset, 1795243548124977000LL - 1795243557124000000LL); /* its last packet - the log's time */
     ck_assert_uint_eq(m->n_sip, 1);
     ck_assert_uint_eq(m->sip[0]->conn_index, 1);
-    sl_analysis_free(a);
+    sl_test_run_free(&run);
     sl_xlog_free(l);
 }
 END_TEST
@@ -388,7 +381,9 @@ END_TEST
  * clear, and the capture lacks it: said, and the log's copy fills in. */
 START_TEST(merge_says_where_log_and_capture_disagree)
 {
-    sl_analysis *a = run_capture("testdata/logs/policy-reject-no-403.pcap");
+    sl_test_run run;
+    sl_test_run_data(&run, "testdata/logs/policy-reject-no-403.pcap", NULL);
+    sl_analysis *a = run.a;
     sl_model *m = sl_analysis_model_mut(a);
     ck_assert_uint_eq(m->n_sip, 2);
     sl_xlog *l = read_log("testdata/logs/policy-reject-exp-e.log");
@@ -400,7 +395,7 @@ START_TEST(merge_says_where_log_and_capture_disagree)
     ck_assert_uint_eq(l->sip_not_on_wire, 1);
     ck_assert_uint_eq(l->first_not_on_wire, 42);
     ck_assert_uint_eq(l->sip_in_capture, 2);
-    sl_analysis_free(a);
+    sl_test_run_free(&run);
     sl_xlog_free(l);
 }
 END_TEST
@@ -411,7 +406,7 @@ END_TEST
 START_TEST(bundle_is_unpacked_safely)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/testdata/logs/bundle-srv-failed.tar.gz", getenv("SL_SOURCE_ROOT"));
+    sl_test_path(path, sizeof path, "testdata/logs/bundle-srv-failed.tar.gz");
     char tmp[] = "/tmp/check-exp-bundle-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     setenv("TMPDIR", tmp, 1);
@@ -451,7 +446,7 @@ END_TEST
 START_TEST(bundle_leaves_other_files)
 {
     char pcap[4096];
-    snprintf(pcap, sizeof pcap, "%s/testdata/scenarios/dns.srv_failed.pcap", getenv("SL_SOURCE_ROOT"));
+    sl_test_path(pcap, sizeof pcap, "testdata/scenarios/dns.srv_failed.pcap");
     const char **files = malloc(sizeof *files);
     ck_assert_ptr_nonnull(files);
     files[0] = pcap;
