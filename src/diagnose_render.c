@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report.h"
 #include "sipladder/diagnose.h"
 #include "sipladder/render.h"
 #include "sipladder/spool.h"
@@ -16,13 +17,11 @@ static const char *green(const sl_render_opts *o) { return o->color ? "\033[32m"
 static const char *off(const sl_render_opts *o) { return o->color ? "\033[0m" : ""; }
 
 /* "10.0.0.2:5061 (Expressway-E), server, remote" */
-static void print_rejecter(const sl_rejecter *rj, const sl_render_opts *o, FILE *out)
+static void print_rejecter(const sl_report *r, const sl_rejecter *rj, const sl_render_opts *o, FILE *out)
 {
     char ap[SL_ADDR_PORT_STRLEN];
     sl_addr_port_format(&rj->addr, rj->port, ap, sizeof ap);
-    const char *label = o->labels ? sl_labels_find(o->labels, &rj->addr, rj->port) : NULL;
-    if (!label)
-        label = rj->label;
+    const char *label = sl_report_label(r, o, &rj->addr, rj->port);
     if (rj->role == SL_ROLE_NETWORK)
         fprintf(out, "network (%s %s", rj->how ? rj->how : "nobody answered for", ap);
     else
@@ -68,7 +67,7 @@ static void print_call_lines(const sl_report *r, const sl_render_opts *o, FILE *
         const sl_diagnosis *v = verdict_of_call(r->diagnoses, i);
         if (v) {
             fprintf(out, ", %s%s%s by ", v->healthy ? green(o) : red(o), v->code, off(o));
-            print_rejecter(&v->rejected_by, o, out);
+            print_rejecter(r, &v->rejected_by, o, out);
         }
         fputc('\n', out);
     }
@@ -131,7 +130,7 @@ static void print_verdict(const sl_diagnosis *v, uint64_t k, const sl_report *r,
     fprintf(out, "\n      %s\n", v->summary ? v->summary : "");
     if (!v->healthy) {
         fputs("      rejected by: ", out);
-        print_rejecter(&v->rejected_by, o, out);
+        print_rejecter(r, &v->rejected_by, o, out);
         fputc('\n', out);
     }
     for (size_t i = 0; i < v->n_causes; i++)

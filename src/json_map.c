@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "json_map.h"
+#include "report.h"
 #include "sipladder/exp_log.h"
 #include "sipladder/bytes.h"
 #include "sipladder/calls.h"
@@ -391,7 +392,7 @@ static json_t *hosts_from_model(jctx *x)
             sent[hit - all]++;
     }
     for (size_t i = 0; i < u; i++) {
-        const char *label = x->o->labels ? sl_labels_find(x->o->labels, &all[i], 0) : NULL;
+        const char *label = sl_report_user_label(x->o, &all[i], 0);
         push(x, arr, host_json(x, &all[i], label, label ? "user" : "address", NULL, NULL, sent[i], flows[i]));
     }
     free(all), free(flows), free(sent);
@@ -676,7 +677,7 @@ static json_t *tls_json(jctx *x, const sl_conn *c)
 {
     const sl_tls_session *s = c->tls;
     sl_tls_outcome out;
-    if (sl_model_tls_outcome(c, x->o->tls, &out) < 0)
+    if (sl_report_tls_outcome(x->o, c, &out) < 0)
         return NULL;
     json_t *o = json_object();
     put(x, o, "first_frame", jframe(s->first_frame));

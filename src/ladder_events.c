@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "render_ladder_internal.h"
 #include "sipladder/spool.h"
 #include "sipladder/calls.h"
@@ -276,20 +277,6 @@ static bool same_column(const sl_ladder *l, const sl_ladder_column *c, const sl_
     return sl_addr_equal(&c->addr, a) && (!l->by_port || c->port == port);
 }
 
-/* The label of a column: a --name, else the correlation's host label. */
-static const char *column_label(const sl_report *r, const sl_render_opts *o, const sl_addr *a, uint16_t port)
-{
-    const char *name = o->labels ? sl_labels_find(o->labels, a, port) : NULL;
-    if (name)
-        return name;
-    for (size_t i = 0; r->calls && i < r->calls->n_hosts; i++) {
-        const sl_host *h = &r->calls->hosts[i];
-        if (sl_addr_equal(&h->addr, a))
-            return h->label && h->source != SL_LABEL_ADDRESS ? h->label : NULL;
-    }
-    return NULL;
-}
-
 static int new_column(sl_ladder *l, const sl_report *r, const sl_render_opts *o, const sl_addr *a, uint16_t port)
 {
     sl_ladder_column *c = realloc(l->col, (l->n_col + 1) * sizeof *c);
@@ -303,7 +290,7 @@ static int new_column(sl_ladder *l, const sl_report *r, const sl_render_opts *o,
         sl_addr_port_format(a, port, text, sizeof text);
     else
         sl_addr_format(a, text, sizeof text);
-    const char *label = column_label(r, o, a, port);
+    const char *label = sl_report_label(r, o, a, port);
     c->address = strdup(text);
     c->label = label ? sl_ladder_escape(label, strlen(label)) : strdup(text);
     if (!c->address || !c->label) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "sipladder/exp_log.h"
 #include "sipladder/decode.h"
 #include "sipladder/diagnose.h"
@@ -33,7 +34,7 @@ const char *sl_render_endpoint(const sl_render_opts *o, const sl_addr *a, uint16
 {
     char ap[SL_ADDR_PORT_STRLEN];
     sl_addr_port_format(a, port, ap, sizeof ap);
-    const char *label = o->labels ? sl_labels_find(o->labels, a, port) : NULL;
+    const char *label = sl_report_user_label(o, a, port);
     if (label)
         snprintf(buf, len, "%s (%s)", ap, label);
     else
@@ -199,7 +200,7 @@ static void print_tcp_details(const sl_conn *c, const sl_render_opts *o)
 static void print_tls_line(const sl_conn *c, const sl_render_opts *o)
 {
     sl_tls_outcome out;
-    if (sl_model_tls_outcome(c, o->tls, &out) < 0)
+    if (sl_report_tls_outcome(o, c, &out) < 0)
         return;
     const sl_tls_session *s = c->tls;
     enum color col = out.kind == SL_TLS_OUTCOME_COMPLETED ? C_GREEN

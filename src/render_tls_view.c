@@ -1,6 +1,7 @@
 /* render_tls_view.c - the `tls` view: every connection that carried TLS,
  * with its handshake, certificates, alerts and outcome (render_tls.c draws
  * one session; this picks the sessions and names the two ends). */
+#include "report.h"
 #include "sipladder/render.h"
 #include "sipladder/render_tls.h"
 #include "sipladder/spool.h"
@@ -24,7 +25,7 @@ int sl_render_tls(const sl_report *r, const sl_render_opts *o)
         if (!c->tls)
             continue;
         sl_tls_outcome out;
-        if (sl_model_tls_outcome(c, o->tls, &out) < 0)
+        if (sl_report_tls_outcome(o, c, &out) < 0)
             return -1;
         char cli[SL_ADDR_PORT_STRLEN + 64], srv[SL_ADDR_PORT_STRLEN + 64];
         sl_render_endpoint(o, &c->info.addr[0], c->info.port[0], cli, sizeof cli);
