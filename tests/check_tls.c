@@ -15,6 +15,7 @@
 #include "sipladder/tls_session.h"
 #include "tls_pcap_feed.h"
 #include "check_run.h"
+#include "support.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -28,14 +29,14 @@ static sl_config test_config(void)
 
 static const char *repo_path(char *buf, size_t len, const char *rel)
 {
-    return tf_path(buf, len, "SL_SOURCE_ROOT", "..", rel);
+    return sl_test_path(buf, len, rel);
 }
 
+/* A corpus capture; the test skips when it is missing. */
 static const char *corpus_path(char *buf, size_t len, const char *name)
 {
-    char rel[512];
-    snprintf(rel, sizeof rel, "corpus/%s", name);
-    return tf_path(buf, len, "SL_SHARED", "../../testdata", rel);
+    sl_test_need_file(sl_test_corpus(buf, len, name));
+    return buf;
 }
 
 /* Run a capture of testdata/tls with default limits. */
@@ -586,8 +587,6 @@ END_TEST
 /* Certificates against tshark's own X.509 reading (when tshark is installed):
  * the SAN dNSNames of each chain in order, and every subject and issuer CN
  * among tshark's name strings. */
-static bool have_tshark(void) { return system("command -v tshark >/dev/null 2>&1") == 0; }
-
 static void compare_certs_with_tshark(const char *path)
 {
     char cmd[1400];
@@ -667,10 +666,7 @@ static const char *const CERT_FILES[] = {
 
 START_TEST(certificates_match_tshark)
 {
-    if (!have_tshark()) {
-        fprintf(stderr, "tshark not installed: certificate comparison skipped\n");
-        return;
-    }
+    sl_test_need_program("tshark"); /* the oracle: without it the test skips, never passes */
     char path[1024];
     const char *f = CERT_FILES[_i];
     if (strncmp(f, "corpus/", 7) == 0)

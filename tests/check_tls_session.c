@@ -11,6 +11,7 @@
 #include "sipladder/tls_session.h"
 #include "tls_pcap_feed.h"
 #include "check_run.h"
+#include "support.h"
 
 /* ------------------------------------------------------------------ synthetic events */
 
@@ -263,7 +264,7 @@ START_TEST(render_real_handshake)
     memset(&cfg, 0, sizeof cfg);
     sl_limits_default(&cfg.limits);
     tf_result r;
-    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SOURCE_ROOT", "..", "testdata/tls/tls12-mutual.pcap"),
+    ck_assert_int_eq(tf_run_pcap(sl_test_path(path, sizeof path, "testdata/tls/tls12-mutual.pcap"),
                                  &cfg, 0, &r), 0);
     sl_tls_outcome o;
     ck_assert_int_eq(sl_tls_session_outcome(r.conns[0].session, &r.conns[0].end, NULL, &o), 0);
@@ -294,7 +295,8 @@ static void run_corpus(const char *name, tf_result *r)
     sl_config cfg;
     memset(&cfg, 0, sizeof cfg);
     sl_limits_default(&cfg.limits);
-    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SHARED", "../../testdata", rel), &cfg, 0, r), 0);
+    sl_test_need_file(sl_test_data(path, sizeof path, rel)); /* skips when the corpus lacks it */
+    ck_assert_int_eq(tf_run_pcap(path, &cfg, 0, r), 0);
 }
 
 static sl_tls_outcome conn_outcome(const tf_result *r, size_t c)
@@ -524,7 +526,7 @@ START_TEST(ocsp_stapling_and_tickets)
     memset(&cfg, 0, sizeof cfg);
     sl_limits_default(&cfg.limits);
     tf_result r;
-    ck_assert_int_eq(tf_run_pcap(tf_path(path, sizeof path, "SL_SOURCE_ROOT", "..", "testdata/tls/tls12-ocsp-ticket.pcap"),
+    ck_assert_int_eq(tf_run_pcap(sl_test_path(path, sizeof path, "testdata/tls/tls12-ocsp-ticket.pcap"),
                                  &cfg, 0, &r), 0);
     ck_assert_uint_eq(r.n_conns, 3);
     static const want_step full[] = {HS(4, C, 1),  HS(6, S, 2),  HS(6, S, 11), HS(6, S, 22), HS(6, S, 12),
@@ -630,7 +632,7 @@ START_TEST(handshake_order_matches_tshark)
     const char *file = ORDER_CORPUS[_i];
     char rel[512], path[1024], tsv[1100];
     snprintf(rel, sizeof rel, "corpus/%s", file);
-    tf_path(path, sizeof path, "SL_SHARED", "../../testdata", rel);
+    sl_test_need_file(sl_test_data(path, sizeof path, rel));
     snprintf(tsv, sizeof tsv, "%s.tshark.tsv", path);
     static frame_type want[512], got[512];
     size_t n_want = read_oracle_types(tsv, want, 512), n_got = 0;

@@ -14,6 +14,7 @@
 #include "sipladder/x509_info.h"
 #include "tls_pcap_feed.h"
 #include "check_run.h"
+#include "support.h"
 
 #define T2020_03 (INT64_C(1583020800) * SL_NS_PER_SEC) /* 2020-03-01 */
 #define T2019 (INT64_C(1546300800) * SL_NS_PER_SEC)    /* 2019-01-01 */
@@ -24,7 +25,7 @@ static const char *cert_path(char *buf, size_t len, const char *name)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/captures/tls/%s.crt", name);
-    return tf_path(buf, len, "SL_SOURCE_ROOT", "..", rel);
+    return sl_test_path(buf, len, rel);
 }
 
 /* DER of a committed certificate, malloc'ed. */

@@ -620,10 +620,3 @@ size_t tf_count_records(const tf_result *r, uint8_t content_type)
              r->log[i].content_type == content_type;
     return n;
 }
-
-const char *tf_path(char *buf, size_t len, const char *env, const char *fallback, const char *rel)
-{
-    const char *root = getenv(env);
-    snprintf(buf, len, "%s/%s", root ? root : fallback, rel);
-    return buf;
-}

@@ -73,8 +73,4 @@ size_t tf_count_encrypted_alerts(const tf_result *r);
 size_t tf_count_anomalies(const tf_result *r);
 size_t tf_count_records(const tf_result *r, uint8_t content_type);
 
-/* Absolute path of a file under the repo (SL_SOURCE_ROOT) or under the shared
- * folder (SL_SHARED), in a static-free caller buffer. */
-const char *tf_path(char *buf, size_t len, const char *env, const char *fallback, const char *rel);
-
 #endif
