@@ -9,16 +9,18 @@
 #include <string.h>
 
 #include "check_run.h"
+#include "support.h"
 #include "sipladder/compare.h"
 #include "sipladder/status.h"
 
 static sl_compare *run_pair(const char *name, const sl_compare_opts *opts, bool swapped)
 {
-    const char *root = getenv("SL_SOURCE_ROOT");
     static char paths[2][4096];
-    for (int s = 0; s < 2; s++)
-        snprintf(paths[s], sizeof paths[s], "%s/testdata/firewall/%s-%s.pcap", root ? root : ".", name,
-                 (s == 0) != swapped ? "inside" : "outside");
+    for (int s = 0; s < 2; s++) {
+        char rel[512];
+        snprintf(rel, sizeof rel, "testdata/firewall/%s-%s.pcap", name, (s == 0) != swapped ? "inside" : "outside");
+        sl_test_path(paths[s], sizeof paths[s], rel);
+    }
     const char *f0[] = {paths[0]}, *f1[] = {paths[1]};
     const char *const *files[2] = {f0, f1};
     size_t n[2] = {1, 1};
@@ -344,9 +346,8 @@ END_TEST
 START_TEST(same_capture_twice_is_clean)
 {
     /* One capture against itself: everything pairs, no NAT, offset 0. */
-    const char *root = getenv("SL_SOURCE_ROOT");
     char path[4096];
-    snprintf(path, sizeof path, "%s/testdata/firewall/idle-timeout-inside.pcap", root ? root : ".");
+    sl_test_path(path, sizeof path, "testdata/firewall/idle-timeout-inside.pcap");
     const char *f[] = {path};
     const char *const *files[2] = {f, f};
     size_t n[2] = {1, 1};
@@ -361,10 +362,8 @@ END_TEST
 
 static uint8_t *slurp(const char *rel, size_t *len)
 {
-    const char *root = getenv("SL_SOURCE_ROOT");
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(sl_test_path(path, sizeof path, rel), "rb");
     ck_assert_ptr_nonnull(f);
     uint8_t *buf = malloc(1 << 20);
     *len = fread(buf, 1, 1 << 20, f);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_run.h"
+#include "support.h"
 #include "sipladder/analysis.h"
 #include "sipladder/registry.h"
 #include "sipladder/sip.h"
@@ -218,20 +220,16 @@ static const char *const corpus_files[] = {
 
 START_TEST(our_captures)
 {
-    const char *root = getenv("SL_SOURCE_ROOT");
-    ck_assert_ptr_nonnull(root);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/testdata/sip/%s", root, ours_files[_i]);
-    compare(path, 0);
+    char rel[512], path[4096];
+    snprintf(rel, sizeof rel, "testdata/sip/%s", ours_files[_i]);
+    compare(sl_test_path(path, sizeof path, rel), 0);
 }
 END_TEST
 
 START_TEST(corpus_captures)
 {
-    const char *shared = getenv("SL_SHARED");
-    ck_assert_ptr_nonnull(shared);
     char path[4096];
-    snprintf(path, sizeof path, "%s/corpus/%s", shared, corpus_files[_i]);
+    sl_test_need_file(sl_test_corpus(path, sizeof path, corpus_files[_i]));
     /* tshark's oracle ran with -d tcp.port==6060,sip: the same Decode As. */
     compare(path, strstr(path, "port6060") ? 6060 : 0);
 }
@@ -263,9 +261,8 @@ END_TEST
 
 static void find_testdata(void)
 {
-    const char *root = getenv("SL_SOURCE_ROOT");
     char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s/testdata/*/*.pcap*", root ? root : ".");
+    sl_test_path(pattern, sizeof pattern, "testdata/*/*.pcap*");
     if (glob(pattern, 0, NULL, &all_testdata) != 0)
         all_testdata.gl_pathc = 0;
 }
@@ -285,10 +282,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
+    int rc = sl_check_run(suite());
     globfree(&all_testdata);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }
