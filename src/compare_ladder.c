@@ -105,7 +105,74 @@ static int entering(const sl_cmp_flow *f, uint8_t dir, int home)
     return dir == 0 ? home : !home;
 }
 
-static void draw_row(const sl_compare *c, const sl_cmp_flow *f, const row *r, sl_time_ns t0, FILE *out)
+/* The verdicts by a number (a packet or flow index), so each row and each
+ * connection finds its own without a scan of them all; within a number in
+ * the verdicts' order. */
+typedef struct vkey {
+    int64_t key;
+    size_t at; /* index into the verdicts */
+} vkey;
+
+typedef struct vindex {
+    vkey *rewritten; /* fw.rewritten by side 0's packet */
+    vkey *flow[2];   /* every verdict by its flow on side s */
+    size_t n_rewritten, n_flow[2];
+} vindex;
+
+static int cmp_vkey(const void *a, const void *b)
+{
+    const vkey *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int vindex_build(const sl_compare *c, vindex *x)
+{
+    size_t n = c->n_verdicts ? c->n_verdicts : 1;
+    x->rewritten = malloc(n * sizeof *x->rewritten);
+    x->flow[0] = malloc(n * sizeof *x->flow[0]);
+    x->flow[1] = malloc(n * sizeof *x->flow[1]);
+    x->n_rewritten = x->n_flow[0] = x->n_flow[1] = 0;
+    if (!x->rewritten || !x->flow[0] || !x->flow[1])
+        return -SL_ENOMEM;
+    for (size_t k = 0; k < c->n_verdicts; k++) {
+        const sl_cmp_verdict *v = &c->verdicts[k];
+        if (v->pkt[0] >= 0 && strcmp(v->code, "fw.rewritten") == 0)
+            x->rewritten[x->n_rewritten++] = (vkey){v->pkt[0], k};
+        for (int s = 0; s < 2; s++)
+            if (v->flow[s] >= 0)
+                x->flow[s][x->n_flow[s]++] = (vkey){v->flow[s], k};
+    }
+    qsort(x->rewritten, x->n_rewritten, sizeof(vkey), cmp_vkey);
+    qsort(x->flow[0], x->n_flow[0], sizeof(vkey), cmp_vkey);
+    qsort(x->flow[1], x->n_flow[1], sizeof(vkey), cmp_vkey);
+    return 0;
+}
+
+static void vindex_free(vindex *x)
+{
+    free(x->rewritten);
+    free(x->flow[0]);
+    free(x->flow[1]);
+}
+
+/* The first entry of v[0..n) with this key (n when none). */
+static size_t vkey_first(const vkey *v, size_t n, int64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].key == key ? lo : n;
+}
+
+static void draw_row(const sl_compare *c, const vindex *vx, const sl_cmp_flow *f, const row *r, sl_time_ns t0,
+                     FILE *out)
 {
     int seen = r->pkt[0] ? 0 : 1;
     const sl_cmp_pkt *p = r->pkt[seen];
@@ -152,10 +219,8 @@ static void draw_row(const sl_compare *c, const sl_cmp_flow *f, const row *r, sl
         note = "  injected";
     }
     fputc('|', out);
-    bool rewritten = false;
-    for (size_t k = 0; k < c->n_verdicts && r->index0 >= 0; k++)
-        if (c->verdicts[k].pkt[0] == r->index0 && strcmp(c->verdicts[k].code, "fw.rewritten") == 0)
-            rewritten = true;
+    size_t rw = r->index0 >= 0 ? vkey_first(vx->rewritten, vx->n_rewritten, r->index0) : vx->n_rewritten;
+    bool rewritten = rw < vx->n_rewritten;
     if (both) {
         sl_time_ns lat = clock0(c, !in, r->pkt[!in]->ts) - clock0(c, in, r->pkt[in]->ts);
         fprintf(out, " %8.3f ms%s", sl_time_seconds(lat) * 1e3, rewritten ? "  rewritten" : "");
@@ -172,10 +237,8 @@ static void draw_row(const sl_compare *c, const sl_cmp_flow *f, const row *r, sl
     if (!both && r->pkt[seen]->ttl != f->usual_ttl[r->pkt[seen]->dir] && seen != in)
         fprintf(out, " ttl %u (usual %u)", r->pkt[seen]->ttl, f->usual_ttl[r->pkt[seen]->dir]);
     fputc('\n', out);
-    for (size_t k = 0; k < c->n_verdicts && rewritten; k++) {
-        const sl_cmp_verdict *v = &c->verdicts[k];
-        if (v->pkt[0] != r->index0 || strcmp(v->code, "fw.rewritten") != 0)
-            continue;
+    for (; rw < vx->n_rewritten && vx->rewritten[rw].key == r->index0; rw++) {
+        const sl_cmp_verdict *v = &c->verdicts[vx->rewritten[rw].at];
         for (size_t d = 0; d < v->n_diff; d++)
             fprintf(out, "  %11s  %s\n", "", v->diff[d]);
     }
@@ -282,7 +345,7 @@ static void heading(const sl_compare *c, const sl_cmp_flow *f[2], FILE *out)
 
 /* One connection: side 0's flow i0 and its copy i1 (either -1). */
 static void draw_flow(const sl_compare *c, int64_t i0, int64_t i1, sl_time_ns t0, size_t n,
-                      icmp_key *const icmp[2], FILE *out)
+                      icmp_key *const icmp[2], const vindex *vx, FILE *out)
 {
     const sl_cmp_flow *f[2] = {i0 >= 0 ? &c->side[0].flows[i0] : NULL,
                                i1 >= 0 ? &c->side[1].flows[i1] : NULL};
@@ -338,12 +401,13 @@ static void draw_flow(const sl_compare *c, int64_t i0, int64_t i1, sl_time_ns t0
             r.from = entering(ref, r.pkt[1]->dir, home);
             kb = b->pkts[kb].next;
         }
-        draw_row(c, ref, &r, t0, out);
+        draw_row(c, vx, ref, &r, t0, out);
     }
-    for (size_t k = 0; k < c->n_verdicts; k++) {
-        const sl_cmp_verdict *v = &c->verdicts[k];
-        if ((i0 >= 0 && v->flow[0] == i0) || (i0 < 0 && v->flow[1] == i1))
-            fprintf(out, "  => %s  %s\n", v->code, v->summary ? v->summary : "");
+    int vs = i0 >= 0 ? 0 : 1; /* the verdicts naming the flow drawn */
+    for (size_t k = vkey_first(vx->flow[vs], vx->n_flow[vs], fi[vs]);
+         k < vx->n_flow[vs] && vx->flow[vs][k].key == fi[vs]; k++) {
+        const sl_cmp_verdict *v = &c->verdicts[vx->flow[vs][k].at];
+        fprintf(out, "  => %s  %s\n", v->code, v->summary ? v->summary : "");
     }
 }
 
@@ -361,19 +425,22 @@ int sl_compare_render_ladder(const sl_compare *c, FILE *out)
     fprintf(out, "-> <- crossed (latency), X dropped by the firewall, * injected by it, #frames %s/%s\n",
             c->side[0].name, c->side[1].name);
     icmp_key *icmp[2] = {icmp_order(&c->side[0]), icmp_order(&c->side[1])};
-    if (!icmp[0] || !icmp[1]) {
+    vindex vx;
+    if (vindex_build(c, &vx) < 0 || !icmp[0] || !icmp[1]) {
+        vindex_free(&vx);
         free(icmp[0]);
         free(icmp[1]);
         return -SL_ENOMEM;
     }
     size_t n = 0;
     for (size_t i = 0; i < c->side[0].n_flows; i++, n++)
-        draw_flow(c, (int64_t)i, c->side[0].flows[i].peer, t0, n, icmp, out);
+        draw_flow(c, (int64_t)i, c->side[0].flows[i].peer, t0, n, icmp, &vx, out);
     for (size_t i = 0; i < c->side[1].n_flows; i++)
         if (c->side[1].flows[i].peer < 0)
-            draw_flow(c, -1, (int64_t)i, t0, n++, icmp, out);
+            draw_flow(c, -1, (int64_t)i, t0, n++, icmp, &vx, out);
     if (!n)
         fputs("no connection on either side\n", out);
+    vindex_free(&vx);
     free(icmp[0]);
     free(icmp[1]);
     return ferror(out) ? -SL_EIO : 0;
