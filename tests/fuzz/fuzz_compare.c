@@ -21,6 +21,7 @@ static void compare_once(const uint8_t *a, size_t na, const uint8_t *b, size_t n
         FILE *out = fz_devnull();
         (void)sl_compare_render_text(c, out);
         (void)sl_compare_render_json(c, out);
+        (void)sl_compare_render_ladder(c, out);
         fclose(out);
     }
     sl_compare_free(c);
