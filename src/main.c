@@ -162,10 +162,11 @@ static void usage(FILE *out)
           "                       keep their numbers.  With -r, the words after the options\n"
           "                       are the filter, as in tcpdump -r FILE EXPR\n"
           "  -w, --write FILE     save: the pcap to write ('-': standard output)\n"
-          "      --side NAME=FILE  compare, ladder: a side's name and capture (repeatable: a\n"
-          "                       side's files are one capture); the first name is the first\n"
-          "                       side; ladder --side draws the firewall between two sides\n"
-          "      --offset SECONDS  compare, ladder --side: the second capture's clock minus\n"
+          "      --side NAME=FILE  compare, ladder, json: a side's name and capture (repeatable:\n"
+          "                       a side's files are one capture); the first name is the first\n"
+          "                       side; ladder --side draws the firewall between two sides,\n"
+          "                       json --side writes compare's document\n"
+          "      --offset SECONDS  compare, ladder/json --side: the second capture's clock minus\n"
           "                       the first's, instead of the estimate from the paired packets\n"
           "      --ports          ladder: one column per host:port, not per host\n"
           "      --ascii          ladder: ASCII lines instead of UTF-8 box drawing\n"
@@ -727,18 +728,21 @@ static int run_compare(const cli *c)
     return sl_compare_main(&a);
 }
 
-/* ladder --side NAME=FILE --side NAME=FILE: compare's ladder, the firewall
- * as a column between the two sides (compare_ladder.c). */
-static int run_firewall_ladder(const cli *c)
+/* ladder or json with --side NAME=FILE --side NAME=FILE: compare's ladder
+ * (the firewall as a column between the two sides, compare_ladder.c) or
+ * its {"compare": ...} document. */
+static int run_firewall_view(const cli *c)
 {
+    const char *view = c->cmd == SL_CMD_LADDER ? "ladder" : "json";
+    const char *plain = c->cmd == SL_CMD_LADDER ? "text" : "json";
     if (!c->n_side_specs)
-        return fail_usage("ladder: --offset is the clock offset between two sides: name them with --side");
-    if (c->format && strcmp(c->format, "text") != 0)
-        return fail_usage("ladder: with --side the firewall's ladder is text, not '%s'", c->format);
-    sl_compare_cli a = {.side_specs = c->side_specs, .n_side_specs = c->n_side_specs, .offset = c->offset,
-                        .format = "ladder", .output = c->output};
+        return fail_usage("%s: --offset is the clock offset between two sides: name them with --side", view);
+    if (c->format && strcmp(c->format, plain) != 0)
+        return fail_usage("%s --side: --format %s only (the firewall comparison), not '%s'", view, plain, c->format);
     if (c->n_files)
-        return fail_usage("ladder: name the captures either with --side NAME=FILE or as a capture, not both");
+        return fail_usage("%s: name the captures either with --side NAME=FILE or as a capture, not both", view);
+    sl_compare_cli a = {.side_specs = c->side_specs, .n_side_specs = c->n_side_specs, .offset = c->offset,
+                        .format = c->cmd == SL_CMD_LADDER ? "ladder" : "json", .output = c->output};
     return sl_compare_main(&a);
 }
 
@@ -746,8 +750,8 @@ static int run(cli *c)
 {
     if (c->cmd == SL_CMD_COMPARE)
         return run_compare(c);
-    if (c->cmd == SL_CMD_LADDER && (c->n_side_specs || c->offset))
-        return run_firewall_ladder(c);
+    if ((c->cmd == SL_CMD_LADDER || c->cmd == SL_CMD_JSON) && (c->n_side_specs || c->offset))
+        return run_firewall_view(c);
     /* a log given as a capture (exp_log.h): read as with --log */
     if (c->cmd != SL_CMD_SAVE && sl_xlog_take_logs(c->files, &c->n_files, &c->logs, &c->n_logs) < 0)
         return EXIT_INTERNAL;
