@@ -5,7 +5,7 @@ Usage: accounting.py SIPLADDER [CAPTURE...]
 
 For every capture with a tshark oracle beside it (F.tshark.tsv, made by
 tests/captures/make_oracle.sh; format in testdata/corpus/ORACLE.md)
-under $SL_SOURCE_ROOT/testdata (recursively), $SL_SHARED/corpus and
+under $SL_SOURCE_ROOT/testdata (recursively), $SL_TESTDATA/corpus and
 $SL_SOURCE_ROOT/tests/fuzz/corpus (the pcaps there, when present), compare:
 
   SIP messages  tshark: values of sip.Method + sip.Status-Code ('|' joins
@@ -123,12 +123,12 @@ def ours(binary, capture):
     return sip, tls, sources, lost_bytes, warned, max(rc, rc2, rc3)
 
 
-def captures(root, shared, args):
+def captures(root, testdata, args):
     if args:
         return args
     out = []
     bases = [os.path.join(root, "testdata"), os.path.join(root, "tests", "fuzz", "corpus")]
-    corpus = os.path.join(shared, "corpus")
+    corpus = os.path.join(testdata, "corpus")
     if not os.path.realpath(corpus).startswith(os.path.realpath(bases[0]) + os.sep):
         bases.insert(1, corpus)
     for base in bases:
@@ -143,11 +143,11 @@ def main():
         raise SystemExit(__doc__)
     binary = sys.argv[1]
     root = os.environ.get("SL_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    shared = os.environ.get("SL_SHARED", os.path.join(root, "testdata"))
+    testdata = os.environ.get("SL_TESTDATA", os.path.join(root, "testdata"))
     bad = checked = skipped = 0
     tmpdir = tempfile.mkdtemp(prefix="sl-accounting-")
     try:
-        for cap in captures(root, shared, sys.argv[2:]):
+        for cap in captures(root, testdata, sys.argv[2:]):
             r = compare(binary, root, cap, tmpdir)
             if r is None:
                 skipped += 1

@@ -19,7 +19,7 @@
 #define MAX_EV 24
 
 typedef struct expect {
-    const char *file;  /* "S:" prefix: under $SL_SHARED/corpus (testdata/corpus), else under testdata/ */
+    const char *file;  /* "S:" prefix: under $SL_TESTDATA/corpus (testdata/corpus), else under testdata/ */
     size_t n_verdicts; /* verdicts the whole file gives */
     size_t index;      /* which one this row checks (ordered by first evidence frame) */
     const char *code;

@@ -14,9 +14,9 @@ like tcpdump's tests/TESTLIST:
   name  arguments  expected-stdout  exit-code  [expected-stderr]
 
 * arguments: split like a POSIX shell (shlex); paths are relative to the repo
-  root, which is the working directory of every run.  $SL_SHARED and
+  root, which is the working directory of every run.  $SL_TESTDATA and
   $SL_SOURCE_ROOT expand from the environment (defaults: ROOT/testdata, the folder holding corpus/, and
-  ROOT).  A case whose $SL_SHARED file is missing fails: the corpus is in the repository.
+  ROOT).  A case whose $SL_TESTDATA file is missing fails: the corpus is in the repository.
 * expected-stdout: file relative to the repo root, compared byte for byte.
 * exit-code: the expected exit status.
 * expected-stderr (optional): compared when given; when the column is absent,
@@ -24,7 +24,7 @@ like tcpdump's tests/TESTLIST:
   compared if it exists.  '-' means: do not compare stderr.
 
 Runs are made reproducible: TZ=UTC, LC_ALL=C, NO_COLOR=1, stdin from
-/dev/null.  Before comparing, the expanded $SL_SHARED and $SL_SOURCE_ROOT
+/dev/null.  Before comparing, the expanded $SL_TESTDATA and $SL_SOURCE_ROOT
 paths in the output are written back as those variable names, so expected
 files do not depend on where the checkout lives.  A sanitizer report
 (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer) on stderr fails
@@ -100,17 +100,17 @@ def default_stderr_path(expected):
 
 
 def expand(args, env):
-    """Expand $SL_SHARED / $SL_SOURCE_ROOT, then split like a shell."""
+    """Expand $SL_TESTDATA / $SL_SOURCE_ROOT, then split like a shell."""
     def sub(m):
         return env[m.group(1) or m.group(2)]
-    text = re.sub(r"\$\{(SL_SHARED|SL_SOURCE_ROOT)\}|\$(SL_SHARED|SL_SOURCE_ROOT)\b",
+    text = re.sub(r"\$\{(SL_TESTDATA|SL_SOURCE_ROOT)\}|\$(SL_TESTDATA|SL_SOURCE_ROOT)\b",
                   sub, args)
     return shlex.split(text)
 
 
 def normalise(text, env):
-    # Longest path first: SL_SHARED may lie inside SL_SOURCE_ROOT/..
-    pairs = sorted(((env[k], "$" + k) for k in ("SL_SHARED", "SL_SOURCE_ROOT")),
+    # Longest path first: SL_TESTDATA may lie inside SL_SOURCE_ROOT/..
+    pairs = sorted(((env[k], "$" + k) for k in ("SL_TESTDATA", "SL_SOURCE_ROOT")),
                    key=lambda p: -len(p[0]))
     for path, var in pairs:
         if path:
@@ -136,7 +136,7 @@ def diff(expected, actual, label):
 
 
 def missing_inputs(argv, root):
-    """Arguments that name a missing file under the shared corpus."""
+    """Arguments that name a missing file under testdata/corpus."""
     return [a for a in argv if "/corpus/" in a
             and not os.path.exists(os.path.join(root, a))]
 
@@ -258,15 +258,15 @@ def self_test():
         rows = [
             ("plain", "summary 'a b.pcap'", 0),
             ("code", "summary fail", 3),
-            ("shared", "summary $SL_SHARED/corpus/x.pcap", 0),
-            ("nocorpus", "summary $SL_SHARED/corpus/absent.pcap", 0),
+            ("shared", "summary $SL_TESTDATA/corpus/x.pcap", 0),
+            ("nocorpus", "summary $SL_TESTDATA/corpus/absent.pcap", 0),
             ("wrongcode", "summary fail", 0),
             ("asan", "summary asan", 0),
             ("segv", "summary segv", 0),
         ]
         write_text(os.path.join(root, "tests", "GOLDEN.tsv"), "".join(
             "%s\t%s\texpected/%s.txt\t%d\n" % (n, a, n, c) for n, a, c in rows))
-        os.environ["SL_SHARED"] = shared
+        os.environ["SL_TESTDATA"] = shared
 
         def run(*extra):
             buf = io.StringIO()
@@ -282,8 +282,8 @@ def self_test():
         checks.append(("args split, TZ/NO_COLOR set",
                        plain == "args: summary a b.pcap\nTZ=UTC NO_COLOR=1\n"))
         shared_out = read_text(os.path.join(root, "expected", "shared.txt"))
-        checks.append(("$SL_SHARED written back",
-                       "$SL_SHARED/corpus/x.pcap" in shared_out))
+        checks.append(("$SL_TESTDATA written back",
+                       "$SL_TESTDATA/corpus/x.pcap" in shared_out))
         checks.append(("stderr file written", read_text(os.path.join(
             root, "expected", "code.stderr.txt")) == "sipladder: cannot open fail\n"))
         rc, out = run("-k", "plain")
@@ -346,7 +346,7 @@ def main(argv=None):
 
     env = dict(os.environ)
     env.setdefault("SL_SOURCE_ROOT", opts.root)
-    env.setdefault("SL_SHARED", os.path.join(opts.root, "testdata"))
+    env.setdefault("SL_TESTDATA", os.path.join(opts.root, "testdata"))
     env.update({"TZ": "UTC", "LC_ALL": "C", "NO_COLOR": "1"})
 
     try:
@@ -375,7 +375,7 @@ def main(argv=None):
                 print("        " + m.rstrip("\n").replace("\n", "\n        "))
         sys.stdout.flush()
     if skipped:
-        print("%d skipped (missing shared corpus files)" % skipped)
+        print("%d skipped (missing corpus files)" % skipped)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

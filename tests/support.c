@@ -22,9 +22,9 @@ const char *sl_test_path(char *buf, size_t len, const char *rel)
 
 const char *sl_test_corpus(char *buf, size_t len, const char *name)
 {
-    const char *shared = getenv("SL_SHARED");
-    if (shared && *shared)
-        snprintf(buf, len, "%s/corpus/%s", shared, name);
+    const char *testdata = getenv("SL_TESTDATA");
+    if (testdata && *testdata)
+        snprintf(buf, len, "%s/corpus/%s", testdata, name);
     else
         snprintf(buf, len, "%s/testdata/corpus/%s", source_root(), name);
     return buf;

@@ -4,7 +4,7 @@
  * diagnosis).
  *
  * Paths: SL_SOURCE_ROOT is the repository (tests/meson.build sets it; "."
- * without it), SL_SHARED the folder holding corpus/ (testdata/ of the
+ * without it), SL_TESTDATA the folder holding corpus/ (testdata/ of the
  * repository; "testdata" under the root without it).
  *
  * support.c (paths, skip) needs only libc and Check; support_run.c (the
@@ -27,7 +27,7 @@
 
 /* $SL_SOURCE_ROOT/rel into buf; returns buf. */
 const char *sl_test_path(char *buf, size_t len, const char *rel);
-/* $SL_SHARED/corpus/name into buf; returns buf. */
+/* $SL_TESTDATA/corpus/name into buf; returns buf. */
 const char *sl_test_corpus(char *buf, size_t len, const char *name);
 /* The repository file rel, or (with the prefix "corpus/") the corpus file:
  * the one spelling the suites' tables use. */

@@ -2,14 +2,14 @@
 """Validate `sipladder json` against docs/sipladder.schema.json.
 
 Runs `sipladder json CAPTURE` and `sipladder json --format jsonl CAPTURE` on
-every capture under testdata/ and $SL_SHARED/corpus/, checks that the output
+every capture under testdata/ and $SL_TESTDATA/corpus/, checks that the output
 is strict UTF-8 and that the document (and each JSON line, against
 $defs/jsonl_line) validates, and fails on any error.  It also checks that
 the schema rejects mutated copies of a real document (a status as a string,
 an endpoint without its port, a missing alert description, ...), so the
 validation itself can fail.
 
-Usage: validate_json.py --sipladder BUILD/sipladder --root REPO [--shared DIR]
+Usage: validate_json.py --sipladder BUILD/sipladder --root REPO [--testdata DIR]
 Needs python3-jsonschema (Debian).
 """
 import argparse
@@ -168,7 +168,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sipladder", required=True)
     ap.add_argument("--root", required=True)
-    ap.add_argument("--shared", default=os.environ.get("SL_SHARED"))
+    ap.add_argument("--testdata", default=os.environ.get("SL_TESTDATA"))
     a = ap.parse_args()
     with open(os.path.join(a.root, "docs", "sipladder.schema.json")) as f:
         schema = json.load(f)
@@ -177,8 +177,8 @@ def main():
     line_v = jsonschema.Draft202012Validator(
         {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/jsonl_line"})
     files = captures(os.path.join(a.root, "testdata"))
-    if a.shared and os.path.isdir(os.path.join(a.shared, "corpus")):
-        files += captures(os.path.join(a.shared, "corpus"))
+    if a.testdata and os.path.isdir(os.path.join(a.testdata, "corpus")):
+        files += captures(os.path.join(a.testdata, "corpus"))
     failed, docs, n_lines = 0, [], 0
     for path in files:
         problems, doc, lines = check_capture(a.sipladder, doc_v, line_v, path)

@@ -5,7 +5,7 @@ Each scenario takes a capture of testdata/scenarios/ (the Expressway-E is
 10.252.2.2 inside, 10.252.3.1 outside; the Expressway-C 10.252.2.1; the far
 end 10.252.4.2) and writes what the boxes would have logged during it
 (Maintenance > Diagnostics > Diagnostic logging), in the formats of
-Expressway X8-X14 quoted by ../shared/seeds/:
+Expressway X8-X14 quoted by the product's field guides (the seeds):
 
   2016-10-13T12:58:40.636+09:00 vcse tvcs: UTCTime="2016-10-13 03:58:40,636" Module="network.sip" Level="DEBUG":  Action="Received" Local-ip=... Src-ip=... Msg-Hash="..."
   SIPMSG:

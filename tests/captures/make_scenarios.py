@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make_scenarios.py - one real capture per failure scenario of
-../shared/docs/SCENARIOS.md (plus healthy baselines) into testdata/scenarios/.
+the verdict contract (docs/json.md; SCENARIOS.md of the brief) (plus healthy baselines) into testdata/scenarios/.
 
 Run as root:  sudo python3 tests/captures/make_scenarios.py [OUTDIR] [NAME...]
 

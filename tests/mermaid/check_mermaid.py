@@ -43,14 +43,14 @@ EVENT = re.compile(r"^    (P\d+->>P\d+: |Note over P\d+(,P\d+)?: )")
 
 def golden_runs(root):
     """(name, argv) for each distinct capture set of GOLDEN.tsv."""
-    shared = os.environ.get("SL_SHARED", os.path.join(root, "testdata"))
+    testdata = os.environ.get("SL_TESTDATA", os.path.join(root, "testdata"))
     seen, runs = set(), []
     with open(os.path.join(root, "tests", "GOLDEN.tsv"), encoding="utf-8") as f:
         for line in f:
             if not line.strip() or line.startswith("#"):
                 continue
             cols = line.rstrip("\n").split("\t")
-            args = shlex.split(cols[1].replace("${SL_SHARED}", shared).replace("$SL_SHARED", shared))
+            args = shlex.split(cols[1].replace("${SL_TESTDATA}", testdata).replace("$SL_TESTDATA", testdata))
             files, names, i = [], [], 0
             while i < len(args):
                 a = args[i]
