@@ -4,6 +4,7 @@
  * by the `summary` view (at its end) and the `diagnose` command. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -78,13 +79,42 @@ static void print_call_lines(const sl_report *r, const sl_render_opts *o, FILE *
  * printed once, with the others listed; -v prints each, and JSON keeps
  * each.  Verdicts of connections written early (call_stream.h) are
  * printed as their batch had them. */
+static bool groupable(const sl_diagnosis *v) { return v->call == -1 && v->conn_index; }
+
+/* An order in which verdicts alike (same code, rejecter, causes) are
+ * neighbours, and within them, their order in the list. */
+static int kind_cmp(const void *pa, const void *pb)
+{
+    const sl_diagnosis *a = *(const sl_diagnosis *const *)pa, *b = *(const sl_diagnosis *const *)pb;
+    int c = (int)groupable(b) - (int)groupable(a);
+    if (c == 0 && groupable(a)) {
+        if ((c = strcmp(a->code, b->code)) == 0 && (c = (int)a->rejected_by.role - (int)b->rejected_by.role) == 0 &&
+            (c = sl_addr_cmp(&a->rejected_by.addr, &b->rejected_by.addr)) == 0 &&
+            (c = (int)a->suspect_injected - (int)b->suspect_injected) == 0 &&
+            /* A client rejecter's port is ephemeral: one client, many connections. */
+            (c = a->rejected_by.role == SL_ROLE_CLIENT ? 0 : (int)a->rejected_by.port - (int)b->rejected_by.port) == 0 &&
+            (c = (a->n_causes > b->n_causes) - (a->n_causes < b->n_causes)) == 0)
+            for (size_t i = 0; c == 0 && i < a->n_causes; i++)
+                c = strcmp(a->causes[i], b->causes[i]);
+    }
+    return c ? c : (a > b) - (a < b);
+}
+
+/* The kinds of d's verdicts, linear after one sort: next[i] is the next
+ * verdict of i's kind after i (SIZE_MAX: none), first[i] whether i is the
+ * first of its kind, more[i] (for a first) how many follow it.  Each array
+ * holds d->n entries; false when out of memory (then nothing is grouped). */
+typedef struct verdict_kinds {
+    size_t *next, *more;
+    bool *first;
+} verdict_kinds;
+
 static bool same_kind(const sl_diagnosis *a, const sl_diagnosis *b)
 {
-    if (a->call != -1 || b->call != -1 || !a->conn_index || !b->conn_index || strcmp(a->code, b->code) != 0 ||
+    if (!groupable(a) || !groupable(b) || strcmp(a->code, b->code) != 0 ||
         a->rejected_by.role != b->rejected_by.role || !sl_addr_equal(&a->rejected_by.addr, &b->rejected_by.addr) ||
         a->suspect_injected != b->suspect_injected || a->n_causes != b->n_causes)
         return false;
-    /* A client rejecter's port is ephemeral: one client, many connections. */
     if (a->rejected_by.role != SL_ROLE_CLIENT && a->rejected_by.port != b->rejected_by.port)
         return false;
     for (size_t i = 0; i < a->n_causes; i++)
@@ -93,27 +123,62 @@ static bool same_kind(const sl_diagnosis *a, const sl_diagnosis *b)
     return true;
 }
 
+static void kinds_free(verdict_kinds *k)
+{
+    free(k->next);
+    free(k->more);
+    free(k->first);
+}
+
+static bool kinds_of(const sl_diagnoses *d, verdict_kinds *k)
+{
+    size_t n = d->n ? d->n : 1;
+    const sl_diagnosis **by = malloc(n * sizeof *by); // NOLINT(bugprone-sizeof-expression): pointers
+    k->next = malloc(n * sizeof *k->next);
+    k->more = calloc(n, sizeof *k->more);
+    k->first = malloc(n * sizeof *k->first);
+    if (!by || !k->next || !k->more || !k->first) {
+        free(by);
+        kinds_free(k);
+        return false;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        by[i] = &d->list[i];
+    qsort(by, d->n, sizeof *by, kind_cmp);
+    size_t lead = 0;
+    for (size_t s = 0; s < d->n; s++) {
+        size_t i = (size_t)(by[s] - d->list);
+        k->next[i] = SIZE_MAX;
+        k->first[i] = s == 0 || !same_kind(by[s - 1], by[s]);
+        if (k->first[i]) {
+            lead = i;
+            continue;
+        }
+        k->next[by[s - 1] - d->list] = i; /* the same kind follows in list order */
+        k->more[lead]++;
+    }
+    free(by);
+    return true;
+}
+
 #define SL_GROUP_LISTED 12 /* connections named one by one in a group */
 
 /* "and 97 more like it: connections #4, #5, ... (frames 8, 12, ...)" */
-static void print_alike(const sl_diagnoses *d, size_t first, FILE *out)
+static void print_alike(const sl_diagnoses *d, const verdict_kinds *k, size_t first, FILE *out)
 {
-    size_t more = 0;
-    for (size_t k = first + 1; k < d->n; k++)
-        more += same_kind(&d->list[first], &d->list[k]);
+    size_t more = k->more[first];
     if (!more)
         return;
     fprintf(out, "      and %zu more like it: connection%s", more, more == 1 ? "" : "s");
-    size_t shown = 0;
-    for (size_t k = first + 1; k < d->n && shown < SL_GROUP_LISTED; k++)
-        if (same_kind(&d->list[first], &d->list[k]))
-            fprintf(out, "%s#%u", shown++ ? ", " : " ", d->list[k].conn_index);
+    size_t shown = 0, i = k->next[first];
+    for (; i != SIZE_MAX && shown < SL_GROUP_LISTED; i = k->next[i])
+        fprintf(out, "%s#%u", shown++ ? ", " : " ", d->list[i].conn_index);
     fputs(more > shown ? ", ..." : "", out);
     fputs(" (first frames", out);
     shown = 0;
-    for (size_t k = first + 1; k < d->n && shown < SL_GROUP_LISTED; k++)
-        if (same_kind(&d->list[first], &d->list[k]) && d->list[k].n_evidence)
-            fprintf(out, "%s%" PRIu64, shown++ ? ", " : " ", d->list[k].evidence[0]);
+    for (i = k->next[first]; i != SIZE_MAX && shown < SL_GROUP_LISTED; i = k->next[i])
+        if (d->list[i].n_evidence)
+            fprintf(out, "%s%" PRIu64, shown++ ? ", " : " ", d->list[i].evidence[0]);
     fputs(more > shown ? ", ...)\n" : ")\n", out);
 }
 
@@ -147,16 +212,17 @@ static void print_verdict(const sl_diagnosis *v, uint64_t k, const sl_report *r,
 static void print_verdicts(const sl_report *r, const sl_render_opts *o, uint64_t first, FILE *out)
 {
     const sl_diagnoses *d = r->diagnoses;
+    verdict_kinds k = {0};
+    bool grouped = d && !o->verbose && kinds_of(d, &k);
     for (size_t i = 0; d && i < d->n; i++) {
-        bool printed = false;
-        for (size_t j = 0; j < i && !printed && !o->verbose; j++)
-            printed = same_kind(&d->list[j], &d->list[i]);
-        if (printed)
+        if (grouped && !k.first[i])
             continue;
         print_verdict(&d->list[i], first + i, r, o, out);
-        if (!o->verbose)
-            print_alike(d, i, out);
+        if (grouped)
+            print_alike(d, &k, i, out);
     }
+    if (grouped)
+        kinds_free(&k);
 }
 
 /* Connections outside the signalling that ended badly: one line, so that
