@@ -4,38 +4,28 @@
 
 #include "sipladder/tls_session.h"
 
-static const char *const LIFE_NAMES[] = {"open", "no answer", "refused", "abandoned by the client",
-                                         "handshake incomplete", "probe", "stray RST", "closed",
-                                         "reset before use", "reset in use"};
-
-const char *sl_conn_life_name(sl_conn_life_kind k)
-{
-    return (unsigned)k < sizeof LIFE_NAMES / sizeof LIFE_NAMES[0] ? LIFE_NAMES[k] : "?";
-}
-
 /* A FIN of either side before the RST: the close was under way. */
-static uint64_t fin_before_rst(const sl_conn *c)
+static bool fin_before_rst(const sl_conn *c)
 {
-    uint64_t first = 0;
     for (int s = 0; s < 2; s++)
-        if (c->fin[s].frame && c->fin[s].frame < c->rst.frame && (!first || c->fin[s].frame < first))
-            first = c->fin[s].frame;
-    return first;
+        if (c->fin[s].frame && c->fin[s].frame < c->rst.frame)
+            return true;
+    return false;
 }
 
 /* A TLS alert (close_notify, encrypted or not) before the RST of a session
  * whose both sides had sent application data: the session was closed, and
  * the RST only tears down the socket (many stacks close that way). */
-static uint64_t alert_before_rst(const sl_conn *c)
+static bool alert_before_rst(const sl_conn *c)
 {
     const sl_tls_session *s = c->tls;
     if (!s || !s->side[0].app_records || !s->side[1].app_records)
-        return 0;
+        return false;
     for (size_t i = 0; i < s->n_alerts; i++)
         if (s->alerts[i].frame && s->alerts[i].frame <= c->rst.frame &&
             s->alerts[i].frame > s->side[0].first_app.frame && s->alerts[i].frame > s->side[1].first_app.frame)
-            return s->alerts[i].frame;
-    return 0;
+            return true;
+    return false;
 }
 
 static bool any_payload_before_rst(const sl_conn *c)
@@ -98,7 +88,7 @@ sl_conn_life sl_conn_life_of(const sl_conn *c)
     }
     l.rst_side = c->rst.side;
     l.injected = c->rst.ttl_differs;
-    if ((l.closing_frame = fin_before_rst(c)) != 0 || (l.closing_frame = alert_before_rst(c)) != 0) {
+    if (fin_before_rst(c) || alert_before_rst(c)) {
         l.kind = SL_LIFE_CLOSED;
         return l;
     }

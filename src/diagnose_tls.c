@@ -378,21 +378,12 @@ static int outcomes_of(const sl_dg_ctx *x, const sl_tls_options *opts, sl_tls_ou
     return 0;
 }
 
-/* The first fatal alert in the clear, or NULL. */
-static const sl_tls_alert_seen *fatal_alert_of(const sl_tls_session *t)
-{
-    for (size_t i = 0; i < t->n_alerts; i++)
-        if (!t->alerts[i].encrypted && t->alerts[i].level == 2)
-            return &t->alerts[i];
-    return NULL;
-}
-
 /* A fatal alert that answers the peer's FIN or RST (OpenSSL says
  * decode_error to an EOF mid-handshake): the peer left first, right after
  * the alert sender's Certificate, and is the one that refused. */
 static bool alert_answers_a_close(const sl_conn *c, const sl_tls_outcome *oc, tls_leave *lv)
 {
-    const sl_tls_alert_seen *a = fatal_alert_of(c->tls);
+    const sl_tls_alert_seen *a = sl_tls_session_first_fatal(c->tls);
     if (!a || !oc->has_side || !first_leave(c, lv) || lv->by == a->dir || lv->frame >= a->frame)
         return false;
     const sl_tls_chain *ch = &c->tls->chain[a->dir];
@@ -539,7 +530,7 @@ static int judge(sl_dg_ctx *x, const sl_conn *c, const sl_tls_outcome *oc, const
         left.chain_of = sender;
         left.answers_chain = true;
         left.hints = sl_tls_chain_hints(&oc->report[sender]);
-        return closed_after_cert(x, c, &left, &lv, fatal_alert_of(c->tls));
+        return closed_after_cert(x, c, &left, &lv, sl_tls_session_first_fatal(c->tls));
     }
     if (oc->kind == SL_TLS_OUTCOME_FATAL_ALERT)
         return fatal_alert(x, c, oc);

@@ -440,7 +440,7 @@ static bool handshake_completed(const sl_tls_session *s)
     return (c->finished.frame && sv->finished.frame) || (c->app_records && sv->app_records);
 }
 
-static const sl_tls_alert_seen *first_fatal_clear(const sl_tls_session *s)
+const sl_tls_alert_seen *sl_tls_session_first_fatal(const sl_tls_session *s)
 {
     for (size_t i = 0; i < s->n_alerts; i++)
         if (!s->alerts[i].encrypted && s->alerts[i].level == 2)
@@ -512,7 +512,7 @@ int sl_tls_session_outcome(const sl_tls_session *s, const sl_tcp_end *end, const
     int rc = check_chains(s, opts, out);
     if (rc)
         return rc;
-    const sl_tls_alert_seen *fatal = first_fatal_clear(s);
+    const sl_tls_alert_seen *fatal = sl_tls_session_first_fatal(s);
     if (!s->client_hello.frame && !s->server_hello.frame && !fatal) {
         out->kind = SL_TLS_OUTCOME_NONE;
         snprintf(out->reason, sizeof out->reason, "no handshake in the capture");

@@ -38,7 +38,6 @@ typedef struct sl_conn_life {
     bool injected;           /* the RST's TTL is not its sender's usual one, or it came before
                               * the SYN-ACK of a server that then answered */
     bool before_synack;
-    uint64_t closing_frame;  /* CLOSED: the FIN or alert that began the close */
 } sl_conn_life;
 
 /* An RST this soon after the peer's payload is taken as its answer. */
@@ -46,6 +45,5 @@ typedef struct sl_conn_life {
 
 /* Classify a TCP connection (a UDP one is SL_LIFE_OPEN). */
 sl_conn_life sl_conn_life_of(const sl_conn *c);
-const char *sl_conn_life_name(sl_conn_life_kind k); /* "refused", "probe", ... */
 
 #endif

@@ -200,6 +200,8 @@ int sl_tls_session_outcome(const sl_tls_session *s, const sl_tcp_end *end, const
 
 /* "completed", "fatal_alert", ... : static text. */
 const char *sl_tls_outcome_name(sl_tls_outcome_kind kind);
+/* The first fatal alert sent in the clear, or NULL. */
+const sl_tls_alert_seen *sl_tls_session_first_fatal(const sl_tls_session *s);
 /* The SL_TLS_HINT_* bits a chain's report shows (the chain alone: not
  * EMPTY_CHAIN or CA_NOT_REQUESTED, which need the session). */
 unsigned sl_tls_chain_hints(const sl_chain_report *r);
