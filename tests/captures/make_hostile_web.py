@@ -22,6 +22,10 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The same pcap and header writers as the other hostile capture.
+from make_hostile_strings import ipv4, pcap_header, udp  # noqa: E402
+
 ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
 BASE = 1795000000
 
@@ -32,30 +36,8 @@ CLOSE = b"</script><script>window.pwned='close'</script><!--"
 JSURI = b"javascript:window.pwned='uri'"
 
 
-def pcap_header():
-    return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
-
-
 def record(t_us, frame):
     return struct.pack("<IIII", BASE + t_us // 1000000, t_us % 1000000, len(frame), len(frame)) + frame
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\x00"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def ipv4(src, dst, proto, payload):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, 64, proto, 0, src, dst)
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
-
-
-def udp(sport, dport, payload):
-    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
 A, B = bytes([192, 0, 2, 10]), bytes([192, 0, 2, 20])
